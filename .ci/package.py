@@ -1,0 +1,303 @@
+"""Build the release zips: package/codedeploy-trigger_<version>_linux_{amd64,arm64}.zip.
+
+Each zip is what Lambda runs: our handlers/ and shared/ packages plus the runtime dependencies
+from .ci/lambda-requirements.txt, installed by pip for the target platform and Python 3.13.
+The build is reproducible: the same inputs give byte-identical zips, so a release can be checked
+by rebuilding it and comparing sha256 sums.
+
+What is NOT shipped, and why (decision of the project lead):
+    boto3, botocore, s3transfer, urllib3, python-dateutil and six are left out. The Lambda
+    python3.13 runtime provides them, botocore alone is ~13 MB unpacked while the zip budget is
+    1.5 MB, and our code only calls long-stable APIs (CodeDeploy CreateDeployment,
+    GetDeployment, StopDeployment; DynamoDB Get/Put/Update/DeleteItem; the "standard" retry
+    mode), which every boto3 a supported runtime bundles has. jmespath is kept although the
+    runtime has it too: powertools needs it and shipping it removes the dependence on the
+    runtime's copy.
+
+Run with the dev venv (`make package`); pip downloads the pinned wheels from the package index
+(verified with --require-hashes) and caches them, nothing else is fetched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIREMENTS = ROOT / ".ci" / "lambda-requirements.txt"
+PACKAGE_DIR = ROOT / "package"
+PROJECT_NAME = "codedeploy-trigger"
+
+# Our code: every .py file (and py.typed) below these directories, __pycache__ excluded.
+SOURCE_PACKAGES = ("handlers", "shared")
+
+# Lambda architecture (as in the zip name) -> pip platform tag of the Lambda runtime's glibc.
+PLATFORMS = {"amd64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
+PYTHON_VERSION = "3.13"
+
+# Packaging contract: a zip small enough to upload inline and to review. Decimal megabytes,
+# the stricter reading of "1.5 MB".
+MAX_ZIP_BYTES = 1_500_000
+
+# Top-level names the runtime provides (see the module docstring). Finding one in the staged
+# tree means someone added it to lambda-requirements.txt: the build stops.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "six", "six.py")
+
+# Parts of aws-lambda-powertools our code never imports, removed to fit the size budget.
+# Kept: Logger (logging/), Metrics (metrics/), Tracer (tracing/, imported by the package
+# __init__), middleware_factory/, shared/, warnings/, exceptions/ and the utilities validation/,
+# idempotency/ (whole: its persistence layers and serializers are imported lazily),
+# typing/, data_classes/ (EventBridgeEvent; its __init__ imports every event class),
+# jmespath_utils/ (used by validation envelopes and idempotency keys) and serialization.py
+# (imported by data_classes). Every entry below was checked: no kept module imports it, except
+# shared.functions.pydantic_to_dict -> event_handler.openapi.compat, which is only reached for
+# pydantic models and would fail anyway because pydantic is not shipped.
+# tests/test_package.py imports our handlers and the powertools modules we use from the zip, with
+# a real python3.13: that is the safety net for this list. A path missing here fails the build
+# (a powertools upgrade moved something: re-check the list rather than silently ship it all).
+POWERTOOLS_PRUNED = (
+    "aws_lambda_powertools/event_handler",  # API Gateway/AppSync/Bedrock resolvers, OpenAPI UI
+    "aws_lambda_powertools/utilities/auth_alpha",  # JWT validation (needs pyjwt/cryptography)
+    "aws_lambda_powertools/utilities/batch",  # SQS/Kinesis/DynamoDB stream batch processing
+    "aws_lambda_powertools/utilities/circuit_breaker",
+    "aws_lambda_powertools/utilities/data_masking",  # needs aws-encryption-sdk
+    "aws_lambda_powertools/utilities/feature_flags",  # AppConfig feature flags
+    "aws_lambda_powertools/utilities/kafka",  # Kafka consumer (avro/protobuf)
+    "aws_lambda_powertools/utilities/parameters",  # SSM/Secrets Manager/AppConfig getters
+    "aws_lambda_powertools/utilities/parser",  # pydantic models (pydantic is not shipped)
+    "aws_lambda_powertools/utilities/streaming",  # S3 streaming
+)
+
+# Installer bookkeeping that is stale or machine-specific after our post-processing:
+# RECORD lists (and hashes) the pruned files and bin/ scripts; REQUESTED is an empty marker;
+# direct_url.json records local wheel paths. METADATA, WHEEL, licenses and INSTALLER stay.
+DIST_INFO_DROPPED = ("RECORD", "REQUESTED", "direct_url.json")
+
+# pip's console scripts (jmespath's jp.py) carry a shebang naming the build machine's python.
+STAGED_DIRS_DROPPED = ("bin",)
+
+# Fixed zip metadata. 1980-01-01 is the earliest date a zip entry can hold.
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = 0o100644  # regular file, rw-r--r-- (Lambda only needs read access)
+ZIP_CREATE_SYSTEM_UNIX = 3  # makes readers honour the Unix mode in external_attr
+COMPRESS_LEVEL = 9
+
+
+class PackagingError(Exception):
+    """The inputs cannot produce a valid release zip."""
+
+
+def read_version(root: Path = ROOT) -> str:
+    """Return [project].version from pyproject.toml: the single source of the release version."""
+    with (root / "pyproject.toml").open("rb") as handle:
+        version = tomllib.load(handle)["project"]["version"]
+    if not isinstance(version, str) or not version:
+        raise PackagingError("pyproject.toml [project].version must be a non-empty string")
+    return version
+
+
+def zip_name(version: str, arch: str) -> str:
+    """Return the release file name, e.g. codedeploy-trigger_0.1.0_linux_amd64.zip."""
+    return f"{PROJECT_NAME}_{version}_linux_{arch}.zip"
+
+
+def zip_timestamp() -> tuple[int, int, int, int, int, int]:
+    """Return the entry timestamp: SOURCE_DATE_EPOCH if set (reproducible-builds.org), else 1980.
+
+    Zip timestamps cannot predate 1980, so earlier epochs are clamped.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        return ZIP_EPOCH
+    stamp = time.gmtime(int(epoch))[:6]
+    return max(ZIP_EPOCH, (stamp[0], stamp[1], stamp[2], stamp[3], stamp[4], stamp[5]))
+
+
+def install_dependencies(target: Path, arch: str, requirements: Path = REQUIREMENTS) -> None:
+    """pip-install the pinned, hashed runtime dependencies for the Lambda platform into target.
+
+    --no-deps makes the requirements file the whole closure (nothing resolved behind our back),
+    --require-hashes pins the exact wheel files, --only-binary with --platform/--python-version/
+    --implementation selects wheels for the runtime instead of the build machine, and
+    --no-compile keeps .pyc files (interpreter- and time-dependent) out of the tree.
+    """
+    command = [
+        sys.executable, "-m", "pip", "install",
+        "--quiet", "--disable-pip-version-check", "--no-input",
+        "--platform", PLATFORMS[arch],
+        "--only-binary=:all:",
+        "--python-version", PYTHON_VERSION,
+        "--implementation", "cp",
+        "--target", str(target),
+        "--no-deps", "--no-compile", "--require-hashes",
+        "-r", str(requirements),
+    ]  # fmt: skip
+    subprocess.run(command, check=True)
+
+
+def prune_dependencies(target: Path) -> None:
+    """Remove unused powertools subpackages, installer bookkeeping and bytecode from target.
+
+    Fails if a pruned path is missing, so a dependency upgrade cannot silently change the list.
+    """
+    for relative in POWERTOOLS_PRUNED:
+        path = target / relative
+        if not path.exists():
+            raise PackagingError(f"prune list is out of date: {relative} does not exist")
+        _remove(path)
+    for name in STAGED_DIRS_DROPPED:
+        _remove(target / name)
+    for dist_info in target.glob("*.dist-info"):
+        for name in DIST_INFO_DROPPED:
+            _remove(dist_info / name)
+    for cache in list(target.rglob("__pycache__")):
+        _remove(cache)
+    for compiled in list(target.rglob("*.py[co]")):
+        _remove(compiled)
+
+
+def _remove(path: Path) -> None:
+    """Delete a file or a directory tree; a missing path is not an error."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def check_no_runtime_packages(target: Path) -> None:
+    """Refuse to ship packages the runtime provides: they would shadow its boto3 and bloat the zip."""
+    found = sorted(name for name in RUNTIME_PROVIDED if (target / name).exists())
+    if found:
+        raise PackagingError(f"runtime-provided packages must not be shipped: {', '.join(found)}")
+
+
+def iter_source_files(source_root: Path) -> Iterator[Path]:
+    """Yield our shipped files (relative to source_root): *.py and py.typed, no __pycache__."""
+    for package in SOURCE_PACKAGES:
+        package_dir = source_root / package
+        files = sorted(
+            path.relative_to(source_root)
+            for path in package_dir.rglob("*")
+            if path.is_file()
+            and (path.suffix == ".py" or path.name == "py.typed")
+            and "__pycache__" not in path.relative_to(source_root).parts
+        )
+        if not any(path.suffix == ".py" for path in files):
+            raise PackagingError(f"{package_dir} holds no .py file: nothing to ship")
+        yield from files
+
+
+def stage_sources(source_root: Path, target: Path) -> None:
+    """Copy our packages next to the dependencies; a name clash with a dependency is an error."""
+    for relative in iter_source_files(source_root):
+        destination = target / relative
+        if destination.exists():
+            raise PackagingError(f"{relative} clashes with a file installed by a dependency")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source_root / relative, destination)
+
+
+def staged_entries(target: Path) -> list[str]:
+    """Return every staged file as a sorted POSIX path: the zip's entry order.
+
+    Sorting makes the order independent of the file system; directories get no entry of their
+    own (unzip and Python's zipimport create them from the file paths).
+    """
+    return sorted(path.relative_to(target).as_posix() for path in target.rglob("*") if path.is_file())
+
+
+def write_zip(target: Path, destination: Path) -> None:
+    """Write the staged tree to destination with fixed order, time, mode and compression.
+
+    Only the file bytes vary between builds of the same inputs: entries carry no extra fields,
+    the same timestamp and the same Unix mode, and are deflated at a fixed level.
+    """
+    timestamp = zip_timestamp()
+    with zipfile.ZipFile(destination, "w") as archive:
+        for name in staged_entries(target):
+            info = zipfile.ZipInfo(name, date_time=timestamp)
+            info.create_system = ZIP_CREATE_SYSTEM_UNIX
+            info.external_attr = FILE_MODE << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, (target / name).read_bytes(), compresslevel=COMPRESS_LEVEL)
+
+
+def write_atomically(target: Path, destination: Path) -> None:
+    """Zip target into a temporary file beside destination, then rename it into place.
+
+    A failed or interrupted build never leaves a truncated zip under the release name.
+    """
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=destination.parent, prefix=".", suffix=".zip.tmp")
+    os.close(handle)
+    try:
+        write_zip(target, Path(temporary))
+        os.chmod(temporary, 0o644)  # mkstemp creates 0600; a release file is world-readable
+        os.replace(temporary, destination)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def build_zip(arch: str, out_dir: Path, source_root: Path = ROOT) -> Path:
+    """Build the zip for one architecture into out_dir and return its path.
+
+    source_root is where handlers/, shared/ and pyproject.toml are read (the repo by default);
+    the staging happens in a temporary directory that is always removed.
+    """
+    if arch not in PLATFORMS:
+        raise PackagingError(f"unknown architecture {arch!r}; expected one of {sorted(PLATFORMS)}")
+    destination = out_dir / zip_name(read_version(source_root), arch)
+    with tempfile.TemporaryDirectory(prefix=f"{PROJECT_NAME}-{arch}-") as staging:
+        target = Path(staging)
+        install_dependencies(target, arch)
+        prune_dependencies(target)
+        check_no_runtime_packages(target)
+        stage_sources(source_root, target)
+        write_atomically(target, destination)
+    return destination
+
+
+def sha256_of(path: Path) -> str:
+    """Return the hex sha256 of a file: what a release note or a rebuild check compares."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def describe(path: Path) -> str:
+    """Return the one-line report for a built zip: path, size in bytes and MB, sha256."""
+    size = path.stat().st_size
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    return f"{shown}  {size} bytes ({size / 1_000_000:.3f} MB)  sha256:{sha256_of(path)}"
+
+
+def main() -> int:
+    """Build both zips into package/, print them, and fail if one exceeds the size budget."""
+    started = time.monotonic()
+    oversized = []
+    try:
+        for arch in PLATFORMS:
+            path = build_zip(arch, PACKAGE_DIR)
+            print(describe(path))
+            if path.stat().st_size > MAX_ZIP_BYTES:
+                oversized.append(path.name)
+    except (PackagingError, subprocess.CalledProcessError) as error:
+        print(f"package: {error}", file=sys.stderr)
+        return 1
+    print(f"built in {time.monotonic() - started:.1f} s")
+    if oversized:
+        print(f"package: over {MAX_ZIP_BYTES} bytes: {', '.join(oversized)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+# Every target bootstraps its own virtual environment: a fresh clone needs
+# nothing but python3 (>= 3.11) and make.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint fmt package e2e tf-check checkov bench clean
+
+help:
+	@echo "make demo      run a deployment end to end on an embedded AWS emulator"
+	@echo "make test      unit and integration tests, ruff"
+	@echo "make lint      ruff and mypy"
+	@echo "make package   build the release zips (amd64 and arm64) into package/"
+	@echo "make tf-check  terraform fmt -check and offline validate of examples/"
+	@echo "make e2e       real terraform apply against the local emulator"
+	@echo "make bench     event-driven vs polling vs the botocore waiter"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m tests.demo
+
+test: $(STAMP)
+	$(PY) -m pytest -m "not e2e"
+	$(PY) -m ruff check .
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy handlers shared
+
+fmt: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+package: $(STAMP)
+	$(PY) .ci/package.py
+
+tf-check:
+	bash .ci/terraform-check.sh
+
+e2e: $(STAMP) package
+	$(PY) -m pytest -m e2e tests/e2e
+
+checkov:
+	bash .ci/checkov.sh
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) package build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find examples -name .terraform -type d -prune -exec rm -rf {} +

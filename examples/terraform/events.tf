@@ -1,0 +1,81 @@
+# CodeDeploy -> EventBridge -> recorder -> status table. The trigger reads the
+# table while it waits, so it hears of a state change within
+# status_read_interval_seconds instead of one GetDeployment poll later.
+
+locals {
+  codedeploy_event_pattern = {
+    source      = ["aws.codedeploy"]
+    detail-type = ["CodeDeploy Deployment State-change Notification"]
+  }
+}
+
+resource "aws_cloudwatch_event_rule" "codedeploy" {
+  name        = "${var.name_prefix}-deployment-state"
+  description = "CodeDeploy deployment state changes, recorded by ${local.recorder_name}."
+  # With named applications the rule only matches theirs (fewer recorder calls).
+  event_pattern = local.all_applications ? jsonencode(local.codedeploy_event_pattern) : jsonencode(merge(
+    local.codedeploy_event_pattern,
+    { detail = { application = var.codedeploy_application_names } },
+  ))
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "recorder" {
+  rule      = aws_cloudwatch_event_rule.codedeploy.name
+  target_id = "recorder"
+  arn       = aws_lambda_function.recorder.arn
+
+  # Delivery retries (throttling, service errors); after them the event goes
+  # to the DLQ instead of being dropped. The trigger's fallback polling
+  # covers the gap either way.
+  retry_policy {
+    maximum_event_age_in_seconds = var.event_max_age_seconds
+    maximum_retry_attempts       = var.event_max_retry_attempts
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.dlq.arn
+  }
+}
+
+resource "aws_lambda_permission" "events" {
+  statement_id  = "AllowCodeDeployStateRule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.recorder.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.codedeploy.arn
+}
+
+# Dead letters of both hops: events EventBridge could not deliver to the
+# recorder, and events the recorder failed on after Lambda's async retries.
+resource "aws_sqs_queue" "dlq" {
+  #checkov:skip=CKV2_AWS_73:SQS managed encryption (SSE-SQS) is on; the messages are CodeDeploy events without secrets, so a customer managed key is not needed.
+  name                      = "${var.name_prefix}-recorder-dlq"
+  message_retention_seconds = var.dlq_message_retention_seconds
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
+data "aws_iam_policy_document" "dlq" {
+  statement {
+    sid       = "EventBridgeDeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.dlq.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.codedeploy.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "dlq" {
+  queue_url = aws_sqs_queue.dlq.id
+  policy    = data.aws_iam_policy_document.dlq.json
+}

@@ -1,0 +1,127 @@
+# One role per function, each with one inline policy that names its own
+# resources. No AWSLambdaBasicExecutionRole: it allows logs:* on every group.
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    sid     = "LambdaAssumeRole"
+    actions = ["sts:AssumeRole"]
+
+    # No aws:SourceAccount condition: a role cannot be passed to a function
+    # of another account, and Lambda's documented trust policy has none.
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+# --- trigger -----------------------------------------------------------------
+
+resource "aws_iam_role" "trigger" {
+  name               = local.trigger_name
+  description        = "Execution role of the ${local.trigger_name} Lambda function."
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "trigger" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.trigger.arn}:*"]
+  }
+
+  statement {
+    sid = "Deploy"
+    actions = [
+      "codedeploy:CreateDeployment",
+      "codedeploy:GetDeployment",
+      "codedeploy:StopDeployment",
+    ]
+    resources = local.codedeploy_deployment_group_arns
+  }
+
+  statement {
+    sid       = "RegisterRevision"
+    actions   = ["codedeploy:RegisterApplicationRevision"]
+    resources = local.codedeploy_application_arns
+  }
+
+  # CreateDeployment reads the deployment configuration (the group's default
+  # or deploymentConfigName); the built-in CodeDeployDefault.* ones included.
+  statement {
+    sid       = "ReadDeploymentConfig"
+    actions   = ["codedeploy:GetDeploymentConfig"]
+    resources = ["${local.codedeploy_arn_prefix}:deploymentconfig:*"]
+  }
+
+  dynamic "statement" {
+    for_each = length(var.codedeploy_service_role_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "PassCodeDeployServiceRole"
+      actions   = ["iam:PassRole"]
+      resources = var.codedeploy_service_role_arns
+
+      condition {
+        test     = "StringEquals"
+        variable = "iam:PassedToService"
+        values   = ["codedeploy.amazonaws.com"]
+      }
+    }
+  }
+
+  # Deployment status (written by the recorder) and idempotency records.
+  statement {
+    sid = "StatusTable"
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+    ]
+    resources = [aws_dynamodb_table.status.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "trigger" {
+  name   = "${local.trigger_name}-permissions"
+  role   = aws_iam_role.trigger.id
+  policy = data.aws_iam_policy_document.trigger.json
+}
+
+# --- recorder ----------------------------------------------------------------
+
+resource "aws_iam_role" "recorder" {
+  name               = local.recorder_name
+  description        = "Execution role of the ${local.recorder_name} Lambda function."
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "recorder" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.recorder.arn}:*"]
+  }
+
+  statement {
+    sid       = "RecordStatus"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.status.arn]
+  }
+
+  # The function's own dead-letter queue (asynchronous invocation failures).
+  statement {
+    sid       = "DeadLetterQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.dlq.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "recorder" {
+  name   = "${local.recorder_name}-permissions"
+  role   = aws_iam_role.recorder.id
+  policy = data.aws_iam_policy_document.recorder.json
+}

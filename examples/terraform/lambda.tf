@@ -1,0 +1,104 @@
+# Both functions run from the same release zip; only the handler differs.
+
+resource "aws_cloudwatch_log_group" "trigger" {
+  #checkov:skip=CKV_AWS_158:The logs carry deployment ids and states, no secrets; CloudWatch Logs encrypts them at rest by default.
+  #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default, for operations); raise it where a compliance rule asks for a year.
+  name              = "/aws/lambda/${local.trigger_name}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "recorder" {
+  #checkov:skip=CKV_AWS_158:The logs carry deployment ids and states, no secrets; CloudWatch Logs encrypts them at rest by default.
+  #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default, for operations); raise it where a compliance rule asks for a year.
+  name              = "/aws/lambda/${local.recorder_name}"
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "trigger" {
+  #checkov:skip=CKV_AWS_117:The function only calls AWS APIs (CodeDeploy, DynamoDB); a VPC would add NAT or endpoints and nothing to protect.
+  #checkov:skip=CKV_AWS_116:Invoked synchronously by aws_lambda_invocation, so a failure goes straight back to Terraform; a DLQ only serves asynchronous calls.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency would take capacity from the account pool (new accounts have too little to reserve); one call runs per terraform apply.
+  #checkov:skip=CKV_AWS_173:The environment holds a table name and timing knobs, no secrets; Lambda encrypts it at rest with an AWS managed key.
+  #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the zip is built and checksummed locally (source_code_hash).
+  function_name    = local.trigger_name
+  description      = "Starts a CodeDeploy deployment for Terraform (aws_lambda_invocation) and waits for it."
+  role             = aws_iam_role.trigger.arn
+  runtime          = var.runtime
+  architectures    = [var.architecture]
+  handler          = "handlers.trigger.lambda_handler"
+  filename         = var.lambda_zip_path
+  source_code_hash = local.lambda_zip_sha256
+  memory_size      = var.memory_size
+  timeout          = var.timeout
+
+  environment {
+    variables = local.trigger_environment
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.zip_matches_arch
+      error_message = "lambda_zip_path (${local.zip_name}) was built for another architecture than var.architecture (${var.architecture}): use the _linux_arm64 zip for arm64 and the _linux_amd64 zip for x86_64."
+    }
+  }
+
+  # The log group must exist first: otherwise Lambda creates it on the first
+  # call, without retention, and Terraform later fails to create it.
+  depends_on = [
+    aws_cloudwatch_log_group.trigger,
+    aws_iam_role_policy.trigger,
+  ]
+}
+
+resource "aws_lambda_function" "recorder" {
+  #checkov:skip=CKV_AWS_117:The function only calls DynamoDB; a VPC would add NAT or endpoints and nothing to protect.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency would take capacity from the account pool (new accounts have too little to reserve); the event rate is a few per deployment.
+  #checkov:skip=CKV_AWS_173:The environment holds a table name and a TTL, no secrets; Lambda encrypts it at rest with an AWS managed key.
+  #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the zip is built and checksummed locally (source_code_hash).
+  function_name    = local.recorder_name
+  description      = "Records CodeDeploy deployment state-change events in the status table."
+  role             = aws_iam_role.recorder.arn
+  runtime          = var.runtime
+  architectures    = [var.architecture]
+  handler          = "handlers.recorder.lambda_handler"
+  filename         = var.lambda_zip_path
+  source_code_hash = local.lambda_zip_sha256
+  memory_size      = 128
+  timeout          = var.recorder_timeout
+
+  environment {
+    variables = local.recorder_environment
+  }
+
+  tracing_config {
+    mode = var.tracing_mode
+  }
+
+  # EventBridge invokes asynchronously: after Lambda's own two retries a
+  # failing event is kept here instead of being dropped.
+  dead_letter_config {
+    target_arn = aws_sqs_queue.dlq.arn
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.zip_matches_arch
+      error_message = "lambda_zip_path (${local.zip_name}) was built for another architecture than var.architecture (${var.architecture}): use the _linux_arm64 zip for arm64 and the _linux_amd64 zip for x86_64."
+    }
+  }
+
+  depends_on = [
+    aws_cloudwatch_log_group.recorder,
+    aws_iam_role_policy.recorder,
+  ]
+}

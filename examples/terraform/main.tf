@@ -1,0 +1,57 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  account_id = data.aws_caller_identity.current.account_id
+
+  trigger_name  = "${var.name_prefix}-trigger"
+  recorder_name = "${var.name_prefix}-recorder"
+
+  all_applications = contains(var.codedeploy_application_names, "*")
+
+  # CodeDeploy ARNs: deployments are authorized on the deployment group,
+  # revisions on the application (Service Authorization Reference).
+  codedeploy_arn_prefix = "arn:${local.partition}:codedeploy:${local.region}:${local.account_id}"
+  codedeploy_application_arns = [
+    for app in var.codedeploy_application_names : "${local.codedeploy_arn_prefix}:application:${app}"
+  ]
+  codedeploy_deployment_group_arns = [
+    for app in var.codedeploy_application_names : "${local.codedeploy_arn_prefix}:deploymentgroup:${app}/*"
+  ]
+
+  # Read by handlers/trigger.py; every value must be a string.
+  trigger_environment = {
+    STATUS_TABLE_NAME                  = aws_dynamodb_table.status.name
+    POLL_INTERVAL_SECONDS              = tostring(var.poll_interval_seconds)
+    STATUS_READ_INTERVAL_SECONDS       = tostring(var.status_read_interval_seconds)
+    FALLBACK_POLL_INTERVAL_SECONDS     = tostring(var.fallback_poll_interval_seconds)
+    FALLBACK_POLL_MAX_INTERVAL_SECONDS = tostring(var.fallback_poll_max_interval_seconds)
+    DEADLINE_MARGIN_SECONDS            = tostring(var.deadline_margin_seconds)
+    STATUS_TTL_DAYS                    = tostring(var.status_ttl_days)
+    IDEMPOTENCY_TTL_SECONDS            = tostring(var.idempotency_ttl_seconds)
+    TERRAFORM_KEY                      = var.terraform_key
+    POWERTOOLS_SERVICE_NAME            = "codedeploy-trigger"
+    POWERTOOLS_METRICS_NAMESPACE       = "CodeDeployTrigger"
+    POWERTOOLS_LOG_LEVEL               = var.log_level
+  }
+
+  # Read by handlers/recorder.py.
+  recorder_environment = {
+    STATUS_TABLE_NAME            = aws_dynamodb_table.status.name
+    STATUS_TTL_DAYS              = tostring(var.status_ttl_days)
+    POWERTOOLS_SERVICE_NAME      = "codedeploy-recorder"
+    POWERTOOLS_METRICS_NAMESPACE = "CodeDeployTrigger"
+    POWERTOOLS_LOG_LEVEL         = var.log_level
+  }
+
+  # The release zip names its architecture (_linux_amd64 / _linux_arm64);
+  # Lambda names the same thing x86_64 / arm64.
+  zip_name          = basename(var.lambda_zip_path)
+  zip_names_amd64   = strcontains(local.zip_name, "_linux_amd64")
+  zip_names_arm64   = strcontains(local.zip_name, "_linux_arm64")
+  zip_matches_arch  = var.architecture == "arm64" ? !local.zip_names_amd64 : !local.zip_names_arm64
+  lambda_zip_sha256 = filebase64sha256(var.lambda_zip_path)
+}

@@ -1,0 +1,44 @@
+output "trigger_function_name" {
+  description = "Name of the trigger function: the function_name of your aws_lambda_invocation."
+  value       = aws_lambda_function.trigger.function_name
+}
+
+output "trigger_function_arn" {
+  description = "ARN of the trigger function."
+  value       = aws_lambda_function.trigger.arn
+}
+
+output "recorder_function_name" {
+  description = "Name of the recorder function (EventBridge target)."
+  value       = aws_lambda_function.recorder.function_name
+}
+
+output "recorder_function_arn" {
+  description = "ARN of the recorder function."
+  value       = aws_lambda_function.recorder.arn
+}
+
+output "status_table_name" {
+  description = "Name of the DynamoDB deployment status table."
+  value       = aws_dynamodb_table.status.name
+}
+
+output "status_table_arn" {
+  description = "ARN of the DynamoDB deployment status table."
+  value       = aws_dynamodb_table.status.arn
+}
+
+output "event_rule_arn" {
+  description = "ARN of the EventBridge rule for CodeDeploy deployment state changes."
+  value       = aws_cloudwatch_event_rule.codedeploy.arn
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the SQS dead-letter queue for CodeDeploy events the recorder did not get or could not record."
+  value       = aws_sqs_queue.dlq.id
+}
+
+output "dead_letter_queue_arn" {
+  description = "ARN of the SQS dead-letter queue."
+  value       = aws_sqs_queue.dlq.arn
+}

@@ -1,0 +1,223 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (functions, roles, table, rule, queue)."
+  type        = string
+  default     = "codedeploy-trigger"
+
+  validation {
+    # IAM role names are limited to 64 characters; the longest suffix added
+    # here is "-recorder-dlq" (13), so 40 leaves room.
+    condition     = can(regex("^[A-Za-z0-9_-]{1,40}$", var.name_prefix))
+    error_message = "name_prefix must be 1-40 characters of letters, digits, '-' or '_'."
+  }
+}
+
+variable "lambda_zip_path" {
+  description = "Path to a local release zip: package/codedeploy-trigger_<version>_linux_<amd64|arm64>.zip (built by `make package`). Nothing is downloaded at plan time."
+  type        = string
+
+  validation {
+    condition     = endswith(var.lambda_zip_path, ".zip")
+    error_message = "lambda_zip_path must point at a .zip file (see `make package`)."
+  }
+}
+
+variable "architecture" {
+  description = "Lambda instruction set: arm64 (cheaper) or x86_64. Must match the zip (_linux_arm64 / _linux_amd64)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be \"arm64\" or \"x86_64\"."
+  }
+}
+
+variable "runtime" {
+  description = "Lambda Python runtime of both functions."
+  type        = string
+  default     = "python3.13"
+
+  validation {
+    condition     = contains(["python3.12", "python3.13", "python3.14"], var.runtime)
+    error_message = "runtime must be python3.12, python3.13 or python3.14."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory (MB) of the trigger function. It mostly sleeps, so little is needed."
+  type        = number
+  default     = 256
+}
+
+variable "timeout" {
+  description = "Timeout (seconds) of the trigger function: the longest Terraform can wait for one deployment. Lambda's hard limit is 900."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900
+    error_message = "timeout must be between 1 and 900 seconds (the Lambda limit)."
+  }
+}
+
+variable "recorder_timeout" {
+  description = "Timeout (seconds) of the recorder function (one DynamoDB write per event)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.recorder_timeout >= 1 && var.recorder_timeout <= 900
+    error_message = "recorder_timeout must be between 1 and 900 seconds."
+  }
+}
+
+variable "poll_interval_seconds" {
+  description = "POLL_INTERVAL_SECONDS: base wait between status checks."
+  type        = number
+  default     = 15
+}
+
+variable "status_read_interval_seconds" {
+  description = "STATUS_READ_INTERVAL_SECONDS: how often the trigger reads the status table written by the recorder."
+  type        = number
+  default     = 1
+}
+
+variable "fallback_poll_interval_seconds" {
+  description = "FALLBACK_POLL_INTERVAL_SECONDS: first interval of codedeploy:GetDeployment polling, the safety net for lost events."
+  type        = number
+  default     = 60
+}
+
+variable "fallback_poll_max_interval_seconds" {
+  description = "FALLBACK_POLL_MAX_INTERVAL_SECONDS: upper bound of the fallback polling backoff."
+  type        = number
+  default     = 300
+}
+
+variable "deadline_margin_seconds" {
+  description = "DEADLINE_MARGIN_SECONDS: stop waiting this long before the Lambda timeout so the function can answer instead of being killed."
+  type        = number
+  default     = 30
+}
+
+variable "status_ttl_days" {
+  description = "STATUS_TTL_DAYS: days a deployment status stays in the table (DynamoDB TTL on expiresAt)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.status_ttl_days >= 1
+    error_message = "status_ttl_days must be at least 1."
+  }
+}
+
+variable "idempotency_ttl_seconds" {
+  description = "IDEMPOTENCY_TTL_SECONDS: how long a repeated identical invocation returns the first one's deployment instead of starting another."
+  type        = number
+  default     = 3600
+}
+
+variable "terraform_key" {
+  description = "TERRAFORM_KEY: the key aws_lambda_invocation adds with lifecycle_scope = \"CRUD\" (its terraform_key argument)."
+  type        = string
+  default     = "tf"
+}
+
+variable "log_level" {
+  description = "POWERTOOLS_LOG_LEVEL of both functions."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING, ERROR or CRITICAL."
+  }
+}
+
+variable "tracing_mode" {
+  description = "X-Ray tracing_config mode of both functions: PassThrough (no traces unless the caller samples) or Active."
+  type        = string
+  default     = "PassThrough"
+
+  validation {
+    condition     = contains(["PassThrough", "Active"], var.tracing_mode)
+    error_message = "tracing_mode must be \"PassThrough\" or \"Active\"."
+  }
+}
+
+variable "codedeploy_application_names" {
+  description = "CodeDeploy applications the trigger may deploy. [\"*\"] allows all of them; a list of names scopes the IAM policy and the EventBridge rule to them."
+  type        = list(string)
+  default     = ["*"]
+
+  validation {
+    condition     = length(var.codedeploy_application_names) > 0
+    error_message = "codedeploy_application_names must not be empty (use [\"*\"] for all applications)."
+  }
+}
+
+variable "codedeploy_service_role_arns" {
+  description = "CodeDeploy service roles the trigger may pass (iam:PassRole, only to codedeploy.amazonaws.com). Empty: no PassRole permission."
+  type        = list(string)
+  default     = []
+}
+
+variable "log_retention_days" {
+  description = "Retention of the functions' CloudWatch log groups."
+  type        = number
+  default     = 30
+
+  validation {
+    condition = contains(
+      [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653],
+      var.log_retention_days,
+    )
+    error_message = "log_retention_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
+  }
+}
+
+variable "dlq_message_retention_seconds" {
+  description = "How long undeliverable CodeDeploy events stay in the dead-letter queue (SQS maximum: 14 days)."
+  type        = number
+  default     = 1209600
+
+  validation {
+    condition     = var.dlq_message_retention_seconds >= 60 && var.dlq_message_retention_seconds <= 1209600
+    error_message = "dlq_message_retention_seconds must be between 60 and 1209600 (14 days)."
+  }
+}
+
+variable "event_max_age_seconds" {
+  description = "EventBridge retry window for delivering an event to the recorder before it goes to the dead-letter queue."
+  type        = number
+  default     = 86400
+
+  validation {
+    condition     = var.event_max_age_seconds >= 60 && var.event_max_age_seconds <= 86400
+    error_message = "event_max_age_seconds must be between 60 and 86400."
+  }
+}
+
+variable "event_max_retry_attempts" {
+  description = "EventBridge delivery retries to the recorder before the event goes to the dead-letter queue."
+  type        = number
+  default     = 185
+
+  validation {
+    condition     = var.event_max_retry_attempts >= 0 && var.event_max_retry_attempts <= 185
+    error_message = "event_max_retry_attempts must be between 0 and 185."
+  }
+}
+
+variable "table_deletion_protection" {
+  description = "DynamoDB deletion protection of the status table. Off by default so that `terraform destroy` works; the table only holds short-lived state."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to every resource that takes tags."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,25 @@
+"""Entry point of the recorder function: ``handlers.recorder.lambda_handler``.
+
+An EventBridge rule sends it CodeDeploy "Deployment State-change Notification"
+events; it writes each deployment's status into the status table.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.observability import logger
+from shared.recorder_service import RecorderService
+
+
+@cache
+def service() -> RecorderService:
+    return RecorderService()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    return dict(service().handle(event))

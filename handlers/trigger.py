@@ -1,0 +1,27 @@
+"""Entry point of the trigger function: ``handlers.trigger.lambda_handler``.
+
+Terraform's ``aws_lambda_invocation`` calls it with a CreateDeployment-shaped
+JSON object; see the README for the contract.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.observability import logger, metrics
+from shared.trigger_service import TriggerService
+
+
+@cache
+def service() -> TriggerService:
+    """One service per container: its boto3 clients are reused across invocations."""
+    return TriggerService()
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
+    return dict(service().handle(event, context))

@@ -1,0 +1,95 @@
+"""Configuration from the environment, read and checked in one place.
+
+Settings are read at the start of every invocation, before any AWS call, so a
+malformed value fails fast with the variable's name and nothing is created.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from shared.errors import ConfigurationError
+
+DEFAULTS: dict[str, float] = {
+    "POLL_INTERVAL_SECONDS": 15,
+    "DEADLINE_MARGIN_SECONDS": 30,
+    "STATUS_READ_INTERVAL_SECONDS": 1,
+    "FALLBACK_POLL_INTERVAL_SECONDS": 60,
+    "FALLBACK_POLL_MAX_INTERVAL_SECONDS": 300,
+    "STATUS_TTL_DAYS": 30,
+    "IDEMPOTENCY_TTL_SECONDS": 3600,
+}
+DEFAULT_TERRAFORM_KEY = "tf"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of both functions; see the README's environment table."""
+
+    poll_interval: float
+    deadline_margin: float
+    status_read_interval: float
+    fallback_poll_interval: float
+    fallback_poll_max_interval: float
+    status_ttl_days: float
+    idempotency_ttl: float
+    terraform_key: str
+    status_table_name: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        source = os.environ if env is None else env
+        fallback = _positive(source, "FALLBACK_POLL_INTERVAL_SECONDS")
+        fallback_max = _positive(source, "FALLBACK_POLL_MAX_INTERVAL_SECONDS")
+        if fallback_max < fallback:
+            # A cap below the start would silently shorten the safety net's
+            # promised interval; make the operator choose.
+            raise ConfigurationError(
+                f"FALLBACK_POLL_MAX_INTERVAL_SECONDS ({fallback_max:g}) must be at least "
+                f"FALLBACK_POLL_INTERVAL_SECONDS ({fallback:g})"
+            )
+        return cls(
+            poll_interval=_positive(source, "POLL_INTERVAL_SECONDS"),
+            deadline_margin=_positive(source, "DEADLINE_MARGIN_SECONDS"),
+            status_read_interval=_positive(source, "STATUS_READ_INTERVAL_SECONDS"),
+            fallback_poll_interval=fallback,
+            fallback_poll_max_interval=fallback_max,
+            status_ttl_days=_positive(source, "STATUS_TTL_DAYS"),
+            idempotency_ttl=_positive(source, "IDEMPOTENCY_TTL_SECONDS"),
+            terraform_key=_terraform_key(source),
+            status_table_name=source.get("STATUS_TABLE_NAME", "").strip() or None,
+        )
+
+    def require_status_table(self) -> str:
+        """The table name, for code that cannot work without one (the recorder)."""
+        if self.status_table_name is None:
+            raise ConfigurationError(
+                "STATUS_TABLE_NAME is not set: the recorder needs the name of the DynamoDB "
+                "status table it writes to"
+            )
+        return self.status_table_name
+
+
+def _positive(env: Mapping[str, str], name: str) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return DEFAULTS[name]
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(
+            f"{name} must be a positive number (fractions allowed), got {raw!r}"
+        ) from None
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigurationError(f"{name} must be a positive, finite number, got {raw!r}")
+    return value
+
+
+def _terraform_key(env: Mapping[str, str]) -> str:
+    key = env.get("TERRAFORM_KEY", DEFAULT_TERRAFORM_KEY).strip()
+    if not key:
+        raise ConfigurationError("TERRAFORM_KEY must not be empty (default: 'tf')")
+    return key

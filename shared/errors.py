@@ -1,0 +1,45 @@
+"""Exceptions a caller sees.
+
+Lambda turns an uncaught exception into ``{"errorType": <class name>,
+"errorMessage": str(exc)}`` and Terraform prints that payload, so class names
+are public API and each message carries everything a person needs on one
+screen.
+"""
+
+from __future__ import annotations
+
+
+class CodeDeployTriggerError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+
+class ConfigurationError(CodeDeployTriggerError):
+    """An environment variable of the function is missing or malformed."""
+
+
+class InvalidInput(CodeDeployTriggerError):
+    """The invocation payload breaks the input contract; nothing was created."""
+
+
+class CodeDeployError(CodeDeployTriggerError):
+    """A CodeDeploy API call was rejected; the message keeps CodeDeploy's words."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ActiveDeploymentConflict(CodeDeployError):
+    """The deployment group already runs a deployment (DeploymentLimitExceeded)."""
+
+    def __init__(self, message: str, *, active_deployment_id: str | None) -> None:
+        super().__init__(message, code="DeploymentLimitExceededException")
+        self.active_deployment_id = active_deployment_id
+
+
+class DeploymentFailed(CodeDeployTriggerError):
+    """The deployment ended Failed or Stopped."""
+
+
+class DeploymentWaitTimeout(CodeDeployTriggerError):
+    """The function ran out of time before the deployment ended; it keeps running."""

@@ -1,0 +1,26 @@
+"""One spelling for instants in results and in the status table: ISO-8601 UTC with ``Z``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_iso(value: datetime | str | float | None) -> str | None:
+    """Render CodeDeploy's times, which boto3 gives as datetimes, as JSON-safe strings.
+
+    Emulators sometimes hand back ISO strings or epoch numbers instead; accept
+    those too rather than fail after a deployment that succeeded.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    elif isinstance(value, int | float):
+        value = datetime.fromtimestamp(value, UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

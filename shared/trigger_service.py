@@ -1,0 +1,254 @@
+"""What the trigger function does, step by step; ``handlers/trigger.py`` only calls it.
+
+validate -> (Terraform delete? skip) -> create or attach -> record ``Created``
+-> wait (unless ``wait: false``) -> return, or raise so Terraform fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from shared import aws
+from shared.codedeploy import CodeDeployGateway, DeploymentSnapshot
+from shared.config import Settings
+from shared.contract import TriggerRequest, parse_request
+from shared.errors import ActiveDeploymentConflict, DeploymentFailed, DeploymentWaitTimeout
+from shared.observability import DEFAULT_NAMESPACE, logger, metrics
+from shared.result import SkippedResult, TriggerResult, build_result, failure_message, skipped
+from shared.status import DeploymentStatus
+from shared.status_store import StatusStore, StatusUpdate, StoreUnavailable
+from shared.waiter import (
+    Deadline,
+    DeploymentWaiter,
+    LambdaContextLike,
+    WaitDeadlineReached,
+    WaitOutcome,
+    monotonic_clock,
+    real_sleep,
+)
+
+
+class TriggerService:
+    """Creates or attaches to a deployment and waits for it.
+
+    Clients are injected for tests and made lazily otherwise; settings are
+    read per invocation so a bad value fails before anything is created.
+    """
+
+    def __init__(
+        self,
+        *,
+        codedeploy: CodeDeployGateway | None = None,
+        dynamodb_client: Any | None = None,
+        clock: Callable[[], float] = monotonic_clock,
+        sleep: Callable[[float], None] = real_sleep,
+    ) -> None:
+        self._codedeploy = codedeploy
+        self._dynamodb_client = dynamodb_client
+        self._clock = clock
+        self._sleep = sleep
+
+    @property
+    def codedeploy(self) -> CodeDeployGateway:
+        if self._codedeploy is None:
+            self._codedeploy = CodeDeployGateway(aws.codedeploy_client())
+        return self._codedeploy
+
+    def handle(
+        self, event: object, context: LambdaContextLike | None
+    ) -> TriggerResult | SkippedResult:
+        settings = Settings.from_env()
+        request = parse_request(event, settings.terraform_key)
+        if request.is_terraform_delete:
+            logger.info("Terraform delete: nothing to deploy")
+            return skipped(
+                "Terraform is destroying or replacing this aws_lambda_invocation; "
+                "no deployment was created"
+            )
+        deadline = Deadline(context)
+        waiter = DeploymentWaiter(
+            self.codedeploy, self._store(settings), settings, clock=self._clock, sleep=self._sleep
+        )
+        if request.deployment_id is not None:
+            deployment_id = request.deployment_id
+            logger.append_keys(deploymentId=deployment_id)
+            logger.info("attaching to an existing deployment")
+        else:
+            deployment_id = self._create(request, waiter, deadline)
+        if not request.wait:
+            snapshot = self.codedeploy.get(deployment_id)
+            return build_result(snapshot, self.codedeploy.console_url(deployment_id), None)
+        outcome = self._wait(request, waiter, deployment_id, deadline)
+        return self._finish(outcome)
+
+    def _store(self, settings: Settings) -> StatusStore | None:
+        if settings.status_table_name is None:
+            return None
+        client = self._dynamodb_client or aws.dynamodb_client()
+        return StatusStore(settings.status_table_name, client, ttl_days=settings.status_ttl_days)
+
+    def _create(self, request: TriggerRequest, waiter: DeploymentWaiter, deadline: Deadline) -> str:
+        params = request.create_params
+        logger.info("creating deployment", extra=_describe_request(params))
+        while True:
+            try:
+                deployment_id = self.codedeploy.create(params)
+                break
+            except ActiveDeploymentConflict as conflict:
+                if request.on_active_deployment != "wait":
+                    raise
+                self._wait_for_active(conflict, waiter, deadline)
+        logger.append_keys(deploymentId=deployment_id)
+        logger.info(
+            "deployment created", extra={"consoleUrl": self.codedeploy.console_url(deployment_id)}
+        )
+        metrics.add_metric(name="DeploymentsStarted", unit=MetricUnit.Count, value=1)
+        self._record_created(waiter, deployment_id, params)
+        return deployment_id
+
+    def _wait_for_active(
+        self, conflict: ActiveDeploymentConflict, waiter: DeploymentWaiter, deadline: Deadline
+    ) -> None:
+        """``onActiveDeployment: wait``: let the group's running deployment end first."""
+        active = conflict.active_deployment_id
+        logger.info(
+            "deployment group busy; waiting for the active deployment",
+            extra={"activeDeploymentId": active},
+        )
+        if active is None:
+            # CodeDeploy did not name it: retry CreateDeployment after one poll interval.
+            interval = waiter.poll_interval
+            if deadline.remaining_seconds() < waiter.deadline_margin + interval:
+                raise conflict
+            self._sleep(interval)
+            return
+        try:
+            waiter.wait(active, deadline, last_status="InProgress")
+        except WaitDeadlineReached:
+            raise DeploymentWaitTimeout(
+                f"gave up waiting for active deployment {active} in the deployment group to end "
+                "before creating ours: the function is about to run out of time. Nothing was "
+                "created; apply again once it has ended."
+            ) from conflict
+
+    def _record_created(
+        self, waiter: DeploymentWaiter, deployment_id: str, params: dict[str, Any]
+    ) -> None:
+        store = waiter.store
+        if store is None:
+            return
+        try:
+            store.record(
+                StatusUpdate(
+                    deployment_id=deployment_id,
+                    status=DeploymentStatus.CREATED,
+                    source="trigger",
+                    application_name=params.get("applicationName"),
+                    deployment_group_name=params.get("deploymentGroupName"),
+                )
+            )
+        except StoreUnavailable as error:
+            # The deployment exists; losing its Created record only costs speed.
+            waiter.disable_store(error)
+
+    def _wait(
+        self,
+        request: TriggerRequest,
+        waiter: DeploymentWaiter,
+        deployment_id: str,
+        deadline: Deadline,
+    ) -> WaitOutcome:
+        try:
+            return waiter.wait(
+                deployment_id,
+                deadline,
+                last_status="InProgress" if request.is_attach else "Created",
+            )
+        except WaitDeadlineReached as reached:
+            raise self._timeout(request, reached) from None
+
+    def _timeout(
+        self, request: TriggerRequest, reached: WaitDeadlineReached
+    ) -> DeploymentWaitTimeout:
+        deployment_id = reached.deployment_id
+        url = self.codedeploy.console_url(deployment_id)
+        resume = json.dumps({"deploymentId": deployment_id})
+        message = (
+            f"stopped waiting for CodeDeploy deployment {deployment_id} (last status "
+            f"{reached.last_status}) with {reached.remaining_seconds:.0f}s left before the "
+            f"Lambda timeout. "
+        )
+        if request.stop_on_timeout:
+            message += self._stop(deployment_id)
+        else:
+            message += (
+                "The deployment keeps running in CodeDeploy. To wait for it again, invoke the "
+                f"trigger with {resume}, or raise the function's timeout. "
+            )
+        logger.error("deadline reached", extra={"lastStatus": reached.last_status})
+        return DeploymentWaitTimeout(message + f"Console: {url}")
+
+    def _stop(self, deployment_id: str) -> str:
+        try:
+            said = self.codedeploy.stop(deployment_id, auto_rollback=True)
+        except Exception as error:
+            logger.exception("StopDeployment failed")
+            return (
+                f"stopOnTimeout is set but StopDeployment failed, so the deployment may still be "
+                f"running: {error}. "
+            )
+        logger.warning("deployment stopped on timeout", extra={"stopStatus": said})
+        return (
+            "stopOnTimeout is set: StopDeployment was called with autoRollbackEnabled=true "
+            f"(CodeDeploy said: {said}); the deployment is being stopped and rolled back. "
+        )
+
+    def _finish(self, outcome: WaitOutcome) -> TriggerResult:
+        snapshot = outcome.snapshot
+        url = self.codedeploy.console_url(snapshot.deployment_id)
+        _emit_end_metrics(snapshot, outcome)
+        logger.info(
+            "deployment ended",
+            extra={
+                "status": snapshot.status,
+                "detectedBy": outcome.detected_by,
+                "waitedSeconds": round(outcome.waited_seconds, 3),
+            },
+        )
+        if snapshot.is_unsuccessful:
+            raise DeploymentFailed(failure_message(snapshot, url))
+        return build_result(snapshot, url, outcome.detected_by)
+
+
+def _emit_end_metrics(snapshot: DeploymentSnapshot, outcome: WaitOutcome) -> None:
+    metrics.add_metric(name="WaitSeconds", unit=MetricUnit.Seconds, value=outcome.waited_seconds)
+    for dimension, value in (("status", snapshot.status), ("detectedBy", outcome.detected_by)):
+        name = "DeploymentsEnded" if dimension == "status" else "EndDetections"
+        with single_metric(
+            name=name,
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=metrics.namespace or DEFAULT_NAMESPACE,
+        ) as metric:
+            metric.add_dimension(name=dimension, value=value)
+
+
+def _describe_request(params: dict[str, Any]) -> dict[str, Any]:
+    """What is safe to log about a request: never the appspec itself (it may hold secrets)."""
+    revision = params.get("revision", {})
+    described: dict[str, Any] = {
+        "applicationName": params.get("applicationName"),
+        "deploymentGroupName": params.get("deploymentGroupName"),
+        "revisionType": revision.get("revisionType"),
+    }
+    for location in ("appSpecContent", "string"):
+        content = revision.get(location, {}).get("content")
+        if content is not None:
+            described["contentSha256"] = hashlib.sha256(content.encode()).hexdigest()
+            described["contentLength"] = len(content)
+    return described

@@ -1,0 +1,899 @@
+"""A local AWS for the end-to-end tests: moto's server in this process, plus what moto lacks.
+
+Terraform (the aws provider, Go SDK) applies examples/terraform against it and our Lambda
+functions really run. moto 5.2 covers the control plane; this module fills its gaps:
+
+- Lambda ``Invoke`` (moto needs Docker): the function's zip is unpacked once per code hash and
+  its handler runs in a subprocess under the matching pyenv/python3.x interpreter, with only the
+  libraries the managed runtime provides (boto3, botocore, ...) besides the zip, and
+  ``AWS_ENDPOINT_URL`` pointing back here. Errors carry ``X-Amz-Function-Error: Unhandled``.
+- EventBridge rules with Lambda targets (moto raises NotImplementedError): the full event
+  envelope is delivered asynchronously, with Lambda's async retries, checking the function's
+  resource policy; undeliverable events go to the target's SQS dead-letter queue.
+- CodeDeploy: deployments never leave ``Created`` in moto. A simulator thread moves each new
+  deployment Created -> InProgress -> Succeeded/Failed/Stopped, sets start/complete times and
+  ``errorInformation``, and publishes the "CodeDeploy Deployment State-change Notification"
+  events on the default bus. Also: ``d-XXXXXXXXX`` ids, one active deployment per group
+  (``DeploymentLimitExceededException``) and ``StopDeployment``.
+
+Markers in a deployment's description steer the simulator: ``simulate:fail`` (ends Failed with
+HEALTH_CONSTRAINTS), ``simulate:stop`` (ends Stopped), ``simulate:no-events`` (publishes no
+events, so only GetDeployment polling can see the outcome).
+
+The patches are process-wide (moto's server runs in this process) and are undone by ``stop()``.
+Only one emulator may run at a time.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import fnmatch
+import io
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import string
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.codedeploy import responses as codedeploy_responses
+from moto.codedeploy.exceptions import CodeDeployException
+from moto.codedeploy.models import (
+    CodeDeployBackend,
+    DeploymentInfo,
+    codedeploy_backends,
+)
+from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
+from moto.events.models import Rule, events_backends
+from moto.events.utils import EventTemplateParser
+from moto.server import ThreadedMotoServer
+from moto.sqs.models import sqs_backends
+from moto.utilities.arns import parse_arn
+
+LOG = logging.getLogger("e2e.emulator")
+
+RUNTIME_SCRIPT = Path(__file__).with_name("lambda_runtime.py")
+
+# What the managed Python runtimes ship besides the standard library (module or package names).
+RUNTIME_PROVIDED_MODULES = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "urllib3",
+    "dateutil",
+    "six",
+    "jmespath",
+)
+
+DETAIL_TYPE = "CodeDeploy Deployment State-change Notification"
+HEALTH_CONSTRAINTS_MESSAGE = (
+    "The overall deployment failed because too many individual instances failed deployment, "
+    "too few healthy instances are available for deployment, or some instances in your "
+    "deployment group are experiencing problems."
+)
+TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped"})
+
+_active: Emulator | None = None
+
+
+class EmulatorError(RuntimeError):
+    """The emulator cannot do what a test needs (e.g. no interpreter for the Lambda runtime)."""
+
+
+class DeploymentLimitExceededException(CodeDeployException):
+    code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__("DeploymentLimitExceededException", message)
+
+
+class InvalidDeploymentIdException(CodeDeployException):
+    code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidDeploymentIdException", message)
+
+
+class DeploymentAlreadyCompletedException(CodeDeployException):
+    code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__("DeploymentAlreadyCompletedException", message)
+
+
+def _emulator() -> Emulator:
+    if _active is None:  # a patched moto path ran without a started emulator
+        raise EmulatorError("the e2e emulator is not running")
+    return _active
+
+
+# --------------------------------------------------------------------------------------------
+# Lambda: run the stored zip in a subprocess
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    function_name: str
+    error: bool
+    payload: bytes
+    log: str
+    duration: float
+
+
+def _runs_version(python: str, version: str) -> bool:
+    try:
+        out = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out.returncode == 0 and out.stdout.strip() == version
+
+
+def find_python(version: str) -> str:
+    """The interpreter for a Lambda runtime version ("3.13").
+
+    E2E_PYTHON_3_13 if set, else pyenv's installed versions, else PATH. pyenv's shims are
+    skipped: they only work for the pyenv-selected versions and need the dev shell's PATH.
+    """
+    env_name = f"E2E_PYTHON_{version.replace('.', '_')}"
+    candidates: list[str] = []
+    if os.environ.get(env_name):
+        candidates.append(os.environ[env_name])
+    roots: list[Path] = []
+    if os.environ.get("PYENV_ROOT"):
+        roots.append(Path(os.environ["PYENV_ROOT"]))
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run(
+                [pyenv, "root"], capture_output=True, text=True, timeout=30, check=True
+            )
+            roots.append(Path(out.stdout.strip()))
+    roots.append(Path.home() / ".pyenv")
+    for root in roots:
+        found = sorted((root / "versions").glob(f"{version}*/bin/python{version}"))
+        candidates.extend(str(p) for p in reversed(found))
+    on_path = shutil.which(f"python{version}")
+    if on_path and Path(on_path).parent.name != "shims":
+        candidates.append(on_path)
+    for candidate in candidates:
+        if _runs_version(candidate, version):
+            return candidate
+    raise EmulatorError(
+        f"no working python{version} interpreter for the Lambda runtime python{version}: "
+        f"tried {candidates or 'nothing'} (pyenv roots {[str(r) for r in roots]}, PATH); "
+        f"install it (pyenv install {version}) or set {env_name}"
+    )
+
+
+class LambdaRunner:
+    """Runs Lambda handlers from their stored zips in subprocesses."""
+
+    def __init__(self, workdir: Path, endpoint: str) -> None:
+        self.workdir = workdir
+        self.endpoint = endpoint
+        self.log_path = workdir / "lambda.log"
+        self._lock = threading.Lock()
+        self._runtime_libs: Path | None = None
+        self._pythons: dict[str, str] = {}
+        self.invocations: list[Invocation] = []
+
+    def runtime_libs(self) -> Path:
+        """A directory standing in for the runtime's bundled boto3 & co., built once.
+
+        Symlinks to the dev venv's copies: the child sees exactly these packages and not the
+        rest of the venv (powertools, moto, ...), which must come from the zip as in Lambda.
+        """
+        with self._lock:
+            if self._runtime_libs is not None:
+                return self._runtime_libs
+            target = self.workdir / "runtime"
+            target.mkdir(parents=True, exist_ok=True)
+            # The dev venv's copies; only their location matters.
+            site = Path(boto3.__file__).resolve().parent.parent
+            for name in RUNTIME_PROVIDED_MODULES:
+                for src in (site / name, site / f"{name}.py"):
+                    if src.exists():
+                        (target / src.name).symlink_to(src, target_is_directory=src.is_dir())
+                        break
+                else:
+                    raise EmulatorError(f"{name} is not installed in {site}")
+            self._runtime_libs = target
+            return target
+
+    def python_for(self, runtime: str | None) -> str:
+        match = re.fullmatch(r"python(\d+\.\d+)", runtime or "")
+        if not match:
+            raise EmulatorError(f"runtime {runtime!r} is not a Python runtime")
+        version = match.group(1)
+        with self._lock:
+            if version not in self._pythons:
+                self._pythons[version] = find_python(version)
+            return self._pythons[version]
+
+    def code_dir(self, fn: LambdaFunction) -> Path:
+        """The function's zip unpacked (once per code hash, like /var/task)."""
+        if not getattr(fn, "code_bytes", b""):
+            raise EmulatorError(f"function {fn.function_name} has no zip code to run")
+        target = self.workdir / "code" / fn.code_sha_256.replace("/", "_")
+        with self._lock:
+            if not target.exists():
+                staging = Path(tempfile.mkdtemp(dir=self.workdir, prefix="unzip-"))
+                with zipfile.ZipFile(io.BytesIO(fn.code_bytes)) as archive:
+                    archive.extractall(staging)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                staging.rename(target)
+        return target
+
+    def child_env(self, fn: LambdaFunction, code: Path) -> dict[str, str]:
+        # Start from nothing: the dev shell's AWS_*, VIRTUAL_ENV, CA bundle etc. must not leak.
+        env = {str(k): str(v) for k, v in (fn.environment_vars or {}).items()}
+        env.update(
+            {
+                "PATH": "/usr/local/bin:/usr/bin:/bin",
+                "LANG": "en_US.UTF-8",
+                "TZ": ":UTC",
+                "PYTHONPATH": os.pathsep.join([str(code), str(self.runtime_libs())]),
+                "PYTHONUNBUFFERED": "1",
+                # Bytecode of the shared runtime libraries goes here, not into the dev venv.
+                "PYTHONPYCACHEPREFIX": str(self.workdir / "pycache"),
+                "LAMBDA_TASK_ROOT": str(code),
+                "_HANDLER": str(fn.handler),
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time}",
+                "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+                "AWS_LAMBDA_FUNCTION_VERSION": str(fn.version),
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
+                "AWS_LAMBDA_LOG_GROUP_NAME": fn.logs_group_name,
+                "AWS_REGION": fn.region,
+                "AWS_DEFAULT_REGION": fn.region,
+                "AWS_ACCESS_KEY_ID": "test",
+                "AWS_SECRET_ACCESS_KEY": "test",
+                "AWS_SESSION_TOKEN": "test",
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+        )
+        return env
+
+    def invoke(self, fn: LambdaFunction, event: Any) -> Invocation:
+        request_id = str(uuid.uuid4())
+        started = time.monotonic()
+        code = self.code_dir(fn)
+        python = self.python_for(fn.run_time)
+        calldir = Path(tempfile.mkdtemp(dir=self.workdir, prefix=f"invoke-{fn.function_name}-"))
+        now = datetime.now(UTC)
+        invocation = {
+            "handler": fn.handler,
+            "event": event,
+            "request_id": request_id,
+            "timeout_seconds": fn.timeout,
+            "function_name": fn.function_name,
+            "function_version": str(fn.version),
+            "invoked_function_arn": fn.function_arn,
+            "memory_limit_in_mb": fn.memory_size,
+            "log_group_name": fn.logs_group_name,
+            "log_stream_name": f"{now:%Y/%m/%d}/[{fn.version}]{request_id.replace('-', '')}",
+        }
+        (calldir / "invocation.json").write_text(json.dumps(invocation), encoding="utf-8")
+        result_path = calldir / "result.json"
+        log_path = calldir / "output.log"
+        with log_path.open("wb") as log_file:
+            log_file.write(f"START RequestId: {request_id} Version: {fn.version}\n".encode())
+            log_file.flush()
+            try:
+                proc = subprocess.run(
+                    [
+                        python,
+                        "-P",
+                        "-s",
+                        str(RUNTIME_SCRIPT),
+                        str(calldir / "invocation.json"),
+                        str(result_path),
+                    ],
+                    cwd=code,
+                    env=self.child_env(fn, code),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    # The child enforces the function timeout itself; this only guards against
+                    # a child that hangs while importing.
+                    timeout=float(fn.timeout) + 120,
+                    check=False,
+                )
+                exit_note = f"exit code {proc.returncode}"
+            except subprocess.TimeoutExpired:
+                exit_note = "killed: the runtime child did not finish"
+        duration = time.monotonic() - started
+        if result_path.exists():
+            result = json.loads(result_path.read_text(encoding="utf-8"))
+            error, payload = bool(result["error"]), str(result["payload"])
+        else:
+            error = True
+            payload = json.dumps(
+                {
+                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited ({exit_note})",
+                    "errorType": "Runtime.ExitError",
+                }
+            )
+        with log_path.open("a", encoding="utf-8") as log_file:
+            log_file.write(f"END RequestId: {request_id}\n")
+            log_file.write(
+                f"REPORT RequestId: {request_id} Duration: {duration * 1000:.2f} ms "
+                f"({exit_note}){' ERROR' if error else ''}\n"
+            )
+        log_text = log_path.read_text(encoding="utf-8", errors="replace")
+        with self._lock:
+            with self.log_path.open("a", encoding="utf-8") as all_logs:
+                all_logs.write(f"==== {fn.function_name} {now.isoformat()} ====\n{log_text}")
+            inv = Invocation(
+                request_id, fn.function_name, error, payload.encode(), log_text, duration
+            )
+            self.invocations.append(inv)
+        _save_cloudwatch_logs(fn, invocation["log_stream_name"], log_text)
+        return inv
+
+
+def _save_cloudwatch_logs(fn: LambdaFunction, stream: str, text: str) -> None:
+    # Only into an existing group: creating /aws/lambda/<name> here could collide with the
+    # aws_cloudwatch_log_group that Terraform creates for the function.
+    backend = fn.logs_backend
+    if fn.logs_group_name not in backend.groups:
+        return
+    try:
+        backend.create_log_stream(fn.logs_group_name, stream)
+        millis = int(time.time() * 1000)
+        events = [{"timestamp": millis, "message": line} for line in text.splitlines() if line]
+        if events:
+            backend.put_log_events(fn.logs_group_name, stream, events)
+    except Exception:  # logs are a debugging aid; never fail an invocation for them
+        LOG.exception("could not copy the invocation log to CloudWatch Logs")
+
+
+def _patched_invoke(
+    self: LambdaFunction, body: str | bytes, request_headers: Any, response_headers: Any
+) -> bytes:
+    """Replaces moto's Docker-based LambdaFunction.invoke."""
+    emulator = _emulator()
+    event = json.loads(body) if body else {}
+    inv_type = request_headers.get("x-amz-invocation-type", "RequestResponse")
+    if inv_type == "DryRun":
+        return b""
+    if inv_type == "Event":
+        emulator.invoke_async(self, event, source="Invoke(Event)")
+        return b""
+    inv = emulator.runner.invoke(self, event)
+    if inv.error:
+        # "Unhandled" is what Lambda sends for a raised exception; Terraform's
+        # aws_lambda_invocation fails on any X-Amz-Function-Error.
+        response_headers["x-amz-function-error"] = "Unhandled"
+    response_headers["x-amz-executed-version"] = str(self.version)
+    if str(request_headers.get("x-amz-log-type", "")).lower() == "tail":
+        tail = inv.log.encode()[-4096:]
+        response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
+    return inv.payload
+
+
+# --------------------------------------------------------------------------------------------
+# EventBridge: Lambda targets
+# --------------------------------------------------------------------------------------------
+
+
+def _event_time(value: Any) -> str:
+    if isinstance(value, int | float):
+        moment = datetime.fromtimestamp(float(value), UTC)
+    elif isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    else:
+        return str(value)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _target_event(target: dict[str, Any], original: dict[str, Any]) -> Any:
+    """What EventBridge hands the target: the full envelope unless the target reshapes it."""
+    envelope = {
+        "version": original.get("version", "0"),
+        "id": original["id"],
+        "detail-type": original["detail-type"],
+        "source": original["source"],
+        "account": original["account"],
+        "time": _event_time(original.get("time")),
+        "region": original["region"],
+        "resources": original.get("resources", []),
+        "detail": original.get("detail", {}),
+    }
+    if "Input" in target:
+        return json.loads(target["Input"])
+    if "InputTransformer" in target:
+        transformer = target["InputTransformer"]
+        return EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=copy.deepcopy(envelope),
+        )
+    if "InputPath" in target:
+        raise EmulatorError("EventBridge InputPath is not emulated")
+    return envelope
+
+
+def _policy_allows(fn: LambdaFunction, principal: str, source_arn: str) -> bool:
+    """Whether the function's resource policy lets `principal` invoke it for `source_arn`."""
+    for statement in fn.policy.statements:
+        if statement.get("Effect", "Allow") != "Allow":
+            continue
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if not any(a in ("lambda:InvokeFunction", "lambda:*", "*") for a in actions):
+            continue
+        granted = statement.get("Principal", {})
+        services = granted.get("Service", []) if isinstance(granted, dict) else [granted]
+        services = [services] if isinstance(services, str) else services
+        if principal not in services and "*" not in services:
+            continue
+        condition = statement.get("Condition", {})
+        wanted = [
+            v
+            for op in ("ArnLike", "ArnEquals", "StringLike", "StringEquals")
+            for k, v in condition.get(op, {}).items()
+            if k.lower() == "aws:sourcearn"
+        ]
+        if all(fnmatch.fnmatchcase(source_arn, w) for w in wanted):
+            return True
+    return False
+
+
+_original_send_to_targets: Callable[..., None] = Rule.send_to_targets
+
+
+def _patched_send_to_targets(
+    self: Rule, original_event: dict[str, Any], transform_input: bool = True
+) -> None:
+    lambda_targets = [t for t in self.targets if parse_arn(t["Arn"]).service == "lambda"]
+    if not lambda_targets:
+        _original_send_to_targets(self, original_event, transform_input)
+        return
+    others = copy.copy(self)
+    others.targets = [t for t in self.targets if t not in lambda_targets]
+    if others.targets:
+        _original_send_to_targets(others, original_event, transform_input)
+    if self.state == "DISABLED" or not self.event_pattern.matches_event(original_event):
+        return
+    emulator = _emulator()
+    for target in lambda_targets:
+        emulator.deliver_event(self, target, _target_event(target, original_event))
+
+
+# --------------------------------------------------------------------------------------------
+# CodeDeploy: realistic ids, errorInformation, one active deployment per group, StopDeployment
+# --------------------------------------------------------------------------------------------
+
+_original_deployment_info_init = DeploymentInfo.__init__
+_original_deployment_info = codedeploy_responses._deployment_info
+_original_create_deployment = CodeDeployBackend.create_deployment
+_ID_ALPHABET = string.ascii_uppercase + string.digits
+
+
+def _patched_deployment_info_init(self: DeploymentInfo, *args: Any, **kwargs: Any) -> None:
+    _original_deployment_info_init(self, *args, **kwargs)
+    # Real ids look like d-ABCDEFGHI; moto's are UUIDs.
+    self.deployment_id = "d-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(9))
+    self.error_information = {}
+    self.rollback_info = {}
+
+
+def _patched_deployment_info(deployment: DeploymentInfo) -> dict[str, Any]:
+    info = _original_deployment_info(deployment)
+    info["errorInformation"] = getattr(deployment, "error_information", {}) or None
+    info["rollbackInfo"] = getattr(deployment, "rollback_info", {}) or None
+    return info
+
+
+def _patched_create_deployment(self: CodeDeployBackend, *args: Any, **kwargs: Any) -> str:
+    app = kwargs.get("application_name", args[0] if args else None)
+    group = kwargs.get("deployment_group_name", args[1] if len(args) > 1 else None)
+    for other in list(self.deployments.values()):
+        if (
+            other.application_name == app
+            and other.deployment_group_name == group
+            and other.status not in TERMINAL_STATUSES
+        ):
+            raise DeploymentLimitExceededException(
+                f"The Deployment Group '{group}' already has an active Deployment "
+                f"'{other.deployment_id}'"
+            )
+    deployment_id: str = _original_create_deployment(self, *args, **kwargs)
+    return deployment_id
+
+
+def _stop_deployment_response(self: Any) -> Any:
+    """CodeDeployResponse.stop_deployment (moto has no StopDeployment)."""
+    deployment_id = self._get_param("deploymentId")
+    backend: CodeDeployBackend = self.codedeploy_backend
+    if deployment_id not in backend.deployments:
+        raise InvalidDeploymentIdException(f"Deployment {deployment_id} does not exist.")
+    deployment = backend.deployments[deployment_id]
+    if deployment.status in TERMINAL_STATUSES:
+        raise DeploymentAlreadyCompletedException(
+            f"Deployment {deployment_id} has already completed."
+        )
+    _emulator().simulator.stop_deployment(backend, deployment)
+    return ActionResult({"status": "Succeeded", "statusMessage": "Deployment stopped"})
+
+
+# --------------------------------------------------------------------------------------------
+# CodeDeploy simulator
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    account_id: str
+    region: str
+    deployment_id: str
+    outcome: str  # Succeeded | Failed | Stopped
+    emit_events: bool
+    next_at: float
+    transitions: list[str] = field(default_factory=list)
+
+
+class DeploymentSimulator:
+    """Moves moto's CodeDeploy deployments through their states and publishes the events."""
+
+    def __init__(self, step_seconds: float) -> None:
+        self.step_seconds = step_seconds
+        self._plans: dict[str, _Plan] = {}
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="codedeploy-sim", daemon=True)
+        self.events: list[dict[str, Any]] = []
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _backends(self) -> Iterator[tuple[str, str, CodeDeployBackend]]:
+        for account_id, regions in list(codedeploy_backends.items()):
+            for region, backend in list(regions.items()):
+                yield account_id, region, backend
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            try:
+                self.tick(time.monotonic())
+            except Exception:  # keep simulating; a test will show what went wrong
+                LOG.exception("CodeDeploy simulator tick failed")
+
+    def tick(self, now: float) -> None:
+        for account_id, region, backend in self._backends():
+            for deployment in list(backend.deployments.values()):
+                with self._lock:
+                    plan = self._plans.get(deployment.deployment_id)
+                    if plan is None:
+                        if deployment.status != "Created":
+                            continue  # not ours (set by a test) or already finished
+                        plan = self._new_plan(account_id, region, deployment, now)
+                        self._plans[deployment.deployment_id] = plan
+                    if deployment.status in TERMINAL_STATUSES or now < plan.next_at:
+                        continue
+                    if deployment.status == "Created":
+                        self._transition(backend, deployment, plan, "InProgress")
+                        plan.next_at = now + self.step_seconds
+                    elif deployment.status == "InProgress":
+                        self._transition(backend, deployment, plan, plan.outcome)
+
+    def _new_plan(
+        self, account_id: str, region: str, deployment: DeploymentInfo, now: float
+    ) -> _Plan:
+        description = deployment.description or ""
+        outcome = "Succeeded"
+        if "simulate:fail" in description:
+            outcome = "Failed"
+        elif "simulate:stop" in description:
+            outcome = "Stopped"
+        return _Plan(
+            account_id,
+            region,
+            deployment.deployment_id,
+            outcome,
+            emit_events="simulate:no-events" not in description,
+            next_at=now + self.step_seconds,
+        )
+
+    def stop_deployment(self, backend: CodeDeployBackend, deployment: DeploymentInfo) -> None:
+        with self._lock:
+            plan = self._plans.get(deployment.deployment_id) or _Plan(
+                backend.account_id,
+                backend.region_name,
+                deployment.deployment_id,
+                "Stopped",
+                True,
+                0.0,
+            )
+            self._plans[deployment.deployment_id] = plan
+            self._transition(backend, deployment, plan, "Stopped")
+
+    def _transition(
+        self, backend: CodeDeployBackend, deployment: DeploymentInfo, plan: _Plan, status: str
+    ) -> None:
+        now = utcnow()
+        overview = deployment.deployment_overview
+        if status == "InProgress":
+            deployment.start_time = now
+            overview.update({"Pending": 0, "InProgress": 1})
+        else:
+            deployment.complete_time = now
+            if deployment.start_time is None:
+                deployment.start_time = now
+            overview["InProgress"] = 0
+            overview[{"Succeeded": "Succeeded", "Failed": "Failed"}.get(status, "Skipped")] = 1
+        if status == "Failed":
+            deployment.error_information = {
+                "code": "HEALTH_CONSTRAINTS",
+                "message": HEALTH_CONSTRAINTS_MESSAGE,
+            }
+        elif status == "Stopped":
+            deployment.error_information = {
+                "code": "MANUAL_STOP",
+                "message": "The deployment was stopped by a user.",
+            }
+        deployment.status = status
+        plan.transitions.append(status)
+        LOG.info("deployment %s -> %s", deployment.deployment_id, status)
+        state = {
+            "InProgress": "START",
+            "Succeeded": "SUCCESS",
+            "Failed": "FAILURE",
+            "Stopped": "STOP",
+        }[status]
+        if plan.emit_events:
+            self._publish(backend, deployment, state)
+
+    def _publish(self, backend: CodeDeployBackend, deployment: DeploymentInfo, state: str) -> None:
+        app, group = deployment.application_name, deployment.deployment_group_name
+        detail = {
+            "region": backend.region_name,
+            "deploymentId": deployment.deployment_id,
+            "instanceGroupId": deployment.deployment_group.deployment_group_id,
+            "application": app,
+            "deploymentGroup": group,
+            "state": state,
+        }
+        entry = {
+            "Source": "aws.codedeploy",
+            "DetailType": DETAIL_TYPE,
+            "Detail": json.dumps(detail),
+            "Resources": [
+                backend._application_arn(app),
+                backend._deployment_group_arn(app, group),
+            ],
+        }
+        self.events.append(detail)
+        events_backends[backend.account_id][backend.region_name].put_events([entry])
+
+
+# --------------------------------------------------------------------------------------------
+# The emulator
+# --------------------------------------------------------------------------------------------
+
+
+class Emulator:
+    """moto's server on loopback with the patches above; use as a context manager."""
+
+    def __init__(
+        self,
+        step_seconds: float = 2.0,
+        workdir: Path | None = None,
+        async_retry_delay_seconds: float = 1.0,
+    ) -> None:
+        self._own_workdir = workdir is None
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="cdt-emulator-"))
+        self.step_seconds = step_seconds
+        self.async_retry_delay_seconds = async_retry_delay_seconds
+        self._server: ThreadedMotoServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._undo: list[Callable[[], None]] = []
+        self.port = 0
+        self.endpoint = ""
+        self.region = "us-east-1"
+        self.runner: LambdaRunner
+        self.simulator = DeploymentSimulator(step_seconds)
+        self.dead_letters: list[dict[str, Any]] = []
+
+    # lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        global _active  # noqa: PLW0603 - the patched moto code needs to find the emulator
+        if _active is not None:
+            raise EmulatorError("an emulator is already running in this process")
+        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        self.port = self._server.get_host_and_port()[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.runner = LambdaRunner(self.workdir, self.endpoint)
+        _active = self
+        self._patch()
+        self.simulator.start()
+        return self
+
+    def stop(self) -> None:
+        global _active  # noqa: PLW0603
+        self.simulator.stop()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        for undo in reversed(self._undo):
+            undo()
+        self._undo.clear()
+        _active = None
+        if self._own_workdir and not os.environ.get("E2E_KEEP_EMULATOR_DIR"):
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _set(self, owner: Any, name: str, value: Any) -> None:
+        missing = object()
+        old = (
+            owner.__dict__.get(name, missing)
+            if isinstance(owner, type)
+            else getattr(owner, name, missing)
+        )
+
+        def undo() -> None:
+            if old is missing:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, old)
+
+        setattr(owner, name, value)
+        self._undo.append(undo)
+
+    def _patch(self) -> None:
+        self._set(LambdaFunction, "invoke", _patched_invoke)
+        self._set(Rule, "send_to_targets", _patched_send_to_targets)
+        self._set(DeploymentInfo, "__init__", _patched_deployment_info_init)
+        self._set(codedeploy_responses, "_deployment_info", _patched_deployment_info)
+        self._set(CodeDeployBackend, "create_deployment", _patched_create_deployment)
+        self._set(
+            codedeploy_responses.CodeDeployResponse, "stop_deployment", _stop_deployment_response
+        )
+
+    # async delivery ---------------------------------------------------------------------------
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()]
+        self._threads.append(thread)
+        thread.start()
+
+    def invoke_async(self, fn: LambdaFunction, event: Any, source: str) -> None:
+        """Lambda's async invocation: up to two retries after a function error."""
+
+        def run() -> None:
+            for attempt in range(3):
+                inv = self.runner.invoke(fn, event)
+                if not inv.error:
+                    return
+                LOG.warning(
+                    "async invocation of %s from %s failed (attempt %d): %s",
+                    fn.function_name,
+                    source,
+                    attempt + 1,
+                    inv.payload[:500],
+                )
+                time.sleep(self.async_retry_delay_seconds)
+
+        self._spawn(f"async-{fn.function_name}", run)
+
+    def deliver_event(self, rule: Rule, target: dict[str, Any], event: Any) -> None:
+        arn = target["Arn"]
+        parsed = parse_arn(arn)
+        try:
+            fn = lambda_backends[parsed.account][parsed.region].get_function(arn)
+        except Exception as exc:
+            self._dead_letter(rule, target, event, f"function not found: {exc}")
+            return
+        if not _policy_allows(fn, "events.amazonaws.com", rule.arn):
+            self._dead_letter(
+                rule,
+                target,
+                event,
+                f"the resource policy of {fn.function_name} does not allow "
+                f"events.amazonaws.com from {rule.arn}",
+            )
+            return
+        self.invoke_async(fn, event, source=f"rule {rule.name}")
+
+    def _dead_letter(self, rule: Rule, target: dict[str, Any], event: Any, reason: str) -> None:
+        LOG.warning("EventBridge could not deliver to %s: %s", target["Arn"], reason)
+        record = {"rule": rule.name, "target": target["Arn"], "reason": reason, "event": event}
+        self.dead_letters.append(record)
+        dlq = target.get("DeadLetterConfig", {}).get("Arn")
+        if dlq:
+            parsed = parse_arn(dlq)
+            sqs_backends[parsed.account][parsed.region].send_message(
+                queue_name=parsed.resource_id, message_body=json.dumps(event)
+            )
+
+    # helpers for tests --------------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    def deployments(self) -> list[DeploymentInfo]:
+        found: list[DeploymentInfo] = []
+        for _, _, backend in self.simulator._backends():
+            found.extend(backend.deployments.values())
+        return found
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Wait until every deployment has ended and no async invocation is running."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            busy = [d for d in self.deployments() if d.status not in TERMINAL_STATUSES]
+            if not busy and not any(t.is_alive() for t in self._threads):
+                return
+            time.sleep(0.1)
+        raise EmulatorError("the emulator did not become idle")
+
+    def log_tail(self, lines: int = 80) -> str:
+        path = self.runner.log_path
+        if not path.exists():
+            return "(no Lambda invocation yet)"
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+def main() -> None:
+    """Run the emulator in the foreground (for manual experiments): python -m tests.e2e.emulator"""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    step = float(os.environ.get("E2E_STEP_SECONDS", "2"))
+    with Emulator(step_seconds=step) as emulator:
+        print(f"emulator listening on {emulator.endpoint} (workdir {emulator.workdir})", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

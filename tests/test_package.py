@@ -1,0 +1,220 @@
+"""The release zip contract: size budget, reproducibility, layout, and that it imports on 3.13.
+
+The zips are built once per module by calling .ci/package.py's functions (pip install from the
+hash-pinned requirements; wheels come from pip's cache after the first run). The import test runs
+a real python3.13, the Lambda runtime version, with only the unzipped release and a copy of the
+boto3 stack that the runtime provides on its path: a module pruned from powertools but still
+needed, or a dependency missing from .ci/lambda-requirements.txt, fails here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / ".ci" / "package.py"
+
+# What the Lambda python3.13 runtime provides next to our zip (boto3 and its dependencies),
+# copied from the dev venv to simulate it without network.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "six", "jmespath")
+
+HANDLER_MODULES = ("handlers.trigger", "handlers.recorder")
+
+# Runs inside python3.13: imports our handlers and, independently of them, every powertools API
+# our code uses, then touches the lazily imported paths (DynamoDB persistence builds a boto3
+# client, validation compiles a schema with fastjsonschema and applies a JMESPath envelope).
+# Prints where the key modules were loaded from, so the test can check they came from the zip.
+SMOKE_SCRIPT = """
+import importlib, json, sys
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
+
+Logger(service="package-test")
+Metrics(namespace="PackageTest", service="package-test")
+IdempotencyConfig(event_key_jmespath="deploymentId")
+DynamoDBPersistenceLayer(table_name="status", key_attr="deploymentId")
+event = {"detail": {"deploymentId": "d-ABCDEFGHI", "state": "SUCCESS"}}
+validate(event=event, schema={"type": "object", "required": ["state"]}, envelope="detail")
+try:
+    validate(event={}, schema={"type": "object", "required": ["state"]})
+except SchemaValidationError:
+    pass
+else:
+    raise SystemExit("validation did not reject an invalid event")
+assert EventBridgeEvent(event).detail["state"] == "SUCCESS"
+assert callable(idempotent_function) and LambdaContext is not None
+
+names = ["aws_lambda_powertools", "fastjsonschema", "jmespath", "typing_extensions", "boto3"]
+names += sys.argv[1:]
+print(json.dumps({
+    "version": list(sys.version_info[:2]),
+    "files": {name: sys.modules[name].__file__ for name in names},
+}))
+"""
+
+PYTHON313_MISSING = (
+    "python3.13 is missing: the release zip must be import-tested with the Lambda runtime's "
+    "Python. Install it with `pyenv install 3.13` (found through `pyenv root`/versions/3.13*), "
+    "or put a python3.13 on PATH (e.g. the OS package python3.13)."
+)
+
+
+def load_packaging() -> ModuleType:
+    """Import .ci/package.py (not an importable package: its directory starts with a dot)."""
+    spec = importlib.util.spec_from_file_location("release_packaging", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def reports_python313(candidate: Path) -> bool:
+    """Whether candidate runs and is CPython 3.13 (a pyenv shim may exist but not resolve)."""
+    try:
+        result = subprocess.run(
+            [str(candidate), "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    except OSError:
+        return False
+    return result.returncode == 0 and result.stdout.strip() == "True"
+
+
+def python313_candidates() -> list[Path]:
+    """List python3.13 interpreters: pyenv's installed versions first, then PATH."""
+    candidates: list[Path] = []
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        root = subprocess.run(
+            [pyenv, "root"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout.strip()
+        if root:
+            candidates += sorted(Path(root).glob("versions/3.13*/bin/python3.13"), reverse=True)
+    on_path = shutil.which("python3.13")
+    if on_path:
+        candidates.append(Path(on_path))
+    return candidates
+
+
+@pytest.fixture(scope="module")
+def python313() -> Path:
+    """A working python3.13; fails (never skips) when none is installed."""
+    for candidate in python313_candidates():
+        if reports_python313(candidate):
+            return candidate
+    pytest.fail(PYTHON313_MISSING)
+
+
+@pytest.fixture(scope="module")
+def packaging() -> ModuleType:
+    return load_packaging()
+
+
+@pytest.fixture(scope="module")
+def built(packaging: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Both release zips, built once for the module into a temporary directory."""
+    out_dir = tmp_path_factory.mktemp("package")
+    return {arch: packaging.build_zip(arch, out_dir) for arch in packaging.PLATFORMS}
+
+
+@pytest.fixture(scope="module")
+def simulated_runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding the runtime-provided boto3 stack, copied from the dev venv."""
+    runtime = tmp_path_factory.mktemp("runtime")
+    for name in RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            pytest.fail(f"{name} is not installed in the dev venv: run `make install`")
+        origin = Path(spec.origin)
+        if spec.submodule_search_locations:
+            ignore = shutil.ignore_patterns("__pycache__")
+            shutil.copytree(origin.parent, runtime / name, ignore=ignore)
+        else:
+            shutil.copyfile(origin, runtime / origin.name)
+    return runtime
+
+
+def test_each_zip_within_size_budget(packaging: ModuleType, built: dict[str, Path]) -> None:
+    for path in built.values():
+        size = path.stat().st_size
+        assert size <= packaging.MAX_ZIP_BYTES, f"{path.name} is {size} bytes"
+
+
+def test_build_is_byte_identical(
+    packaging: ModuleType, built: dict[str, Path], tmp_path: Path
+) -> None:
+    rebuilt = packaging.build_zip("amd64", tmp_path)
+    assert rebuilt.name == built["amd64"].name
+    assert rebuilt.read_bytes() == built["amd64"].read_bytes()
+
+
+def test_zip_layout(packaging: ModuleType, built: dict[str, Path]) -> None:
+    with zipfile.ZipFile(built["amd64"]) as archive:
+        infos = archive.infolist()
+    names = [info.filename for info in infos]
+    assert names == sorted(names)
+    assert {"handlers/trigger.py", "handlers/recorder.py"} <= set(names)
+    for info in infos:
+        assert not info.is_dir(), info.filename
+        assert "__pycache__" not in info.filename and not info.filename.endswith(".pyc")
+        assert info.external_attr >> 16 == 0o100644, info.filename
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+        assert info.extra == b""
+        assert info.date_time == packaging.zip_timestamp()
+    top_level = {name.split("/")[0] for name in names}
+    assert not top_level & set(packaging.RUNTIME_PROVIDED)
+    assert not any(name.endswith(".dist-info/RECORD") for name in names)
+
+
+def test_zip_imports_on_python313(
+    built: dict[str, Path], python313: Path, simulated_runtime: Path, tmp_path: Path
+) -> None:
+    unzipped = tmp_path / "task"
+    with zipfile.ZipFile(built["amd64"]) as archive:
+        archive.extractall(unzipped)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(unzipped), str(simulated_runtime)]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+        "STATUS_TABLE_NAME": "codedeploy-trigger-status",
+        "POWERTOOLS_SERVICE_NAME": "codedeploy-trigger",
+        "POWERTOOLS_METRICS_NAMESPACE": "CodeDeployTrigger",
+    }
+    # -S: no site-packages of the 3.13 install, like Lambda (only the task and runtime dirs).
+    result = subprocess.run(
+        [str(python313), "-S", "-c", SMOKE_SCRIPT, *HANDLER_MODULES],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["version"] == [3, 13]
+    files = {name: Path(file) for name, file in report["files"].items()}
+    assert files["boto3"].is_relative_to(simulated_runtime)
+    for name in ("aws_lambda_powertools", "fastjsonschema", "jmespath", "typing_extensions"):
+        assert files[name].is_relative_to(unzipped), f"{name} loaded from {files[name]}"
+    for name in HANDLER_MODULES:
+        assert files[name].is_relative_to(unzipped), f"{name} loaded from {files[name]}"
