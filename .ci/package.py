@@ -174,7 +174,7 @@ def _remove(path: Path) -> None:
 
 
 def check_no_runtime_packages(target: Path) -> None:
-    """Refuse to ship packages the runtime provides: they would shadow its boto3 and bloat the zip."""
+    """Refuse runtime-provided packages: they would shadow the runtime's copy and bloat the zip."""
     found = sorted(name for name in RUNTIME_PROVIDED if (target / name).exists())
     if found:
         raise PackagingError(f"runtime-provided packages must not be shipped: {', '.join(found)}")
@@ -210,9 +210,10 @@ def staged_entries(target: Path) -> list[str]:
     """Return every staged file as a sorted POSIX path: the zip's entry order.
 
     Sorting makes the order independent of the file system; directories get no entry of their
-    own (unzip and Python's zipimport create them from the file paths).
+    own (unzip, Lambda included, creates them from the file paths).
     """
-    return sorted(path.relative_to(target).as_posix() for path in target.rglob("*") if path.is_file())
+    files = (path for path in target.rglob("*") if path.is_file())
+    return sorted(path.relative_to(target).as_posix() for path in files)
 
 
 def write_zip(target: Path, destination: Path) -> None:

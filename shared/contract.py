@@ -63,7 +63,7 @@ _REVISION_SCHEMA: dict[str, Any] = {
     # Each revision type needs its own location object.
     "allOf": [
         {
-            "if": {"properties": {"revisionType": {"const": kind}}},
+            "if": {"required": ["revisionType"], "properties": {"revisionType": {"const": kind}}},
             "then": {"required": [location]},
         }
         for kind, location in (
@@ -302,9 +302,7 @@ def _describe(error: SchemaValidationError, root: str) -> str:
             else (f"{field_name} must be at least {expected} characters long")
         )
     if rule == "maxLength":
-        return (
-            f"{field_name} must be at most {expected} characters long, got {len(str(value))} characters"
-        )
+        return f"{field_name} must be at most {expected} characters long, got {len(str(value))} characters"
     return f"{field_name} is invalid: {error.validation_message}"
 
 

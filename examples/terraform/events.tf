@@ -49,7 +49,6 @@ resource "aws_lambda_permission" "events" {
 # Dead letters of both hops: events EventBridge could not deliver to the
 # recorder, and events the recorder failed on after Lambda's async retries.
 resource "aws_sqs_queue" "dlq" {
-  #checkov:skip=CKV2_AWS_73:SQS managed encryption (SSE-SQS) is on; the messages are CodeDeploy events without secrets, so a customer managed key is not needed.
   name                      = "${var.name_prefix}-recorder-dlq"
   message_retention_seconds = var.dlq_message_retention_seconds
   sqs_managed_sse_enabled   = true

@@ -3,8 +3,9 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.name
+  partition = data.aws_partition.current.partition
+  # .id is the region name in provider 5.x and 6.x (.name is deprecated in 6.x).
+  region     = data.aws_region.current.id
   account_id = data.aws_caller_identity.current.account_id
 
   trigger_name  = "${var.name_prefix}-trigger"

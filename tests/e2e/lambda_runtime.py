@@ -135,7 +135,9 @@ def main() -> int:
     try:
         result = func(invocation["event"], context)
     except Exception as exc:
-        stack = traceback.format_list(traceback.extract_tb(exc.__traceback__))
+        # Like Lambda's stackTrace: the function's frames only, not this runner's.
+        tb = exc.__traceback__.tb_next if exc.__traceback__ else None
+        stack = traceback.format_list(traceback.extract_tb(tb))
         _log_error(type(exc).__name__, str(exc), stack)
         payload = _error_payload(str(exc), type(exc).__name__, request_id, stack)
         _write_result(result_path, True, payload)

@@ -1,0 +1,85 @@
+resource "aws_codedeploy_app" "app" {
+  name             = var.name
+  compute_platform = "ECS"
+}
+
+data "aws_iam_policy_document" "codedeploy_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["codedeploy.amazonaws.com"]
+    }
+  }
+}
+
+# CodeDeploy's service role: it creates task sets, moves listeners and
+# invokes hooks. The trigger function may pass it (module input below).
+resource "aws_iam_role" "codedeploy" {
+  name               = "${var.name}-codedeploy"
+  assume_role_policy = data.aws_iam_policy_document.codedeploy_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "codedeploy" {
+  role       = aws_iam_role.codedeploy.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AWSCodeDeployRoleForECS"
+}
+
+resource "aws_codedeploy_deployment_group" "app" {
+  app_name               = aws_codedeploy_app.app.name
+  deployment_group_name  = var.name
+  service_role_arn       = aws_iam_role.codedeploy.arn
+  deployment_config_name = var.deployment_config_name
+
+  deployment_style {
+    deployment_option = "WITH_TRAFFIC_CONTROL"
+    deployment_type   = "BLUE_GREEN"
+  }
+
+  blue_green_deployment_config {
+    # No manual approval step: a deployment left in Ready would outlive the
+    # trigger's 900 s.
+    deployment_ready_option {
+      action_on_timeout = "CONTINUE_DEPLOYMENT"
+    }
+
+    terminate_blue_instances_on_deployment_success {
+      action                           = "TERMINATE"
+      termination_wait_time_in_minutes = var.termination_wait_time_in_minutes
+    }
+  }
+
+  auto_rollback_configuration {
+    enabled = true
+    events  = ["DEPLOYMENT_FAILURE"]
+  }
+
+  ecs_service {
+    cluster_name = aws_ecs_cluster.main.name
+    service_name = aws_ecs_service.app.name
+  }
+
+  load_balancer_info {
+    target_group_pair_info {
+      prod_traffic_route {
+        listener_arns = [aws_lb_listener.production.arn]
+      }
+
+      test_traffic_route {
+        listener_arns = [aws_lb_listener.test.arn]
+      }
+
+      target_group {
+        name = aws_lb_target_group.app["blue"].name
+      }
+
+      target_group {
+        name = aws_lb_target_group.app["green"].name
+      }
+    }
+  }
+
+  # CodeDeploy checks the role's permissions when the group is created.
+  depends_on = [aws_iam_role_policy_attachment.codedeploy]
+}

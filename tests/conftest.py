@@ -1,0 +1,161 @@
+"""Fixtures: a clean environment, moto, a CodeDeploy app and group, the status table,
+frozen time, and a trigger wired to the simulated CodeDeploy."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from freezegun import freeze_time
+from moto import mock_aws
+
+from shared import aws
+from shared.codedeploy import CodeDeployGateway
+from shared.trigger_service import TriggerService
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.simulator import SimulatedCodeDeploy
+
+REGION = "us-east-1"
+APP = "web-app"
+GROUP = "web-group"
+TABLE = "codedeploy-trigger-status"
+SETTINGS_VARIABLES = (
+    "STATUS_TABLE_NAME",
+    "POLL_INTERVAL_SECONDS",
+    "STATUS_READ_INTERVAL_SECONDS",
+    "FALLBACK_POLL_INTERVAL_SECONDS",
+    "FALLBACK_POLL_MAX_INTERVAL_SECONDS",
+    "DEADLINE_MARGIN_SECONDS",
+    "STATUS_TTL_DAYS",
+    "IDEMPOTENCY_TTL_SECONDS",
+    "TERRAFORM_KEY",
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+)
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in SETTINGS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "CodeDeployTriggerTests")
+    aws.reset_clients()
+    yield
+    aws.reset_clients()
+
+
+@pytest.fixture
+def moto() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def codedeploy(moto: None) -> Any:
+    client = boto3.client("codedeploy", region_name=REGION)
+    client.create_application(applicationName=APP, computePlatform="ECS")
+    client.create_deployment_group(
+        applicationName=APP,
+        deploymentGroupName=GROUP,
+        serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
+        deploymentStyle={
+            "deploymentType": "BLUE_GREEN",
+            "deploymentOption": "WITH_TRAFFIC_CONTROL",
+        },
+    )
+    return client
+
+
+@pytest.fixture
+def dynamodb(moto: None) -> Any:
+    return boto3.client("dynamodb", region_name=REGION)
+
+
+@pytest.fixture
+def status_table(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "deploymentId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "deploymentId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    monkeypatch.setenv("STATUS_TABLE_NAME", TABLE)
+    return TABLE
+
+
+@pytest.fixture
+def frozen() -> Iterator[Any]:
+    with freeze_time("2026-05-09T10:00:00Z") as frozen_time:
+        yield frozen_time
+
+
+def appspec_request(**overrides: Any) -> dict[str, Any]:
+    """A valid ECS request, as Terraform's aws_lambda_invocation would send it."""
+    request: dict[str, Any] = {
+        "applicationName": APP,
+        "deploymentGroupName": GROUP,
+        "revision": {
+            "revisionType": "AppSpecContent",
+            "appSpecContent": {"content": '{"version": 0.0, "Resources": []}'},
+        },
+    }
+    request.update(overrides)
+    return request
+
+
+class Harness:
+    """A trigger whose sleeps tick frozen time and let the simulator catch up."""
+
+    def __init__(self, frozen_time: Any, simulator: SimulatedCodeDeploy, codedeploy: Any) -> None:
+        self.frozen = frozen_time
+        self.simulator = simulator
+        self.sleeps: list[float] = []
+        self.gateway = CodeDeployGateway(codedeploy)
+        self.service = TriggerService(
+            codedeploy=self.gateway,
+            dynamodb_client=boto3.client("dynamodb", region_name=REGION),
+            clock=lambda: time.monotonic(),
+            sleep=self.sleep,
+        )
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.frozen.tick(seconds)
+        self.simulator.advance()
+
+    def invoke(self, event: Any, timeout: float = 900.0) -> Any:
+        return self.service.handle(event, FakeLambdaContext(timeout_seconds=timeout))
+
+
+@pytest.fixture
+def make_harness(frozen: Any, codedeploy: Any) -> Callable[..., Harness]:
+    def build(**simulator_options: Any) -> Harness:
+        simulator = SimulatedCodeDeploy(clock=lambda: time.monotonic(), **simulator_options)
+        return Harness(frozen, simulator, codedeploy)
+
+    return build
+
+
+@pytest.fixture
+def log_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """The JSON log lines written during the test (Powertools holds its own stream)."""
+    import io
+
+    from shared.observability import logger
+
+    buffer = io.StringIO()
+    handler = logger.registered_handler
+    previous = handler.setStream(buffer)  # type: ignore[attr-defined]
+    try:
+        yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines() if line]
+    finally:
+        handler.setStream(previous)  # type: ignore[attr-defined]

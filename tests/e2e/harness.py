@@ -1,0 +1,209 @@
+"""Terraform for the end-to-end tests: the binary, an offline CLI config, a throwaway workdir.
+
+Terraform must never reach the registry (there is no network): the CLI config written here
+installs providers only from the local filesystem mirror. Everything Terraform writes (the
+copied configuration, .terraform/, the lock file, the state) lives in a temporary directory;
+nothing is left in the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+E2E_CONFIG = Path(__file__).resolve().parent / "terraform"
+MODULE = REPO / "examples" / "terraform"
+MIRROR_SCRIPT = REPO / ".ci" / "tf-mirror.sh"
+
+
+class HarnessError(RuntimeError):
+    """Something the e2e tests need is missing; the message says what and how to get it."""
+
+
+def package_zip(arch: str = "amd64") -> Path:
+    """The release zip `make package` builds for this version (pyproject.toml)."""
+    version = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "version"
+    ]
+    path = REPO / "package" / f"codedeploy-trigger_{version}_linux_{arch}.zip"
+    if not path.is_file():
+        raise HarnessError(f"release zip {path} is missing: run `make package` first")
+    return path
+
+
+def find_terraform() -> str:
+    found = shutil.which("terraform")
+    if not found:
+        raise HarnessError("terraform is not installed (not on PATH): the e2e tests need it")
+    return found
+
+
+def _has_aws_provider(root: Path) -> bool:
+    aws = root / "registry.terraform.io" / "hashicorp" / "aws"
+    return any(aws.glob("*/*/terraform-provider-aws_*")) or any(
+        aws.glob("terraform-provider-aws_*.zip")
+    )
+
+
+def find_provider_mirror() -> Path:
+    """The filesystem mirror root (the directory holding registry.terraform.io/).
+
+    TF_PLUGIN_MIRROR if set, else what .ci/tf-mirror.sh finds (Terraform's implicit mirror
+    directories, then a search of the file system).
+    """
+    env = os.environ.get("TF_PLUGIN_MIRROR")
+    if env:
+        if not _has_aws_provider(Path(env)):
+            raise HarnessError(
+                f"TF_PLUGIN_MIRROR={env} holds no registry.terraform.io/hashicorp/aws provider"
+            )
+        return Path(env)
+    if not MIRROR_SCRIPT.is_file():
+        raise HarnessError(
+            f"{MIRROR_SCRIPT} is missing and TF_PLUGIN_MIRROR is not set: cannot find the "
+            "local provider mirror"
+        )
+    out = subprocess.run(
+        ["bash", str(MIRROR_SCRIPT)], capture_output=True, text=True, timeout=600, check=False
+    )
+    root = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+    if out.returncode != 0 or not root or not _has_aws_provider(Path(root)):
+        raise HarnessError(
+            "no local Terraform provider mirror with hashicorp/aws: "
+            f"{out.stderr.strip() or 'tf-mirror.sh found nothing'}; set TF_PLUGIN_MIRROR to the "
+            "directory that contains registry.terraform.io/"
+        )
+    return Path(root)
+
+
+def write_cli_config(path: Path, mirror: Path) -> Path:
+    # Only the mirror: no `direct {}` fallback, so a missing provider fails instead of
+    # trying the network.
+    path.write_text(
+        "disable_checkpoint = true\n\n"
+        "provider_installation {\n"
+        "  filesystem_mirror {\n"
+        f"    path    = {json.dumps(str(mirror))}\n"
+        '    include = ["registry.terraform.io/hashicorp/*"]\n'
+        "  }\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@dataclass
+class TerraformRun:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def describe(self) -> str:
+        return (
+            f"terraform {' '.join(self.args)} exited {self.returncode} after "
+            f"{self.seconds:.1f}s\n--- stdout ---\n{self.stdout[-6000:]}\n"
+            f"--- stderr ---\n{self.stderr[-6000:]}"
+        )
+
+
+class Terraform:
+    """Runs terraform on a private copy of tests/e2e/terraform and examples/terraform."""
+
+    def __init__(
+        self, binary: str, cli_config: Path, root: Path, variables: Mapping[str, str]
+    ) -> None:
+        self.binary = binary
+        # Same relative layout as the repository, so main.tf's module source resolves.
+        config = root / "tests" / "e2e" / "terraform"
+        shutil.copytree(E2E_CONFIG, config, ignore=_ignore_terraform_files)
+        shutil.copytree(MODULE, root / "examples" / "terraform", ignore=_ignore_terraform_files)
+        self.workdir = config
+        self.variables = dict(variables)
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AWS_", "TF_")) and k != "CHECKPOINT_DISABLE"
+        }
+        self.env.update(
+            {
+                "TF_CLI_CONFIG_FILE": str(cli_config),
+                "TF_IN_AUTOMATION": "1",
+                "TF_INPUT": "0",
+                "CHECKPOINT_DISABLE": "1",
+                # The provider talks to the emulator only; no profile or IMDS lookups.
+                "AWS_EC2_METADATA_DISABLED": "true",
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            }
+        )
+        self._initialized = False
+
+    def run(self, *args: str, timeout: float = 600) -> TerraformRun:
+        started = time.monotonic()
+        proc = subprocess.run(
+            [self.binary, *args],
+            cwd=self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        return TerraformRun(
+            list(args), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
+        )
+
+    def init(self) -> TerraformRun:
+        run = self.run("init", "-input=false", "-no-color")
+        if run.returncode != 0:
+            raise HarnessError(run.describe())
+        self._initialized = True
+        return run
+
+    def _var_args(self, overrides: Mapping[str, str]) -> list[str]:
+        merged = {**self.variables, **overrides}
+        return [f"-var={k}={v}" for k, v in merged.items()]
+
+    def apply(self, **variables: str) -> TerraformRun:
+        if not self._initialized:
+            self.init()
+        return self.run(
+            "apply", "-auto-approve", "-input=false", "-no-color", *self._var_args(variables)
+        )
+
+    def destroy(self, **variables: str) -> TerraformRun:
+        if not self._initialized:
+            self.init()
+        return self.run(
+            "destroy", "-auto-approve", "-input=false", "-no-color", *self._var_args(variables)
+        )
+
+    def outputs(self) -> dict[str, Any]:
+        run = self.run("output", "-json", "-no-color")
+        if run.returncode != 0:
+            raise HarnessError(run.describe())
+        return {k: v["value"] for k, v in json.loads(run.stdout).items()}
+
+
+def _ignore_terraform_files(directory: str, names: list[str]) -> set[str]:
+    # A developer's local init or state in the source directories must not come along.
+    return {
+        n
+        for n in names
+        if n in (".terraform", ".terraform.lock.hcl") or n.startswith("terraform.tfstate")
+    }

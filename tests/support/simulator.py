@@ -1,0 +1,192 @@
+"""A simulated CodeDeploy: moves moto's deployments through their states on a clock
+and emits the EventBridge state-change events real CodeDeploy would send.
+
+Time is whatever ``clock`` says, so the same simulator serves freezegun tests
+(``advance()`` after every fake sleep), the real-time demo (a background
+thread) and the time-scaled benchmark.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+from shared.status import EVENT_STATE_TO_STATUS
+from shared.timestamps import to_iso, utc_now
+from tests.support import moto_codedeploy
+from tests.support.moto_codedeploy import ACCOUNT_ID
+
+STATUS_TO_EVENT_STATE = {status: state for state, status in EVENT_STATE_TO_STATUS.items()}
+FAIL_MARKER = "simulate:fail"
+STOP_MARKER = "simulate:stop"
+
+HEALTH_FAILURE = {
+    "code": "HEALTH_CONSTRAINTS",
+    "message": "The overall deployment failed because too many individual instances failed "
+    "deployment, too few healthy instances are available for deployment, or some instances "
+    "in your deployment group are experiencing problems.",
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """At ``after`` seconds past creation the deployment moves to ``status``."""
+
+    after: float
+    status: str
+    error: dict[str, str] | None = None
+    rollback: dict[str, str] | None = None
+
+
+Plan = list[Step]
+
+
+def succeed_after(duration: float, *, start: float = 1.0) -> Plan:
+    return [Step(min(start, duration / 2), "InProgress"), Step(duration, "Succeeded")]
+
+
+def fail_after(duration: float, *, start: float = 1.0) -> Plan:
+    rollback = {
+        "rollbackDeploymentId": "d-ROLLBACK1",
+        "rollbackMessage": "Deployment rolled back by deployment d-ROLLBACK1",
+    }
+    return [
+        Step(min(start, duration / 2), "InProgress"),
+        Step(duration, "Failed", error=HEALTH_FAILURE, rollback=rollback),
+    ]
+
+
+def stop_after(duration: float, *, start: float = 1.0) -> Plan:
+    error = {"code": "MANUAL_STOP", "message": "The deployment was stopped by a user."}
+    return [Step(min(start, duration / 2), "InProgress"), Step(duration, "Stopped", error=error)]
+
+
+def plan_from_description(deployment: Any, duration: float = 5.0) -> Plan:
+    """Default planner: the description's marker chooses the ending."""
+    description = deployment.description or ""
+    if FAIL_MARKER in description:
+        return fail_after(duration)
+    if STOP_MARKER in description:
+        return stop_after(duration)
+    return succeed_after(duration)
+
+
+def deployment_event(deployment: Any, state: str, region: str) -> dict[str, Any]:
+    """The EventBridge envelope of a CodeDeploy deployment state change."""
+    app, group = deployment.application_name, deployment.deployment_group_name
+    arn = f"arn:aws:codedeploy:{region}:{ACCOUNT_ID}"
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "CodeDeploy Deployment State-change Notification",
+        "source": "aws.codedeploy",
+        "account": ACCOUNT_ID,
+        "time": to_iso(utc_now()),
+        "region": region,
+        "resources": [f"{arn}:application:{app}", f"{arn}:deploymentgroup:{app}/{group}"],
+        "detail": {
+            "region": region,
+            "deploymentId": deployment.deployment_id,
+            "instanceGroupId": str(uuid.uuid4()),
+            "application": app,
+            "deploymentGroup": group,
+            "state": state,
+        },
+    }
+
+
+@dataclass
+class _Tracked:
+    created: float
+    steps: list[Step]
+    final_status: str
+
+
+@dataclass
+class SimulatedCodeDeploy:
+    clock: Callable[[], float]
+    deliver: Callable[[dict[str, Any]], Any] | None = None
+    planner: Callable[[Any], Plan] = plan_from_description
+    event_delay: Callable[[], float] = lambda: 0.0
+    drop_event: Callable[[dict[str, Any]], bool] = lambda _event: False
+    region: str = "us-east-1"
+    terminal_events: dict[str, float] = field(default_factory=dict)
+    """deploymentId -> clock() when its terminal status was set in CodeDeploy."""
+    _tracked: dict[str, _Tracked] = field(default_factory=dict)
+    _outbox: list[tuple[float, int, dict[str, Any]]] = field(default_factory=list)
+    _sequence: Iterator[int] = field(default_factory=itertools.count)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def advance(self) -> None:
+        """Apply every step and deliver every event that is due by now."""
+        with self._lock:
+            now = self.clock()
+            self._discover(now)
+            for deployment_id, tracked in self._tracked.items():
+                while tracked.steps and tracked.created + tracked.steps[0].after <= now:
+                    self._apply(deployment_id, tracked.steps.pop(0), now)
+            due = []
+            while self._outbox and self._outbox[0][0] <= now:
+                due.append(heapq.heappop(self._outbox)[2])
+        for event in due:
+            if self.deliver is not None:
+                self.deliver(event)
+
+    def final_status(self, deployment_id: str) -> str:
+        return self._tracked[deployment_id].final_status
+
+    def next_due(self) -> float | None:
+        """When something will next happen (for schedulers that sleep until then)."""
+        with self._lock:
+            times = [t.created + t.steps[0].after for t in self._tracked.values() if t.steps]
+            if self._outbox:
+                times.append(self._outbox[0][0])
+            return min(times) if times else None
+
+    def _discover(self, now: float) -> None:
+        for deployment_id, deployment in moto_codedeploy.deployments(self.region).items():
+            if deployment_id not in self._tracked:
+                # Plans count from CodeDeploy's createTime, not from when we noticed.
+                age = (utc_now() - deployment.create_time.replace(tzinfo=UTC)).total_seconds()
+                steps = list(self.planner(deployment))
+                self._tracked[deployment_id] = _Tracked(
+                    now - max(age, 0.0), steps, steps[-1].status
+                )
+
+    def _apply(self, deployment_id: str, step: Step, now: float) -> None:
+        moto_codedeploy.set_status(
+            deployment_id, step.status, error=step.error, rollback=step.rollback, region=self.region
+        )
+        if step.status in ("Succeeded", "Failed", "Stopped"):
+            self.terminal_events[deployment_id] = now
+        state = STATUS_TO_EVENT_STATE.get(step.status)
+        if state is None:
+            return
+        deployment = moto_codedeploy.deployments(self.region)[deployment_id]
+        event = deployment_event(deployment, state, self.region)
+        if not self.drop_event(event):
+            heapq.heappush(self._outbox, (now + self.event_delay(), next(self._sequence), event))
+
+    @contextmanager
+    def running(self, tick: float = 0.05) -> Iterator[SimulatedCodeDeploy]:
+        """Advance in a background thread, in real time (the demo)."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(tick):
+                self.advance()
+
+        thread = threading.Thread(target=loop, name="simulated-codedeploy", daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join()

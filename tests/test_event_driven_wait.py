@@ -1,0 +1,189 @@
+"""The trigger waiting on the status table, its GetDeployment safety net, and degradation."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from shared.recorder_service import RecorderService
+from shared.status_store import StatusStore
+from tests.conftest import APP, GROUP, TABLE, appspec_request
+from tests.support.simulator import fail_after, succeed_after
+
+
+class CallCounter:
+    """Counts API operations made through a client (botocore's before-call event)."""
+
+    def __init__(self, *clients: Any) -> None:
+        self.calls: Counter[str] = Counter()
+        self.order: list[str] = []
+        for client in clients:
+            client.meta.events.register("before-call.*.*", self._count)
+
+    def _count(self, model: Any, **_kwargs: Any) -> None:
+        self.calls[model.name] += 1
+        self.order.append(model.name)
+
+
+def event_harness(make_harness: Any, dynamodb: Any, **options: Any) -> Any:
+    recorder = RecorderService(dynamodb_client=dynamodb)
+    return make_harness(deliver=recorder.handle, **options)
+
+
+def counters(harness: Any) -> CallCounter:
+    return CallCounter(harness.gateway._client, harness.service._dynamodb_client)
+
+
+def test_the_end_is_seen_through_the_event_within_the_read_interval(
+    make_harness: Any, dynamodb: Any, status_table: str
+) -> None:
+    harness = event_harness(
+        make_harness, dynamodb, planner=lambda _d: succeed_after(300), event_delay=lambda: 0.7
+    )
+    count = counters(harness)
+
+    result = harness.invoke(appspec_request())
+
+    deployment_id = result["deploymentId"]
+    lag = time.monotonic() - harness.simulator.terminal_events[deployment_id]
+    assert result["status"] == "Succeeded"
+    assert result["detectedBy"] == "event"
+    # Terminal event delivered 0.7 s after the change, then seen within one read interval.
+    assert lag <= 0.7 + 1 + 0.5
+    # Fallback polls back off once events flow: at 60 s and 180 s, plus one fill-in.
+    assert count.calls["GetDeployment"] <= 300 // 60 + 1
+    assert count.calls["GetDeployment"] == 3
+    assert count.calls["CreateDeployment"] == 1
+    assert result["completedAt"] is not None
+
+
+def test_a_lost_terminal_event_costs_at_most_one_fallback_interval(
+    make_harness: Any, dynamodb: Any, status_table: str
+) -> None:
+    harness = event_harness(
+        make_harness, dynamodb, planner=lambda _d: succeed_after(100), drop_event=lambda _e: True
+    )
+    count = counters(harness)
+
+    result = harness.invoke(appspec_request())
+
+    lag = time.monotonic() - harness.simulator.terminal_events[result["deploymentId"]]
+    assert result["status"] == "Succeeded"
+    assert result["detectedBy"] == "poll"
+    assert lag <= 60
+    assert count.calls["GetDeployment"] == 2  # at 60 s and 120 s: no events, no back-off
+    item = StatusStore(TABLE, dynamodb).get(result["deploymentId"])
+    assert item is not None
+    assert (item.status, item.source) == ("Succeeded", "api")  # the poll shared what it learned
+
+
+def test_failure_seen_through_the_event_raises_with_details(
+    make_harness: Any, dynamodb: Any, status_table: str
+) -> None:
+    from shared.errors import DeploymentFailed
+
+    harness = event_harness(make_harness, dynamodb, planner=lambda _d: fail_after(45))
+
+    with pytest.raises(DeploymentFailed, match=r"Failed.*HEALTH_CONSTRAINTS.*d-ROLLBACK1"):
+        harness.invoke(appspec_request())
+
+
+def test_the_trigger_records_created_for_fire_and_forget_callers(
+    make_harness: Any, dynamodb: Any, status_table: str
+) -> None:
+    harness = event_harness(make_harness, dynamodb)
+
+    result = harness.invoke(appspec_request(wait=False))
+
+    item = StatusStore(TABLE, dynamodb).get(result["deploymentId"])
+    assert item is not None
+    assert (item.status, item.source) == ("Created", "trigger")
+    assert (item.application_name, item.deployment_group_name) == (APP, GROUP)
+
+
+def test_attach_reads_the_table_first(make_harness: Any, dynamodb: Any, status_table: str) -> None:
+    harness = event_harness(make_harness, dynamodb, planner=lambda _d: succeed_after(10))
+    created = harness.invoke(appspec_request(wait=False))
+    harness.sleep(30)
+    count = counters(harness)
+
+    result = harness.invoke({"deploymentId": created["deploymentId"]})
+
+    assert result["status"] == "Succeeded"
+    assert result["detectedBy"] == "event"
+    assert count.order == ["GetItem", "GetDeployment"]
+
+
+def test_a_missing_table_degrades_to_polling_with_one_warning(
+    make_harness: Any, codedeploy: Any, monkeypatch: Any, log_lines: Any
+) -> None:
+    monkeypatch.setenv("STATUS_TABLE_NAME", "no-such-table")
+    harness = make_harness(planner=lambda _d: succeed_after(40))
+
+    result = harness.invoke(appspec_request())
+
+    assert result["status"] == "Succeeded"
+    assert result["detectedBy"] == "poll"
+    warnings = [line for line in log_lines() if line["level"] == "WARNING"]
+    assert len(warnings) == 1
+    assert "ResourceNotFoundException" in warnings[0]["reason"]
+    assert set(harness.sleeps) == {15.0}
+
+
+def test_access_denied_in_the_middle_of_a_wait_switches_to_polling(
+    make_harness: Any, dynamodb: Any, status_table: str, log_lines: Any
+) -> None:
+    harness = event_harness(make_harness, dynamodb, planner=lambda _d: succeed_after(200))
+    reads = {"n": 0}
+
+    def deny_after_ten_reads(**_kwargs: Any) -> None:
+        reads["n"] += 1
+        if reads["n"] > 10:
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, "GetItem"
+            )
+
+    harness.service._dynamodb_client.meta.events.register(
+        "before-call.dynamodb.GetItem", deny_after_ten_reads
+    )
+
+    result = harness.invoke(appspec_request())
+
+    assert result["status"] == "Succeeded"
+    assert result["detectedBy"] == "poll"
+    assert reads["n"] == 11
+    warnings = [line for line in log_lines() if line["level"] == "WARNING"]
+    assert len(warnings) == 1 and "AccessDeniedException" in warnings[0]["reason"]
+
+
+def test_throttled_table_degrades_too(make_harness: Any, dynamodb: Any, status_table: str) -> None:
+    harness = event_harness(make_harness, dynamodb, planner=lambda _d: succeed_after(50))
+
+    def throttled(**_kwargs: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+            "GetItem",
+        )
+
+    harness.service._dynamodb_client.meta.events.register("before-call.dynamodb.GetItem", throttled)
+
+    result = harness.invoke(appspec_request())
+
+    assert (result["status"], result["detectedBy"]) == ("Succeeded", "poll")
+
+
+def test_the_deadline_guard_holds_on_the_store_path(
+    make_harness: Any, dynamodb: Any, status_table: str
+) -> None:
+    from shared.errors import DeploymentWaitTimeout
+
+    harness = event_harness(make_harness, dynamodb, planner=lambda _d: succeed_after(5000))
+
+    with pytest.raises(DeploymentWaitTimeout, match="keeps running"):
+        harness.invoke(appspec_request(), timeout=100)
+
+    assert sum(harness.sleeps) <= 100 - 30

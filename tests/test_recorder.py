@@ -1,0 +1,160 @@
+"""The recorder: CodeDeploy state-change events into the status table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from handlers import recorder
+from shared.errors import ConfigurationError
+from shared.recorder_service import RecorderService, parse_event
+from shared.status_store import StatusStore, StoreUnavailable
+from tests.conftest import TABLE
+from tests.support.lambda_context import FakeLambdaContext
+
+
+def codedeploy_event(state: str | None = "SUCCESS", **detail: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "region": "us-east-1",
+        "deploymentId": "d-ABCDEFGHI",
+        "instanceGroupId": "ig-1",
+        "application": "app",
+        "deploymentGroup": "group",
+    }
+    if state is not None:
+        body["state"] = state
+    body.update(detail)
+    return {
+        "version": "0",
+        "id": "event-1",
+        "detail-type": "CodeDeploy Deployment State-change Notification",
+        "source": "aws.codedeploy",
+        "account": "123456789012",
+        "time": "2026-05-09T10:05:30Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": body,
+    }
+
+
+@pytest.mark.parametrize(
+    ("state", "status"),
+    [
+        ("START", "InProgress"),
+        ("READY", "Ready"),
+        ("SUCCESS", "Succeeded"),
+        ("FAILURE", "Failed"),
+        ("STOP", "Stopped"),
+    ],
+)
+def test_state_maps_to_status(state: str, status: str) -> None:
+    update = parse_event(codedeploy_event(state))
+    assert update is not None
+    assert (update.status, update.event_state, update.source) == (status, state, "event")
+
+
+def test_terminal_event_time_becomes_completed_at() -> None:
+    update = parse_event(codedeploy_event("SUCCESS"))
+    assert update is not None and update.completed_at == "2026-05-09T10:05:30.000Z"
+    start = parse_event(codedeploy_event("START"))
+    assert start is not None and start.completed_at is None
+
+
+def test_handler_writes_the_status(dynamodb: Any, status_table: str) -> None:
+    result = recorder.lambda_handler(codedeploy_event("SUCCESS"), FakeLambdaContext())
+
+    item = StatusStore(TABLE, dynamodb).get("d-ABCDEFGHI")
+    assert result == {"outcome": "recorded", "deploymentId": "d-ABCDEFGHI", "status": "Succeeded"}
+    assert item is not None
+    assert (item.status, item.source, item.event_state) == ("Succeeded", "event", "SUCCESS")
+    assert (item.application_name, item.deployment_group_name) == ("app", "group")
+
+
+def test_duplicate_delivery_is_harmless(dynamodb: Any, status_table: str) -> None:
+    service = RecorderService(dynamodb_client=dynamodb)
+    assert service.handle(codedeploy_event("SUCCESS"))["outcome"] == "recorded"
+    assert service.handle(codedeploy_event("SUCCESS"))["outcome"] == "superseded"
+    assert service.handle(codedeploy_event("START"))["outcome"] == "superseded"
+    item = StatusStore(TABLE, dynamodb).get("d-ABCDEFGHI")
+    assert item is not None and item.status == "Succeeded"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {**codedeploy_event(), "detail-type": "CodeDeploy Instance State-change Notification"},
+        {**codedeploy_event(), "source": "aws.ecs"},
+        {"source": "aws.codedeploy"},
+    ],
+    ids=["instance-event", "other-source", "no-detail-type"],
+)
+def test_other_events_are_ignored_without_a_write(
+    dynamodb: Any, status_table: str, event: dict[str, Any], log_lines: Any
+) -> None:
+    result = RecorderService(dynamodb_client=dynamodb).handle(event)
+
+    assert result == {"outcome": "ignored"}
+    assert dynamodb.scan(TableName=TABLE)["Items"] == []
+    assert any("ignored" in line["message"] for line in log_lines())
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        codedeploy_event(deploymentId=None),
+        codedeploy_event("EXPLODED"),
+        codedeploy_event(None),
+        {**codedeploy_event(), "detail": "not-an-object"},
+        ["not", "an", "object"],
+    ],
+    ids=["no-deployment-id", "unknown-state", "no-state", "detail-not-object", "not-an-object"],
+)
+def test_poison_events_are_logged_not_raised(
+    dynamodb: Any, status_table: str, event: Any, log_lines: Any
+) -> None:
+    result = RecorderService(dynamodb_client=dynamodb).handle(event)
+
+    assert result == {"outcome": "malformed"}
+    assert dynamodb.scan(TableName=TABLE)["Items"] == []
+    errors = [line for line in log_lines() if line["level"] == "ERROR"]
+    assert errors
+    if isinstance(event, dict):
+        assert errors[0]["eventId"] == "event-1"
+
+
+def test_without_status_table_name_the_recorder_names_the_variable(moto: None) -> None:
+    with pytest.raises(ConfigurationError, match="STATUS_TABLE_NAME"):
+        recorder.lambda_handler(codedeploy_event(), FakeLambdaContext())
+
+
+def test_a_dynamodb_failure_raises_so_the_delivery_is_retried(
+    dynamodb: Any, status_table: str
+) -> None:
+    """First delivery hits a throttled table and raises; EventBridge's retry records it."""
+    calls = {"n": 0}
+
+    def throttle_once(**_kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "ProvisionedThroughputExceededException",
+                        "Message": "slow down",
+                    }
+                },
+                "UpdateItem",
+            )
+
+    dynamodb.meta.events.register("before-call.dynamodb.UpdateItem", throttle_once)
+    service = RecorderService(dynamodb_client=dynamodb)
+
+    with pytest.raises(StoreUnavailable, match="ProvisionedThroughputExceeded"):
+        service.handle(codedeploy_event("SUCCESS"))
+    assert StatusStore(TABLE, dynamodb).get("d-ABCDEFGHI") is None
+
+    assert service.handle(codedeploy_event("SUCCESS"))["outcome"] == "recorded"
+    item = StatusStore(TABLE, dynamodb).get("d-ABCDEFGHI")
+    assert item is not None and item.status == "Succeeded"
