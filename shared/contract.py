@@ -302,7 +302,8 @@ def _describe(error: SchemaValidationError, root: str) -> str:
             else (f"{field_name} must be at least {expected} characters long")
         )
     if rule == "maxLength":
-        return f"{field_name} must be at most {expected} characters long, got {len(str(value))} characters"
+        size = len(str(value))
+        return f"{field_name} must be at most {expected} characters long, got {size} characters"
     return f"{field_name} is invalid: {error.validation_message}"
 
 

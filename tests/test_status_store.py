@@ -160,7 +160,7 @@ def test_recorder_and_trigger_racing_leave_the_terminal_status(
         deployment_id = f"d-RACE{round_number:05d}"
         barrier = threading.Barrier(3)
 
-        def write(update: StatusUpdate) -> None:
+        def write(update: StatusUpdate, barrier: threading.Barrier = barrier) -> None:
             client = boto3.client("dynamodb", region_name="us-east-1")
             barrier.wait()
             store(client).record(update)
