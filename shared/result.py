@@ -57,13 +57,14 @@ def failure_message(snapshot: DeploymentSnapshot, console_url: str) -> str:
         parts[0] += f" ({target})"
     error = snapshot.error_information or {}
     if error:
-        parts.append(f"{error.get('code', 'UNKNOWN')}: {error.get('message', '').strip()}")
+        text = str(error.get("message", "")).strip().rstrip(".")
+        parts.append(f"{error.get('code', 'UNKNOWN')}: {text}")
     rollback = snapshot.rollback_info or {}
     if rollback.get("rollbackDeploymentId"):
-        parts.append(f"rolled back by deployment {rollback['rollbackDeploymentId']}")
+        parts.append(f"Rolled back by deployment {rollback['rollbackDeploymentId']}")
     elif rollback.get("rollbackMessage"):
-        parts.append(f"rollback: {rollback['rollbackMessage']}")
-    parts.append(f"console: {console_url}")
+        parts.append(f"Rollback: {str(rollback['rollbackMessage']).rstrip('.')}")
+    parts.append(f"Console: {console_url}")
     return ". ".join(parts)
 
 

@@ -11,14 +11,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 
 from shared import aws
 from shared.codedeploy import CodeDeployGateway, DeploymentSnapshot
 from shared.config import Settings
 from shared.contract import TriggerRequest, parse_request
 from shared.errors import ActiveDeploymentConflict, DeploymentFailed, DeploymentWaitTimeout
-from shared.observability import DEFAULT_NAMESPACE, logger, metrics
+from shared.observability import logger, metrics
 from shared.result import SkippedResult, TriggerResult, build_result, failure_message, skipped
 from shared.status import DeploymentStatus
 from shared.status_store import StatusStore, StatusUpdate, StoreUnavailable
@@ -226,16 +226,13 @@ class TriggerService:
 
 
 def _emit_end_metrics(snapshot: DeploymentSnapshot, outcome: WaitOutcome) -> None:
+    # One metric name per status and per path (rather than dimensions) keeps them
+    # all in the invocation's single EMF blob, and honours POWERTOOLS_METRICS_DISABLED.
     metrics.add_metric(name="WaitSeconds", unit=MetricUnit.Seconds, value=outcome.waited_seconds)
-    for dimension, value in (("status", snapshot.status), ("detectedBy", outcome.detected_by)):
-        name = "DeploymentsEnded" if dimension == "status" else "EndDetections"
-        with single_metric(
-            name=name,
-            unit=MetricUnit.Count,
-            value=1,
-            namespace=metrics.namespace or DEFAULT_NAMESPACE,
-        ) as metric:
-            metric.add_dimension(name=dimension, value=value)
+    metrics.add_metric(name=f"Deployments{snapshot.status}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name=f"DetectedBy{outcome.detected_by.capitalize()}", unit=MetricUnit.Count, value=1
+    )
 
 
 def _describe_request(params: dict[str, Any]) -> dict[str, Any]:

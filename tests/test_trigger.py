@@ -56,7 +56,7 @@ def test_failed_deployment_raises_with_error_and_rollback(make_harness: Any) -> 
     assert "Failed" in message
     assert "HEALTH_CONSTRAINTS" in message
     assert "too many individual instances failed" in message
-    assert "rolled back by deployment d-ROLLBACK1" in message
+    assert "Rolled back by deployment d-ROLLBACK1" in message
     assert f"deployments/{deployment_id}?region={REGION}" in message
 
 
