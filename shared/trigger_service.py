@@ -12,12 +12,17 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+)
 
 from shared import aws
 from shared.codedeploy import CodeDeployGateway, DeploymentSnapshot
 from shared.config import Settings
 from shared.contract import TriggerRequest, parse_request
 from shared.errors import ActiveDeploymentConflict, DeploymentFailed, DeploymentWaitTimeout
+from shared.idempotency import DeploymentDeduplicator
 from shared.observability import logger, metrics
 from shared.result import SkippedResult, TriggerResult, build_result, failure_message, skipped
 from shared.status import DeploymentStatus
@@ -31,6 +36,8 @@ from shared.waiter import (
     monotonic_clock,
     real_sleep,
 )
+
+DUPLICATE_RETRY_SECONDS = 1.0
 
 
 class TriggerService:
@@ -62,6 +69,7 @@ class TriggerService:
     def handle(
         self, event: object, context: LambdaContextLike | None
     ) -> TriggerResult | SkippedResult:
+        logger.remove_keys(["deploymentId"])  # a warm container's previous deployment
         settings = Settings.from_env()
         request = parse_request(event, settings.terraform_key)
         if request.is_terraform_delete:
@@ -74,17 +82,25 @@ class TriggerService:
         waiter = DeploymentWaiter(
             self.codedeploy, self._store(settings), settings, clock=self._clock, sleep=self._sleep
         )
+        deduplicator = None
         if request.deployment_id is not None:
             deployment_id = request.deployment_id
             logger.append_keys(deploymentId=deployment_id)
             logger.info("attaching to an existing deployment")
         else:
-            deployment_id = self._create(request, waiter, deadline)
+            deduplicator = self._deduplicator(settings, waiter, context)
+            deployment_id = self._create(request, waiter, deadline, deduplicator)
         if not request.wait:
             snapshot = self.codedeploy.get(deployment_id)
             return build_result(snapshot, self.codedeploy.console_url(deployment_id), None)
         outcome = self._wait(request, waiter, deployment_id, deadline)
-        return self._finish(outcome)
+        try:
+            return self._finish(outcome)
+        except DeploymentFailed as failed:
+            if deduplicator is not None:
+                # A retry of this request must deploy again, not replay a failure.
+                self._forget(deduplicator, request, failed)
+            raise
 
     def _store(self, settings: Settings) -> StatusStore | None:
         if settings.status_table_name is None:
@@ -92,24 +108,106 @@ class TriggerService:
         client = self._dynamodb_client or aws.dynamodb_client()
         return StatusStore(settings.status_table_name, client, ttl_days=settings.status_ttl_days)
 
-    def _create(self, request: TriggerRequest, waiter: DeploymentWaiter, deadline: Deadline) -> str:
+    def _deduplicator(
+        self, settings: Settings, waiter: DeploymentWaiter, context: object
+    ) -> DeploymentDeduplicator | None:
+        store = waiter.store
+        if store is None:
+            return None  # no table: no protection against duplicate invocations
+        client = self._dynamodb_client or aws.dynamodb_client()
+        return DeploymentDeduplicator(
+            store.table_name, client, ttl_seconds=settings.idempotency_ttl, context=context
+        )
+
+    def _create(
+        self,
+        request: TriggerRequest,
+        waiter: DeploymentWaiter,
+        deadline: Deadline,
+        deduplicator: DeploymentDeduplicator | None,
+    ) -> str:
         params = request.create_params
         logger.info("creating deployment", extra=_describe_request(params))
         while True:
             try:
-                deployment_id = self.codedeploy.create(params)
-                break
+                deployment_id, fresh = self._create_once(request, deduplicator)
             except ActiveDeploymentConflict as conflict:
                 if request.on_active_deployment != "wait":
                     raise
                 self._wait_for_active(conflict, waiter, deadline)
+                continue
+            except IdempotencyAlreadyInProgressError as busy:
+                # An identical request is inside CreateDeployment right now; its
+                # record completes in a moment, then this one attaches to it.
+                self._pause(deadline, DUPLICATE_RETRY_SECONDS, waiter, busy)
+                continue
+            except IdempotencyPersistenceLayerError as error:
+                # Same table as the status store: stop using it for this invocation,
+                # and say so once. CodeDeploy's one-active-deployment-per-group rule
+                # still stops most duplicates.
+                waiter.disable_store(StoreUnavailable(f"idempotency records: {error}"))
+                deduplicator = None
+                continue
+            if fresh or deduplicator is None:
+                break
+            if self._reusable(deployment_id, request, deduplicator):
+                return deployment_id
         logger.append_keys(deploymentId=deployment_id)
-        logger.info(
-            "deployment created", extra={"consoleUrl": self.codedeploy.console_url(deployment_id)}
-        )
+        url = self.codedeploy.console_url(deployment_id)
+        logger.info("deployment created", extra={"consoleUrl": url})
         metrics.add_metric(name="DeploymentsStarted", unit=MetricUnit.Count, value=1)
         self._record_created(waiter, deployment_id, params)
         return deployment_id
+
+    def _create_once(
+        self, request: TriggerRequest, deduplicator: DeploymentDeduplicator | None
+    ) -> tuple[str, bool]:
+        def create() -> str:
+            return self.codedeploy.create(request.create_params)
+
+        if deduplicator is None:
+            return create(), True
+        return deduplicator.create_once(request.payload, create)
+
+    def _reusable(
+        self, deployment_id: str, request: TriggerRequest, deduplicator: DeploymentDeduplicator
+    ) -> bool:
+        """An identical request created ``deployment_id`` earlier: attach unless it failed."""
+        snapshot = self.codedeploy.get(deployment_id)
+        logger.append_keys(deploymentId=deployment_id)
+        if not snapshot.is_unsuccessful:
+            logger.info(
+                "identical request already created this deployment; attaching to it",
+                extra={"status": snapshot.status},
+            )
+            return True
+        logger.info(
+            "identical request's deployment ended unsuccessfully; creating a new one",
+            extra={"previousStatus": snapshot.status},
+        )
+        self._forget(deduplicator, request, DeploymentFailed(snapshot.status))
+        logger.remove_keys(["deploymentId"])
+        return False
+
+    def _forget(
+        self, deduplicator: DeploymentDeduplicator, request: TriggerRequest, reason: Exception
+    ) -> None:
+        try:
+            deduplicator.forget(request.payload, reason)
+        except Exception as error:
+            # Not fatal: the record expires after IDEMPOTENCY_TTL_SECONDS anyway.
+            logger.warning(
+                "could not clear the idempotency record; an identical retry will attach to "
+                "the failed deployment until it expires",
+                extra={"reason": str(error)},
+            )
+
+    def _pause(
+        self, deadline: Deadline, seconds: float, waiter: DeploymentWaiter, cause: Exception
+    ) -> None:
+        if deadline.remaining_seconds() < waiter.deadline_margin + seconds:
+            raise cause
+        self._sleep(seconds)
 
     def _wait_for_active(
         self, conflict: ActiveDeploymentConflict, waiter: DeploymentWaiter, deadline: Deadline
@@ -122,10 +220,7 @@ class TriggerService:
         )
         if active is None:
             # CodeDeploy did not name it: retry CreateDeployment after one poll interval.
-            interval = waiter.poll_interval
-            if deadline.remaining_seconds() < waiter.deadline_margin + interval:
-                raise conflict
-            self._sleep(interval)
+            self._pause(deadline, waiter.poll_interval, waiter, conflict)
             return
         try:
             waiter.wait(active, deadline, last_status="InProgress")

@@ -26,6 +26,9 @@ from shared.status import is_terminal
 from shared.status_store import StatusRecord, StatusStore, StatusUpdate, StoreUnavailable
 
 DetectedBy = Literal["event", "poll"]
+# Clocks are not infinitely fine (freezegun keeps microseconds): never sleep for
+# less than this, or a rounding residue could spin the loop without time passing.
+MIN_PAUSE_SECONDS = 0.001
 
 
 class LambdaContextLike(Protocol):
@@ -112,7 +115,7 @@ class DeploymentWaiter:
     def disable_store(self, error: StoreUnavailable) -> None:
         """Stop using the table for this invocation (logged once, by the caller's error)."""
         logger.warning(
-            "status table unavailable; polling GetDeployment instead",
+            "status table unavailable; polling GetDeployment instead, without duplicate protection",
             extra={"reason": str(error), "pollIntervalSeconds": self._settings.poll_interval},
         )
         self._store = None
@@ -129,7 +132,7 @@ class DeploymentWaiter:
             if outcome is not None:
                 snapshot, detected_by = outcome
                 return WaitOutcome(snapshot, detected_by, self._clock() - started)
-            pause = max(0.0, self._next_wake(schedule) - self._clock())
+            pause = max(MIN_PAUSE_SECONDS, self._next_wake(schedule) - self._clock())
             remaining = deadline.remaining_seconds()
             if remaining < self._settings.deadline_margin + pause:
                 raise WaitDeadlineReached(deployment_id, self._last_status or "", remaining)
@@ -151,11 +154,13 @@ class DeploymentWaiter:
     def _look(
         self, deployment_id: str, schedule: _Schedule, now: float
     ) -> tuple[DeploymentSnapshot, DetectedBy] | None:
-        if now >= schedule.next_read:
+        # Due within the clock's granularity counts as due (see MIN_PAUSE_SECONDS).
+        due = now + MIN_PAUSE_SECONDS
+        if due >= schedule.next_read:
             found = self._read_store(deployment_id, schedule, now)
             if found is not None:
                 return found
-        if now >= schedule.next_poll:
+        if due >= schedule.next_poll:
             return self._poll(deployment_id, schedule, now)
         return None
 

@@ -119,10 +119,11 @@ class Harness:
         self.frozen = frozen_time
         self.simulator = simulator
         self.sleeps: list[float] = []
-        self.gateway = CodeDeployGateway(codedeploy)
+        # The production clients, with their retry policy (fixtures only provision).
+        self.gateway = CodeDeployGateway(aws.codedeploy_client())
         self.service = TriggerService(
             codedeploy=self.gateway,
-            dynamodb_client=boto3.client("dynamodb", region_name=REGION),
+            dynamodb_client=aws.dynamodb_client(),
             clock=lambda: time.monotonic(),
             sleep=self.sleep,
         )

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from handlers import trigger
+from shared import aws
 from shared.contract import parse_request
 from shared.errors import InvalidInput
 from tests.conftest import appspec_request
-from tests.support import moto_codedeploy
 from tests.support.lambda_context import FakeLambdaContext
 
 CORPUS = sorted((Path(__file__).parent / "data" / "bad_inputs").glob("*.json"))
@@ -22,25 +22,49 @@ def test_the_corpus_is_large_enough() -> None:
     assert len(CORPUS) >= 40
 
 
+class NoCallsAllowed(AssertionError):
+    pass
+
+
 @pytest.mark.parametrize("case", CORPUS, ids=[path.stem for path in CORPUS])
 def test_bad_input_is_rejected_before_any_aws_call(
-    case: Path, codedeploy: Any, status_table: str, dynamodb: Any
+    case: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Through the real handler, with the status table configured: any AWS call at all
+    (a write above all) is recorded and stopped before it leaves the process."""
     spec = json.loads(case.read_text())
+    monkeypatch.setenv("STATUS_TABLE_NAME", "status")
     calls: list[str] = []
-    service = trigger.service()
-    service._codedeploy = None  # built lazily below, inside moto
-    for client in (service.codedeploy._client, dynamodb):
-        client.meta.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
-    service._dynamodb_client = dynamodb
+
+    def refuse(model: Any, **_kwargs: Any) -> None:
+        calls.append(model.name)
+        raise NoCallsAllowed(model.name)
+
+    for client in (aws.codedeploy_client(), aws.dynamodb_client()):
+        client.meta.events.register("before-call.*.*", refuse)
+    trigger.service.cache_clear()
 
     with pytest.raises(InvalidInput) as raised:
         trigger.lambda_handler(spec["payload"], FakeLambdaContext())
 
     assert spec["error"] in str(raised.value)
     assert calls == []
-    assert moto_codedeploy.deployments() == {}
-    assert dynamodb.scan(TableName=status_table)["Items"] == []
+
+
+def test_the_call_guard_itself_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guard the guard: a valid request does reach the (refused) CreateDeployment."""
+    calls: list[str] = []
+
+    def refuse(model: Any, **_kwargs: Any) -> None:
+        calls.append(model.name)
+        raise NoCallsAllowed(model.name)
+
+    aws.codedeploy_client().meta.events.register("before-call.*.*", refuse)
+    trigger.service.cache_clear()
+
+    with pytest.raises(NoCallsAllowed):
+        trigger.lambda_handler(appspec_request(), FakeLambdaContext())
+    assert calls == ["CreateDeployment"]
 
 
 def test_error_messages_do_not_echo_huge_values() -> None:

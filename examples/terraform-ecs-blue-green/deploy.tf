@@ -37,12 +37,11 @@ locals {
 resource "aws_lambda_invocation" "deploy" {
   function_name = module.trigger.trigger_function_name
 
-  # CRUD: the function is told what Terraform is doing (input.tf.action).
-  # Without it, destroying this resource would call nothing, but a
-  # replacement would run a plain create. With it, destroy and the first half
-  # of a replacement send tf.action = "delete", which the trigger answers
-  # with {"status": "Skipped"} without starting anything: only create and
-  # update deploy, and `terraform destroy` never deploys.
+  # CRUD: the function is told what Terraform is doing (input.tf = {action,
+  # prev_input}). create and update start a deployment; delete, sent on
+  # `terraform destroy` and as the first half of a replacement, is answered
+  # with {"status": "Skipped"} and starts nothing: tearing the stack down or
+  # replacing this resource never deploys by itself.
   lifecycle_scope = "CRUD"
 
   # A new task definition revision replaces this resource: delete (skipped),

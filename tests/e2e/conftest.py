@@ -13,11 +13,13 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from .emulator import Emulator, EmulatorError, find_python
 from .harness import (
+    STEP_SECONDS,
     HarnessError,
     Terraform,
     find_provider_mirror,
@@ -26,18 +28,22 @@ from .harness import (
     write_cli_config,
 )
 
-# Seconds per simulated CodeDeploy state (Created -> InProgress -> final): short, but long
-# enough that "apply waited for the deployment" is measurable.
-STEP_SECONDS = float(os.environ.get("E2E_STEP_SECONDS", "2"))
+T = TypeVar("T")
+
+
+def require(what: Callable[[], T]) -> T:
+    """what(), or fail the test (never skip) with the message naming the missing piece."""
+    try:
+        return what()
+    except (HarnessError, EmulatorError) as exc:
+        problem = str(exc)
+    pytest.fail(f"e2e prerequisite missing: {problem}", pytrace=False)
 
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
-    try:
-        # Fail now, not inside the first Invoke, when the runtime's interpreter is missing.
-        find_python("3.13")
-    except EmulatorError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    # Fail now, not inside the first Invoke, when the runtime's interpreter is missing.
+    require(lambda: find_python("3.13"))
     with Emulator(step_seconds=STEP_SECONDS) as running:
         yield running
 
@@ -45,53 +51,55 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture(scope="session")
 def terraform_cli(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """The terraform binary and a CLI config that installs providers from the mirror only."""
-    try:
-        binary = find_terraform()
-        mirror = find_provider_mirror()
-    except HarnessError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    binary = require(find_terraform)
+    mirror = require(find_provider_mirror)
     config = write_cli_config(tmp_path_factory.mktemp("tf-cli") / "terraformrc", mirror)
     return binary, config
 
 
 @pytest.fixture(scope="session")
 def lambda_zip() -> Path:
-    try:
-        return package_zip("amd64")
-    except HarnessError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    return require(lambda: package_zip("amd64"))
 
 
-@pytest.fixture
-def terraform(
-    request: pytest.FixtureRequest,
-    emulator: Emulator,
-    terraform_cli: tuple[str, Path],
-    lambda_zip: Path,
-) -> Iterator[Terraform]:
-    """Terraform in a fresh temporary working directory, with names unique to the test."""
+@pytest.fixture(scope="session")
+def terraform_factory(
+    emulator: Emulator, terraform_cli: tuple[str, Path], lambda_zip: Path
+) -> Iterator[Callable[[str], Terraform]]:
+    """Makes Terraform working directories; `name` keeps resource names apart per scenario."""
     binary, cli_config = terraform_cli
-    # Resources of all tests share the emulator: a per-test prefix keeps them apart.
-    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:20]
-    prefix = f"e2e-{slug}-{uuid.uuid4().hex[:6]}"
-    keep = bool(os.environ.get("E2E_KEEP_WORKDIR"))
-    root = Path(tempfile.mkdtemp(prefix="cdt-e2e-tf-"))
-    try:
-        yield Terraform(
+    roots: list[Path] = []
+
+    def make(name: str) -> Terraform:
+        # All scenarios share the emulator: a unique prefix keeps their resources apart.
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:20]
+        root = Path(tempfile.mkdtemp(prefix="cdt-e2e-tf-"))
+        roots.append(root)
+        return Terraform(
             binary,
             cli_config,
             root,
             {
                 "endpoint": emulator.endpoint,
                 "lambda_zip_path": str(lambda_zip),
-                "name_prefix": prefix,
+                "name_prefix": f"e2e-{slug}-{uuid.uuid4().hex[:6]}",
             },
         )
-    finally:
-        if keep:
+
+    yield make
+    for root in roots:
+        if os.environ.get("E2E_KEEP_WORKDIR"):
             print(f"kept the Terraform working directory {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def terraform(
+    request: pytest.FixtureRequest, terraform_factory: Callable[[str], Terraform]
+) -> Terraform:
+    """Terraform in a fresh temporary working directory, with names unique to the test."""
+    return terraform_factory(request.node.name)
 
 
 @pytest.fixture

@@ -14,7 +14,10 @@ functions really run. moto 5.2 covers the control plane; this module fills its g
   deployment Created -> InProgress -> Succeeded/Failed/Stopped, sets start/complete times and
   ``errorInformation``, and publishes the "CodeDeploy Deployment State-change Notification"
   events on the default bus. Also: ``d-XXXXXXXXX`` ids, one active deployment per group
-  (``DeploymentLimitExceededException``) and ``StopDeployment``.
+  (``DeploymentLimitExceededException``), ``StopDeployment``, and ``DeleteDeploymentGroup`` /
+  ``DeleteApplication`` (``terraform destroy``). moto 5.2 already serializes CodeDeploy
+  timestamps as epoch numbers over HTTP, as the Go SDK needs (a test checks it).
+- Lambda ``DeadLetterConfig``, which moto drops (Terraform would show drift on every plan).
 
 Markers in a deployment's description steer the simulator: ``simulate:fail`` (ends Failed with
 HEALTH_CONSTRAINTS), ``simulate:stop`` (ends Stopped), ``simulate:no-events`` (publishes no
@@ -37,8 +40,10 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import string
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -48,7 +53,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 from moto.awslambda.models import LambdaFunction, lambda_backends
@@ -59,10 +64,10 @@ from moto.codedeploy.models import (
     DeploymentInfo,
     codedeploy_backends,
 )
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.events.models import Rule, events_backends
-from moto.events.utils import EventTemplateParser
+from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.server import ThreadedMotoServer
 from moto.sqs.models import sqs_backends
 from moto.utilities.arns import parse_arn
@@ -399,6 +404,39 @@ def _patched_invoke(
     return inv.payload
 
 
+_original_function_init = LambdaFunction.__init__
+_original_get_configuration = LambdaFunction.get_configuration
+_original_update_configuration = LambdaFunction.update_configuration
+
+
+def _patched_function_init(self: LambdaFunction, *args: Any, **kwargs: Any) -> None:
+    _original_function_init(self, *args, **kwargs)
+    spec = kwargs.get("spec", args[1] if len(args) > 1 else {})
+    # moto drops DeadLetterConfig: Terraform would then see drift on every plan.
+    self.__dict__["dead_letter_config"] = spec.get("DeadLetterConfig") or None
+
+
+def _dead_letter_config(fn: LambdaFunction) -> dict[str, Any]:
+    return fn.__dict__.get("dead_letter_config") or {}
+
+
+def _patched_get_configuration(self: LambdaFunction, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    config: dict[str, Any] = _original_get_configuration(self, *args, **kwargs)
+    dead_letter = _dead_letter_config(self)
+    if dead_letter.get("TargetArn"):
+        config["DeadLetterConfig"] = dead_letter
+    return config
+
+
+def _patched_update_configuration(
+    self: LambdaFunction, config_updates: dict[str, Any]
+) -> dict[str, Any]:
+    if "DeadLetterConfig" in config_updates:
+        self.__dict__["dead_letter_config"] = config_updates["DeadLetterConfig"] or None
+    result: dict[str, Any] = _original_update_configuration(self, config_updates)
+    return result
+
+
 # --------------------------------------------------------------------------------------------
 # EventBridge: Lambda targets
 # --------------------------------------------------------------------------------------------
@@ -434,7 +472,7 @@ def _target_event(target: dict[str, Any], original: dict[str, Any]) -> Any:
         return EventTemplateParser.parse(
             input_template=transformer.get("InputTemplate"),
             input_paths_map=transformer.get("InputPathsMap", {}),
-            event=copy.deepcopy(envelope),
+            event=cast(EventMessageType, copy.deepcopy(envelope)),
         )
     if "InputPath" in target:
         raise EmulatorError("EventBridge InputPath is not emulated")
@@ -481,7 +519,9 @@ def _patched_send_to_targets(
     others.targets = [t for t in self.targets if t not in lambda_targets]
     if others.targets:
         _original_send_to_targets(others, original_event, transform_input)
-    if self.state == "DISABLED" or not self.event_pattern.matches_event(original_event):
+    if self.state == "DISABLED" or not self.event_pattern.matches_event(
+        cast(EventMessageType, original_event)
+    ):
         return
     emulator = _emulator()
     for target in lambda_targets:
@@ -498,18 +538,29 @@ _original_create_deployment = CodeDeployBackend.create_deployment
 _ID_ALPHABET = string.ascii_uppercase + string.digits
 
 
+def error_information(deployment: DeploymentInfo) -> dict[str, str]:
+    """The simulated errorInformation of a deployment ({} while it has none)."""
+    info: dict[str, str] = deployment.__dict__.get("error_information") or {}
+    return info
+
+
+def _set_error_information(deployment: DeploymentInfo, info: dict[str, str]) -> None:
+    # An attribute moto's model does not declare; kept in __dict__ to stay type-checked.
+    deployment.__dict__["error_information"] = info
+
+
 def _patched_deployment_info_init(self: DeploymentInfo, *args: Any, **kwargs: Any) -> None:
     _original_deployment_info_init(self, *args, **kwargs)
     # Real ids look like d-ABCDEFGHI; moto's are UUIDs.
     self.deployment_id = "d-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(9))
-    self.error_information = {}
-    self.rollback_info = {}
+    _set_error_information(self, {})
 
 
 def _patched_deployment_info(deployment: DeploymentInfo) -> dict[str, Any]:
     info = _original_deployment_info(deployment)
-    info["errorInformation"] = getattr(deployment, "error_information", {}) or None
-    info["rollbackInfo"] = getattr(deployment, "rollback_info", {}) or None
+    # None drops the key, as AWS does for a deployment without an error.
+    info["errorInformation"] = error_information(deployment) or None
+    info["rollbackInfo"] = None
     return info
 
 
@@ -543,6 +594,25 @@ def _stop_deployment_response(self: Any) -> Any:
         )
     _emulator().simulator.stop_deployment(backend, deployment)
     return ActionResult({"status": "Succeeded", "statusMessage": "Deployment stopped"})
+
+
+def _delete_deployment_group_response(self: Any) -> Any:
+    """CodeDeployResponse.delete_deployment_group (missing in moto; terraform destroy needs it)."""
+    app = self._get_param("applicationName")
+    group = self._get_param("deploymentGroupName")
+    backend: CodeDeployBackend = self.codedeploy_backend
+    backend.get_application(app)  # ApplicationDoesNotExistException like AWS
+    backend.deployment_groups.get(app, {}).pop(group, None)  # AWS: no error if absent
+    return ActionResult({"hooksNotCleanedUp": []})
+
+
+def _delete_application_response(self: Any) -> Any:
+    """CodeDeployResponse.delete_application (missing in moto; terraform destroy needs it)."""
+    app = self._get_param("applicationName")
+    backend: CodeDeployBackend = self.codedeploy_backend
+    backend.applications.pop(app, None)  # AWS: no error if absent
+    backend.deployment_groups.pop(app, None)
+    return EmptyResult()
 
 
 # --------------------------------------------------------------------------------------------
@@ -629,13 +699,8 @@ class DeploymentSimulator:
 
     def stop_deployment(self, backend: CodeDeployBackend, deployment: DeploymentInfo) -> None:
         with self._lock:
-            plan = self._plans.get(deployment.deployment_id) or _Plan(
-                backend.account_id,
-                backend.region_name,
-                deployment.deployment_id,
-                "Stopped",
-                True,
-                0.0,
+            plan = self._plans.get(deployment.deployment_id) or self._new_plan(
+                backend.account_id, backend.region_name, deployment, time.monotonic()
             )
             self._plans[deployment.deployment_id] = plan
             self._transition(backend, deployment, plan, "Stopped")
@@ -655,15 +720,14 @@ class DeploymentSimulator:
             overview["InProgress"] = 0
             overview[{"Succeeded": "Succeeded", "Failed": "Failed"}.get(status, "Skipped")] = 1
         if status == "Failed":
-            deployment.error_information = {
-                "code": "HEALTH_CONSTRAINTS",
-                "message": HEALTH_CONSTRAINTS_MESSAGE,
-            }
+            _set_error_information(
+                deployment, {"code": "HEALTH_CONSTRAINTS", "message": HEALTH_CONSTRAINTS_MESSAGE}
+            )
         elif status == "Stopped":
-            deployment.error_information = {
-                "code": "MANUAL_STOP",
-                "message": "The deployment was stopped by a user.",
-            }
+            _set_error_information(
+                deployment,
+                {"code": "MANUAL_STOP", "message": "The deployment was stopped by a user."},
+            )
         deployment.status = status
         plan.transitions.append(status)
         LOG.info("deployment %s -> %s", deployment.deployment_id, status)
@@ -785,13 +849,17 @@ class Emulator:
 
     def _patch(self) -> None:
         self._set(LambdaFunction, "invoke", _patched_invoke)
+        self._set(LambdaFunction, "__init__", _patched_function_init)
+        self._set(LambdaFunction, "get_configuration", _patched_get_configuration)
+        self._set(LambdaFunction, "update_configuration", _patched_update_configuration)
         self._set(Rule, "send_to_targets", _patched_send_to_targets)
         self._set(DeploymentInfo, "__init__", _patched_deployment_info_init)
         self._set(codedeploy_responses, "_deployment_info", _patched_deployment_info)
         self._set(CodeDeployBackend, "create_deployment", _patched_create_deployment)
-        self._set(
-            codedeploy_responses.CodeDeployResponse, "stop_deployment", _stop_deployment_response
-        )
+        response = codedeploy_responses.CodeDeployResponse
+        self._set(response, "stop_deployment", _stop_deployment_response)
+        self._set(response, "delete_deployment_group", _delete_deployment_group_response)
+        self._set(response, "delete_application", _delete_application_response)
 
     # async delivery ---------------------------------------------------------------------------
 
@@ -816,7 +884,17 @@ class Emulator:
                     attempt + 1,
                     inv.payload[:500],
                 )
-                time.sleep(self.async_retry_delay_seconds)
+                if attempt < 2:
+                    time.sleep(self.async_retry_delay_seconds)
+            # Lambda's own dead-letter queue keeps the event after the retries.
+            target = _dead_letter_config(fn).get("TargetArn")
+            record = {"function": fn.function_name, "source": source, "event": event}
+            self.dead_letters.append({**record, "reason": "function error after retries"})
+            if target and parse_arn(target).service == "sqs":
+                parsed = parse_arn(target)
+                sqs_backends[parsed.account][parsed.region].send_message(
+                    queue_name=parsed.resource_id, message_body=json.dumps(event)
+                )
 
         self._spawn(f"async-{fn.function_name}", run)
 
@@ -888,6 +966,8 @@ def main() -> None:
     """Run the emulator in the foreground (for manual experiments): python -m tests.e2e.emulator"""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     step = float(os.environ.get("E2E_STEP_SECONDS", "2"))
+    # SIGTERM too should leave through the context manager, which removes the workdir.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with Emulator(step_seconds=step) as emulator:
         print(f"emulator listening on {emulator.endpoint} (workdir {emulator.workdir})", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

@@ -24,6 +24,10 @@ E2E_CONFIG = Path(__file__).resolve().parent / "terraform"
 MODULE = REPO / "examples" / "terraform"
 MIRROR_SCRIPT = REPO / ".ci" / "tf-mirror.sh"
 
+# Seconds per simulated CodeDeploy state (Created -> InProgress -> final): short, but long
+# enough that "apply waited for the deployment" is measurable.
+STEP_SECONDS = float(os.environ.get("E2E_STEP_SECONDS", "2"))
+
 
 class HarnessError(RuntimeError):
     """Something the e2e tests need is missing; the message says what and how to get it."""
@@ -137,7 +141,8 @@ class Terraform:
         self.env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(("AWS_", "TF_")) and k != "CHECKPOINT_DISABLE"
+            # TF_LOG / TF_LOG_PATH stay: they are how one debugs a failing run.
+            if not (k.startswith(("AWS_", "TF_")) and not k.startswith("TF_LOG"))
         }
         self.env.update(
             {
@@ -155,15 +160,25 @@ class Terraform:
 
     def run(self, *args: str, timeout: float = 600) -> TerraformRun:
         started = time.monotonic()
-        proc = subprocess.run(
-            [self.binary, *args],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        try:
+            proc = subprocess.run(
+                [self.binary, *args],
+                cwd=self.workdir,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            # Report what it printed so far instead of a bare timeout.
+            return TerraformRun(
+                list(args),
+                -1,
+                _text(exc.stdout),
+                _text(exc.stderr) + f"\n(killed after {timeout:.0f}s)",
+                time.monotonic() - started,
+            )
         return TerraformRun(
             list(args), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
         )
@@ -193,6 +208,20 @@ class Terraform:
             "destroy", "-auto-approve", "-input=false", "-no-color", *self._var_args(variables)
         )
 
+    def plan(self, **variables: str) -> TerraformRun:
+        """`plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error."""
+        if not self._initialized:
+            self.init()
+        return self.run(
+            "plan", "-detailed-exitcode", "-input=false", "-no-color", *self._var_args(variables)
+        )
+
+    def state_list(self) -> list[str]:
+        run = self.run("state", "list", "-no-color")
+        if run.returncode != 0:
+            raise HarnessError(run.describe())
+        return run.stdout.split()
+
     def outputs(self) -> dict[str, Any]:
         run = self.run("output", "-json", "-no-color")
         if run.returncode != 0:
@@ -207,3 +236,9 @@ def _ignore_terraform_files(directory: str, names: list[str]) -> set[str]:
         for n in names
         if n in (".terraform", ".terraform.lock.hcl") or n.startswith("terraform.tfstate")
     }
+
+
+def _text(value: str | bytes | None) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value or ""

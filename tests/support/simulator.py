@@ -153,6 +153,10 @@ class SimulatedCodeDeploy:
     def _discover(self, now: float) -> None:
         for deployment_id, deployment in moto_codedeploy.deployments(self.region).items():
             if deployment_id not in self._tracked:
+                if deployment.status in ("Succeeded", "Failed", "Stopped"):
+                    # Ended before this simulator started (an earlier test example).
+                    self._tracked[deployment_id] = _Tracked(now, [], deployment.status)
+                    continue
                 # Plans count from CodeDeploy's createTime, not from when we noticed.
                 age = (utc_now() - deployment.create_time.replace(tzinfo=UTC)).total_seconds()
                 steps = list(self.planner(deployment))

@@ -1,0 +1,434 @@
+"""One detector on the whole workload: N concurrent waits in scaled real time.
+
+Each deployment gets a worker thread (one Lambda invocation, or one ``aws deploy wait``)
+that starts at its seeded offset, creates its deployment, waits for the end and notes the
+moment it returned. The simulated CodeDeploy advances in a background thread and, for
+detectors with the status table, hands each surviving event to the real recorder logic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import io
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import fastjsonschema
+from botocore.exceptions import WaiterError
+
+from bench.names import TABLE, request_for
+from bench.workload import (
+    START_SPREAD_S,
+    DeploymentSpec,
+    EventChannel,
+    Workload,
+    index_of,
+    plan_for,
+)
+from bench.world import World, emulated_aws, fake_credentials
+from shared.codedeploy import CodeDeployGateway
+from shared.config import DEFAULTS
+from shared.errors import DeploymentFailed
+from shared.observability import logger, metrics
+from shared.recorder_service import RecorderService
+from shared.status import is_terminal
+from shared.trigger_service import TriggerService
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.simulator import SimulatedCodeDeploy
+
+LAMBDA_TIMEOUT_S = 900.0
+WAITER_DELAY_S = 15.0
+WAITER_MAX_ATTEMPTS = 120
+SCALED_SETTINGS = (
+    "POLL_INTERVAL_SECONDS",
+    "STATUS_READ_INTERVAL_SECONDS",
+    "FALLBACK_POLL_INTERVAL_SECONDS",
+    "FALLBACK_POLL_MAX_INTERVAL_SECONDS",
+    "DEADLINE_MARGIN_SECONDS",
+)
+SIMULATOR_TICK_S = 0.005
+"""Real seconds between simulator wake-ups when nothing is due (to notice new deployments)."""
+WARM_UP_FACTOR = 600.0
+"""The warm-up's deployments (60 s each) then last a tenth of a second."""
+TERMINAL_STATES = ("SUCCESS", "FAILURE", "STOP")
+_FAILURE = re.compile(r"CodeDeploy deployment (\S+) (\w+)")
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    name: str
+    kind: Literal["trigger", "waiter"]
+    table: bool
+    loss_rate: float
+    description: str
+
+
+DETECTORS: tuple[DetectorSpec, ...] = (
+    DetectorSpec("event", "trigger", True, 0.01, "ours, status table, default intervals"),
+    DetectorSpec(
+        "polling", "trigger", False, 0.0, "ours without the table: GetDeployment every 15 s"
+    ),
+    DetectorSpec(
+        "botocore_waiter",
+        "waiter",
+        False,
+        0.0,
+        "botocore deployment_successful waiter (aws deploy wait): Delay 15, MaxAttempts 120",
+    ),
+    DetectorSpec("lost_events", "trigger", True, 1.0, "ours with the table, every event dropped"),
+)
+
+
+@dataclass
+class Outcome:
+    """What one worker saw; times are time.monotonic() (real, unscaled)."""
+
+    index: int
+    deployment_id: str | None = None
+    status: str | None = None
+    detected_by: str | None = None
+    returned_at: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class DetectorRun:
+    spec: DetectorSpec
+    factor: float
+    workload: Workload
+    outcomes: list[Outcome]
+    ids: dict[int, str]
+    final_status: dict[str, str]
+    terminal_at: dict[str, float]
+    delivered_at: dict[str, float]
+    planned_delay: dict[str, float]
+    """deploymentId -> the EventBridge delay drawn for its terminal event (scaled s)."""
+    calls: dict[int, dict[str, int]]
+    dropped_events: list[tuple[int, str]]
+    sleep_overshoots: list[float]
+    simulator_errors: list[str]
+    wall_s: float
+    cpu_s: float
+
+
+class SleepMeter:
+    """The trigger's injected sleep: real, and how late it woke (a harness-health figure)."""
+
+    def __init__(self) -> None:
+        self.overshoots: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        start = time.monotonic()
+        time.sleep(seconds)
+        self.overshoots.append(time.monotonic() - start - seconds)
+
+
+@contextlib.contextmanager
+def scaled_environment(spec: DetectorSpec, factor: float) -> Iterator[None]:
+    """The trigger reads its settings per invocation: scale them for this detector's run."""
+    values: dict[str, str | None] = {
+        name: repr(DEFAULTS[name] / factor) for name in SCALED_SETTINGS
+    }
+    values["STATUS_TABLE_NAME"] = TABLE if spec.table else None
+    saved = {name: os.environ.get(name) for name in values}
+    _apply(values)
+    try:
+        yield
+    finally:
+        _apply(saved)
+
+
+def _apply(values: dict[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Keep 50 threads' INFO logs and EMF metric lines out of the report."""
+    level = logger.log_level
+    logger.setLevel("ERROR")
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        logger.setLevel(level)
+        metrics.clear_metrics()
+
+
+@contextlib.contextmanager
+def advancing(
+    simulator: SimulatedCodeDeploy, lock: threading.Lock, errors: list[str]
+) -> Iterator[None]:
+    """Advance the simulator in real time, waking exactly when its next step is due."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                with lock:
+                    simulator.advance()
+            except Exception as error:  # a broken harness must show in the report
+                errors.append(repr(error))
+            due = simulator.next_due()
+            pause = SIMULATOR_TICK_S if due is None else due - time.monotonic()
+            stop.wait(min(SIMULATOR_TICK_S, max(0.0, pause)))
+
+    thread = threading.Thread(target=loop, name="simulated-codedeploy", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep the garbage collector's pauses out of the measured run.
+
+    moto and botocore's loaded models make a heap whose full collection holds the GIL for
+    ~0.25 s, 2.5 scaled seconds of silence for every thread at x10: an artifact a Lambda's
+    small heap does not have. The setup's objects are frozen and collection is off while
+    the detector runs (a run allocates a few tens of MB), then back on.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+@contextlib.contextmanager
+def compiled_schemas_cached() -> Iterator[None]:
+    """Compile each request schema once for the whole run instead of once per invocation.
+
+    The contract validates through Powertools, which calls ``fastjsonschema.validate``, and
+    that compiles the schema on every call (~45 ms of CPU here). Each Lambda has a CPU of
+    its own, but here 50 triggers share one interpreter: 50 compilations in the first
+    second of the run would starve every other thread. This changes when the trigger
+    spends that CPU, not how it waits; the cost itself is reported (request_validation_ms).
+    """
+    original = fastjsonschema.validate
+    compiled: dict[str, Callable[[Any], Any]] = {}
+    lock = threading.Lock()
+
+    def validate(definition: Any, data: Any, **options: Any) -> Any:
+        key = json.dumps([definition, repr(sorted(options.items()))], sort_keys=True)
+        with lock:
+            if key not in compiled:
+                compiled[key] = fastjsonschema.compile(definition, **options)
+        return compiled[key](data)
+
+    fastjsonschema.validate = validate  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        fastjsonschema.validate = original
+
+
+def wait_with_trigger(
+    world: World, spec: DeploymentSpec, factor: float, sleeper: SleepMeter
+) -> Outcome:
+    service = TriggerService(
+        codedeploy=CodeDeployGateway(world.codedeploy),
+        dynamodb_client=world.trigger_dynamodb,
+        sleep=sleeper.sleep,
+    )
+    context = FakeLambdaContext(timeout_seconds=LAMBDA_TIMEOUT_S / factor)
+    try:
+        result = service.handle(request_for(spec.index), context)
+    except DeploymentFailed as failed:
+        returned = time.monotonic()
+        found = _FAILURE.search(str(failed))
+        if found is None:
+            return Outcome(spec.index, returned_at=returned, error=str(failed))
+        return Outcome(spec.index, found.group(1), found.group(2), "raised", returned)
+    returned = time.monotonic()
+    return Outcome(
+        spec.index,
+        str(result.get("deploymentId")),
+        str(result.get("status")),
+        result.get("detectedBy"),  # type: ignore[arg-type]
+        returned,
+    )
+
+
+def wait_with_botocore(world: World, spec: DeploymentSpec, factor: float) -> Outcome:
+    """What ``aws deploy wait deployment-successful`` and the GitHub Action do."""
+    deployment_id = world.codedeploy.create_deployment(**request_for(spec.index))["deploymentId"]
+    waiter = world.codedeploy.get_waiter("deployment_successful")
+    config = {"Delay": WAITER_DELAY_S / factor, "MaxAttempts": WAITER_MAX_ATTEMPTS}
+    try:
+        waiter.wait(deploymentId=deployment_id, WaiterConfig=config)
+    except WaiterError as error:
+        returned = time.monotonic()
+        info = error.last_response.get("deploymentInfo", {})
+        status = info.get("status")
+        if not is_terminal(str(status)):
+            return Outcome(spec.index, deployment_id, status, None, returned, str(error))
+        return Outcome(spec.index, deployment_id, status, "raised", returned)
+    return Outcome(spec.index, deployment_id, "Succeeded", "waiter", time.monotonic())
+
+
+def run_workers(
+    detector: DetectorSpec, world: World, workload: Workload, factor: float, sleeper: SleepMeter
+) -> list[Outcome]:
+    outcomes: dict[int, Outcome] = {}
+    start = time.monotonic()
+
+    def work(spec: DeploymentSpec) -> None:
+        world.meter.attribute_to(spec.index)
+        time.sleep(max(0.0, start + spec.start_offset_s / factor - time.monotonic()))
+        try:
+            if detector.kind == "trigger":
+                outcomes[spec.index] = wait_with_trigger(world, spec, factor, sleeper)
+            else:
+                outcomes[spec.index] = wait_with_botocore(world, spec, factor)
+        except Exception as error:  # recorded: a wrong or missing result fails `correct`
+            outcomes[spec.index] = Outcome(spec.index, error=f"{type(error).__name__}: {error}")
+
+    threads = [
+        threading.Thread(target=work, args=(spec,), name=f"{detector.name}-{spec.index}")
+        for spec in workload.deployments
+    ]
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    # Every wait is bounded (Lambda deadline, MaxAttempts); this only guards the harness.
+    limit = start + (START_SPREAD_S + WAITER_DELAY_S * WAITER_MAX_ATTEMPTS + 60) / factor
+    for thread in threads:
+        thread.join(timeout=max(0.0, limit - time.monotonic()))
+    return [
+        outcomes.get(spec.index, Outcome(spec.index, error="still waiting at the harness limit"))
+        for spec in workload.deployments
+    ]
+
+
+@dataclass
+class _Tracking:
+    """What the simulator's hooks learn while the detector runs."""
+
+    channel: EventChannel
+    ids: dict[int, str] = field(default_factory=dict)
+    delivered_at: dict[str, float] = field(default_factory=dict)
+    write_s: float = 0.0
+    """Moving average of call-to-applied for the recorder's writes (real seconds)."""
+
+    def delay(self) -> float:
+        """The drawn delay, less the time our emulated write takes to be applied.
+
+        The workload's 0.2-1.5 s is the time from the state change to the status being in
+        the table. moto applies an UpdateItem ~10-20 ms of real time after the call (0.1-0.2
+        scaled seconds): starting the write that much earlier keeps the emulator's slowness
+        out of the lag.
+        """
+        return max(0.0, self.channel.delay() - self.write_s)
+
+    def note_write(self, seconds: float) -> None:
+        self.write_s = seconds if self.write_s == 0.0 else 0.8 * self.write_s + 0.2 * seconds
+
+
+def _simulator(
+    world: World, detector: DetectorSpec, workload: Workload, factor: float, tracking: _Tracking
+) -> SimulatedCodeDeploy:
+    recorder = RecorderService(dynamodb_client=world.recorder_dynamodb)
+
+    def planner(deployment: Any) -> Any:
+        index = index_of(deployment)
+        tracking.ids[index] = deployment.deployment_id
+        tracking.channel.learn(deployment.deployment_id, index)
+        return plan_for(workload.deployments[index], factor)
+
+    def deliver(event: dict[str, Any]) -> None:
+        started = time.monotonic()
+        recorder.handle(event)
+        # From the moment moto applied the write, a read of the table can see it.
+        written = world.locks.last_commit() or time.monotonic()
+        tracking.note_write(written - started)
+        if event["detail"]["state"] in TERMINAL_STATES:
+            tracking.delivered_at[event["detail"]["deploymentId"]] = written
+
+    # Without a table nobody reads events: do not spend the CPU delivering them.
+    hand_over: Callable[[dict[str, Any]], Any] | None = deliver if detector.table else None
+    return SimulatedCodeDeploy(
+        clock=time.monotonic,
+        deliver=hand_over,
+        planner=planner,
+        event_delay=tracking.delay,
+        drop_event=tracking.channel.drop,
+    )
+
+
+def detector_named(name: str) -> DetectorSpec:
+    for detector in DETECTORS:
+        if detector.name == name:
+            return detector
+    raise ValueError(f"unknown detector {name!r}; known: {[d.name for d in DETECTORS]}")
+
+
+def measure(name: str, n: int, seed: int, factor: float, *, warm_up: bool = True) -> DetectorRun:
+    """Warm up every code path, then run one detector on the seeded workload.
+
+    Meant for a process of its own (a process pool's task), which keeps the detector from
+    sharing an interpreter lock with the others; the warm-up keeps first-use imports and
+    caches out of the measured run.
+    """
+    detector = detector_named(name)
+    with fake_credentials():
+        if warm_up:
+            run_detector(detector, Workload.warm_up(), WARM_UP_FACTOR)
+        return run_detector(detector, Workload.generate(n, seed), factor)
+
+
+def run_detector(detector: DetectorSpec, workload: Workload, factor: float) -> DetectorRun:
+    n = len(workload.deployments)
+    sleeper = SleepMeter()
+    errors: list[str] = []
+    with (
+        scaled_environment(detector, factor),
+        quiet(),
+        compiled_schemas_cached(),
+        emulated_aws(n) as (world, locks),
+    ):
+        tracking = _Tracking(EventChannel(workload, detector.loss_rate, factor))
+        simulator = _simulator(world, detector, workload, factor, tracking)
+        with advancing(simulator, locks.create, errors), frozen_heap():
+            wall0, cpu0 = time.monotonic(), time.process_time()
+            outcomes = run_workers(detector, world, workload, factor, sleeper)
+            wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
+        final = {did: simulator.final_status(did) for did in tracking.ids.values()}
+        return DetectorRun(
+            spec=detector,
+            factor=factor,
+            workload=workload,
+            outcomes=outcomes,
+            ids=dict(tracking.ids),
+            final_status=final,
+            terminal_at=dict(simulator.terminal_events),
+            delivered_at=dict(tracking.delivered_at),
+            calls={index: dict(counter) for index, counter in world.meter.calls.items()},
+            planned_delay={
+                deployment_id: delay
+                for (deployment_id, state), delay in tracking.channel.planned_delay.items()
+                if state in TERMINAL_STATES
+            },
+            dropped_events=list(tracking.channel.dropped),
+            sleep_overshoots=list(sleeper.overshoots),
+            simulator_errors=errors,
+            wall_s=wall,
+            cpu_s=cpu,
+        )

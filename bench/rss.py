@@ -1,0 +1,175 @@
+"""Peak memory (max RSS) of a trigger waiting on a deployment, measured two ways.
+
+``over-http`` (the figure the target applies to): a moto server, the simulated CodeDeploy
+and the recorder run in one process; the trigger runs in a fresh interpreter of its own,
+as in Lambda (``handlers.trigger.lambda_handler``, boto3 clients over HTTP via
+``AWS_ENDPOINT_URL``), waits for a deployment to end, and reports its own peak RSS.
+
+``in-process``: the benchmark's own setup (trigger, moto and the simulator in one
+interpreter). moto and its models add well over 100 MB, so this is an upper bound that
+says nothing about the Lambda function; it is reported for comparison only.
+
+Each mode writes one JSON object to the file named by ``--out``. This module imports
+nothing heavy at the top: the trigger child must load only what the function loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REGION = "us-east-1"
+WAIT_S = 40.0
+"""The probe deployment's length in real seconds (scaled like everything else); shorter than
+the first fallback poll, so the end is seen through the event as usual."""
+SCALED = {
+    "POLL_INTERVAL_SECONDS": 15.0,
+    "STATUS_READ_INTERVAL_SECONDS": 1.0,
+    "FALLBACK_POLL_INTERVAL_SECONDS": 60.0,
+    "FALLBACK_POLL_MAX_INTERVAL_SECONDS": 300.0,
+    "DEADLINE_MARGIN_SECONDS": 30.0,
+}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size, MiB.
+
+    VmHWM, not getrusage's ru_maxrss: Linux carries the parent's peak over into a child's
+    ru_maxrss across fork/exec, so a trigger started by the 100 MB emulator process would
+    report the emulator's size.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)  # kB
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _write(path: str, result: dict[str, Any]) -> None:
+    Path(path).write_text(json.dumps(result))
+
+
+def trigger_child(out: str, factor: float) -> None:
+    """The Lambda function's process: import the handler, wait once, report."""
+    started = time.perf_counter()
+    from bench.names import request_for
+    from handlers.trigger import lambda_handler
+    from tests.support.lambda_context import FakeLambdaContext
+
+    after_import = peak_rss_mb()
+    context = FakeLambdaContext(timeout_seconds=900 / factor)
+    result = lambda_handler(request_for(0), context)
+    _write(
+        out,
+        {
+            "peak_rss_mb": peak_rss_mb(),
+            "after_import_mb": after_import,
+            "status": result.get("status"),
+            "detected_by": result.get("detectedBy"),
+            "seconds": round(time.perf_counter() - started, 2),
+        },
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _child_env(endpoint: str, factor: float) -> dict[str, str]:
+    from bench.footprint import clean_env
+    from bench.names import TABLE
+
+    env = clean_env()
+    env.update({name: repr(value / factor) for name, value in SCALED.items()})
+    env.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SESSION_TOKEN="testing",
+        STATUS_TABLE_NAME=TABLE,
+        POWERTOOLS_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def over_http(out: str, factor: float) -> None:
+    """Serve moto + simulator + recorder here; run the trigger in a child interpreter."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from bench.names import TABLE
+    from bench.world import create_resources, fake_credentials, serialised_backends
+    from shared.recorder_service import RecorderService
+    from tests.support.simulator import SimulatedCodeDeploy, succeed_after
+
+    os.environ["STATUS_TABLE_NAME"] = TABLE  # the recorder reads it
+    port = _free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        with fake_credentials(), serialised_backends():
+            codedeploy = boto3.client("codedeploy", endpoint_url=endpoint, region_name=REGION)
+            dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION)
+            create_resources(codedeploy, dynamodb, 1)
+            simulator = SimulatedCodeDeploy(
+                clock=time.monotonic,
+                deliver=RecorderService(dynamodb_client=dynamodb).handle,
+                planner=lambda _d: succeed_after(WAIT_S / factor, start=1 / factor),
+                event_delay=lambda: 0.5 / factor,
+            )
+            child_out = f"{out}.child"
+            with simulator.running(tick=0.005):
+                subprocess.run(
+                    [
+                        *(sys.executable, "-m", "bench.rss", "trigger-child"),
+                        *("--out", child_out, "--factor", repr(factor)),
+                    ],
+                    cwd=Path(__file__).resolve().parent.parent,
+                    env=_child_env(endpoint, factor),
+                    capture_output=True,
+                    check=True,
+                    timeout=900 / factor + 120,
+                )
+        _write(out, json.loads(Path(child_out).read_text()))
+    finally:
+        server.stop()
+
+
+def in_process(out: str, factor: float) -> None:
+    """One wait in the benchmark's own setup: trigger + moto + simulator, one process."""
+    from bench.detectors import detector_named, run_detector
+    from bench.workload import DeploymentSpec, Workload
+    from bench.world import fake_credentials
+
+    workload = Workload(0, (DeploymentSpec(0, 0.0, WAIT_S, "Succeeded"),))
+    with fake_credentials():
+        run = run_detector(detector_named("event"), workload, factor)
+    outcome = run.outcomes[0]
+    _write(out, {"peak_rss_mb": peak_rss_mb(), "status": outcome.status})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("mode", choices=("over-http", "in-process", "trigger-child"))
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--factor", type=float, required=True)
+    args = parser.parse_args()
+    modes = {"over-http": over_http, "in-process": in_process, "trigger-child": trigger_child}
+    modes[args.mode](args.out, args.factor)
+
+
+if __name__ == "__main__":
+    main()

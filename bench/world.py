@@ -1,0 +1,244 @@
+"""The emulated AWS one detector runs against: moto in this process, made fit for 50 threads.
+
+- moto's backends do not lock. DynamoDB serialises writes to an item (each with its
+  condition) and serves strongly consistent reads of whole items, so moto's writes and our
+  GetItem share one lock; CreateDeployment shares one with the simulator, whose
+  ``advance()`` iterates moto's deployment dict; a status change and our GetDeployment
+  share a third.
+- Counting: a botocore ``before-call`` handler on the trigger's clients counts every API
+  call, attributed to the deployment whose worker thread made it (a thread-local index).
+- A moto call costs 4-6 ms of CPU (request rendering, routing, response serialisation),
+  which time scaling multiplies into simulated time: at x10, 50 triggers reading the table
+  every scaled second would need a quarter of the one core the GIL allows for reads alone,
+  and bursts of fallback polls would hold everyone up for tenths of scaled seconds. The
+  two hot reads, GetItem and GetDeployment, are therefore answered from moto's objects at
+  the same ``before-call`` point, after botocore validated and serialised the request
+  (~0.2 ms).
+  The item is the one the recorder's real UpdateItem calls wrote; writes and
+  CreateDeployment take moto's full path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from moto import mock_aws
+from moto.codedeploy import responses as codedeploy_responses
+from moto.codedeploy.models import CodeDeployBackend, codedeploy_backends
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+
+from bench.names import APPLICATION, REGION, TABLE, group_name
+from shared.aws import CODEDEPLOY_CONFIG, DYNAMODB_CONFIG
+from tests.support import moto_codedeploy
+
+DYNAMODB_WRITES = ("put_item", "update_item", "delete_item")
+SERVICE_ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/codedeploy"
+
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+
+
+@contextlib.contextmanager
+def fake_credentials() -> Iterator[None]:
+    """Whatever the caller's environment holds, nothing here may reach a real account.
+
+    The environment is restored on exit (the smoke test runs this inside pytest).
+    """
+    saved = {name: os.environ.get(name) for name in (*FAKE_CREDENTIALS, *UNSET)}
+    for name in UNSET:
+        os.environ.pop(name, None)
+    os.environ.update(FAKE_CREDENTIALS)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class ApiMeter:
+    """API calls per deployment, by "service:Operation", counted in the calling thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self.calls: defaultdict[int, Counter[str]] = defaultdict(Counter)
+
+    def attribute_to(self, index: int) -> None:
+        """Calls made from now on by this thread count for deployment ``index``."""
+        self._local.index = index
+
+    def watch(self, client: Any) -> None:
+        client.meta.events.register("before-call.*.*", self._count)
+
+    def _count(self, model: Any, **_kwargs: Any) -> None:
+        index = getattr(self._local, "index", -1)
+        with self._lock:
+            self.calls[index][f"{model.service_model.service_name}:{model.name}"] += 1
+
+
+class FastReads:
+    """Answers GetItem and GetDeployment from moto's objects (see the module docstring).
+
+    The answer is what botocore would have parsed from moto's response: the item as
+    stored, and the deployment as moto's own (test-patched) ``_deployment_info`` renders
+    it, None fields left out and times as aware datetimes.
+    """
+
+    def __init__(self, locks: Locks) -> None:
+        self._locks = locks
+
+    def install(self, client: Any) -> None:
+        # Registered after ApiMeter.watch on the same event name, so it runs after the count.
+        client.meta.events.register("before-call.*.*", self._answer)
+
+    def _answer(self, model: Any, params: dict[str, Any], **_kwargs: Any) -> Any:
+        if model.name == "GetItem":
+            parsed = self._get_item(json.loads(params["body"]))
+        elif model.name == "GetDeployment":
+            parsed = self._get_deployment(json.loads(params["body"]))
+        else:
+            return None
+        return AWSResponse(params.get("url", ""), 200, {}, None), parsed
+
+    def _get_item(self, body: dict[str, Any]) -> dict[str, Any]:
+        backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
+        with self._locks.item:
+            item = backend.get_item(body["TableName"], body["Key"])
+            return item.to_json("Item") if item is not None else {}
+
+    def _get_deployment(self, body: dict[str, Any]) -> dict[str, Any]:
+        backend = codedeploy_backends[DEFAULT_ACCOUNT_ID][REGION]
+        with self._locks.status:
+            deployment = backend.get_deployment(body["deploymentId"])
+            # moto's renderer, as patched by tests.support.moto_codedeploy (error details).
+            info = codedeploy_responses._deployment_info(deployment)
+        return {"deploymentInfo": _as_parsed(info)}
+
+
+def _as_parsed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _as_parsed(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_as_parsed(item) for item in value]
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)  # moto keeps naive UTC; botocore returns aware
+    return value
+
+
+@dataclass(frozen=True)
+class Locks:
+    item: threading.Lock = field(default_factory=threading.Lock)
+    """Writes (Put/Update/DeleteItem) and our GetItem: DynamoDB applies an item's writes one
+    at a time, each with its condition, and a strongly consistent read sees whole writes."""
+    create: threading.Lock = field(default_factory=threading.Lock)
+    """CreateDeployment and the simulator's advance(), which iterates moto's deployments."""
+    status: threading.Lock = field(default_factory=threading.Lock)
+    """The simulator's status change (status, then times) and our GetDeployment."""
+    commits: threading.local = field(default_factory=threading.local)
+    """``commits.at``: when this thread's last DynamoDB write was applied (time.monotonic).
+    The API call returns later (moto renders the response): readers may see it before."""
+
+    def last_commit(self) -> float | None:
+        return getattr(self.commits, "at", None)
+
+
+@contextlib.contextmanager
+def serialised_backends() -> Iterator[Locks]:
+    """Patch moto (and the simulator's status setter) to take the locks; undone on exit."""
+    locks = Locks()
+    patches: list[tuple[Any, str, threading.Lock]] = [
+        (DynamoDBBackend, name, locks.item) for name in DYNAMODB_WRITES
+    ]
+    patches.append((CodeDeployBackend, "create_deployment", locks.create))
+    patches.append((moto_codedeploy, "set_status", locks.status))
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    for owner, name, lock in patches:
+        noted = locks.commits if lock is locks.item else None
+        setattr(owner, name, _locked(getattr(owner, name), lock, noted))
+    try:
+        yield locks
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+
+
+def _locked(
+    function: Callable[..., Any], lock: threading.Lock, commits: threading.local | None
+) -> Callable[..., Any]:
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            try:
+                return function(*args, **kwargs)
+            finally:
+                if commits is not None:
+                    commits.at = time.monotonic()
+
+    return locked
+
+
+class World:
+    """moto with the application, one group per deployment and the status table."""
+
+    def __init__(self, n: int, locks: Locks) -> None:
+        self.locks = locks
+        self.meter = ApiMeter()
+        self.codedeploy = boto3.client("codedeploy", region_name=REGION, config=CODEDEPLOY_CONFIG)
+        self.trigger_dynamodb = boto3.client("dynamodb", region_name=REGION, config=DYNAMODB_CONFIG)
+        # The recorder's own client: its writes are not the trigger's reads.
+        self.recorder_dynamodb = boto3.client("dynamodb", region_name=REGION)
+        create_resources(self.codedeploy, self.recorder_dynamodb, n)
+        self.meter.watch(self.codedeploy)
+        self.meter.watch(self.trigger_dynamodb)
+        reads = FastReads(locks)
+        reads.install(self.codedeploy)
+        reads.install(self.trigger_dynamodb)
+
+
+def create_resources(codedeploy: Any, dynamodb: Any, n: int) -> None:
+    """The application, one deployment group per deployment, and the status table."""
+    codedeploy.create_application(applicationName=APPLICATION, computePlatform="ECS")
+    for index in range(n):
+        codedeploy.create_deployment_group(
+            applicationName=APPLICATION,
+            deploymentGroupName=group_name(index),
+            serviceRoleArn=SERVICE_ROLE,
+            deploymentStyle={
+                "deploymentType": "BLUE_GREEN",
+                "deploymentOption": "WITH_TRAFFIC_CONTROL",
+            },
+        )
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "deploymentId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "deploymentId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@contextlib.contextmanager
+def emulated_aws(n: int) -> Iterator[tuple[World, Locks]]:
+    """A fresh moto (its state is reset on exit) holding the resources."""
+    with mock_aws(), serialised_backends() as locks:
+        yield World(n, locks), locks

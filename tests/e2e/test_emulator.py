@@ -1,0 +1,53 @@
+"""The emulator's CodeDeploy simulation itself (no Terraform, a few seconds)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from .emulator import Emulator, error_information
+
+
+def _group(emulator: Emulator) -> tuple[Any, str]:
+    cd = emulator.client("codedeploy")
+    app = f"e2e-sim-{uuid.uuid4().hex[:8]}"
+    cd.create_application(applicationName=app, computePlatform="Server")
+    cd.create_deployment_group(
+        applicationName=app,
+        deploymentGroupName="g",
+        serviceRoleArn="arn:aws:iam::123456789012:role/e2e-sim",
+    )
+    return cd, app
+
+
+@pytest.mark.e2e
+def test_one_active_deployment_per_group_and_stop(emulator: Emulator) -> None:
+    cd, app = _group(emulator)
+    first = cd.create_deployment(
+        applicationName=app, deploymentGroupName="g", description="simulate:no-events"
+    )["deploymentId"]
+    with pytest.raises(cd.exceptions.DeploymentLimitExceededException) as raised:
+        cd.create_deployment(applicationName=app, deploymentGroupName="g")
+    assert first in str(raised.value)
+
+    cd.stop_deployment(deploymentId=first)
+    info = cd.get_deployment(deploymentId=first)["deploymentInfo"]
+    assert info["status"] == "Stopped"
+    assert info["errorInformation"]["code"] == "MANUAL_STOP"
+    assert "completeTime" in info
+    # The group is free again.
+    second = cd.create_deployment(
+        applicationName=app, deploymentGroupName="g", description="simulate:fail"
+    )["deploymentId"]
+    emulator.wait_idle()
+    info = cd.get_deployment(deploymentId=second)["deploymentInfo"]
+    assert info["status"] == "Failed"
+    assert info["errorInformation"]["code"] == "HEALTH_CONSTRAINTS"
+    assert [e["state"] for e in emulator.simulator.events if e["deploymentId"] == second] == [
+        "START",
+        "FAILURE",
+    ]
+    assert not [e for e in emulator.simulator.events if e["deploymentId"] == first]
+    assert error_information(next(d for d in emulator.deployments() if d.deployment_id == second))

@@ -1,0 +1,228 @@
+"""End to end: `terraform apply` of examples/terraform plus an aws_lambda_invocation that
+starts a CodeDeploy deployment, against the local emulator, with the real release zip.
+
+Each Terraform scenario runs once (fixtures) and the tests assert on what it left behind, so
+the slow parts (the provider waits ~25 s for SQS attributes to settle, on create and on
+destroy) are paid as few times as possible and the tests do not depend on their order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from .emulator import HEALTH_CONSTRAINTS_MESSAGE, Emulator, Invocation, error_information
+from .harness import STEP_SECONDS, Terraform, TerraformRun
+
+# Created -> InProgress -> final: two simulated steps.
+SIMULATED_SECONDS = 2 * STEP_SECONDS
+DEPLOYMENT_ID = re.compile(r"^d-[A-Z0-9]{9}$")
+
+
+@dataclass
+class Deployment:
+    deployment_id: str
+    status: str
+    create_time: datetime
+    complete_time: datetime | None
+    error_information: dict[str, Any]
+
+
+@dataclass
+class Scenario:
+    """What one `terraform apply` did, captured right after it."""
+
+    tf: Terraform
+    apply: TerraformRun
+    deployments: list[Deployment]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    status_items: list[dict[str, Any]] = field(default_factory=list)
+    trigger_invocations: list[Invocation] = field(default_factory=list)
+    replan: TerraformRun | None = None
+
+    @property
+    def application(self) -> str:
+        return f"{self.tf.variables['name_prefix']}-app"
+
+
+def _deployments(emulator: Emulator, application: str) -> list[Deployment]:
+    return [
+        Deployment(
+            d.deployment_id,
+            d.status,
+            d.create_time,
+            d.complete_time,
+            error_information(d),
+        )
+        for d in emulator.deployments()
+        if d.application_name == application
+    ]
+
+
+def _status_items(emulator: Emulator, table: str) -> list[dict[str, Any]]:
+    """The status table's deployment items (idempotency records have no `status`)."""
+    ddb = emulator.client("dynamodb")
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = ddb.scan(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return [
+        {k: next(iter(v.values())) for k, v in item.items()}
+        for item in items
+        if "status" in item and DEPLOYMENT_ID.match(item["deploymentId"]["S"])
+    ]
+
+
+def _trigger_invocations(emulator: Emulator, tf: Terraform) -> list[Invocation]:
+    name = f"{tf.variables['name_prefix']}-trigger"
+    return [i for i in emulator.runner.invocations if i.function_name == name]
+
+
+def _flat(text: str) -> str:
+    # Terraform wraps long diagnostics; compare with all whitespace runs collapsed.
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    emulator: Emulator, terraform_factory: Callable[[str], Terraform]
+) -> Iterator[Scenario]:
+    """A successful apply, and what it left in the emulator."""
+    tf = terraform_factory("deployed")
+    apply = tf.apply(description="e2e: deploy and wait")
+    scenario = Scenario(tf, apply, [])
+    if apply.returncode == 0:
+        emulator.wait_idle()
+        scenario.outputs = tf.outputs()
+        scenario.status_items = _status_items(emulator, scenario.outputs["status_table_name"])
+        scenario.replan = tf.plan(description="e2e: deploy and wait")
+    scenario.deployments = _deployments(emulator, scenario.application)
+    scenario.trigger_invocations = _trigger_invocations(emulator, tf)
+    yield scenario
+
+
+@pytest.mark.e2e
+def test_apply_blocks_until_the_deployment_succeeds(
+    deployed: Scenario, explain: Callable[[str], str]
+) -> None:
+    assert deployed.apply.returncode == 0, explain(deployed.apply.describe())
+    deployment_id = deployed.outputs["deployment_id"]
+    assert deployed.outputs["status"] == "Succeeded"
+    assert DEPLOYMENT_ID.match(deployment_id), deployment_id
+
+    # CodeDeploy has exactly this one deployment, and it ended before the apply did.
+    assert [(d.deployment_id, d.status) for d in deployed.deployments] == [
+        (deployment_id, "Succeeded")
+    ]
+    # The recorder (EventBridge -> Lambda) wrote the final status into the table...
+    succeeded = [i for i in deployed.status_items if i["status"] == "Succeeded"]
+    assert [i["deploymentId"] for i in succeeded] == [deployment_id], explain(
+        f"status items: {deployed.status_items}"
+    )
+    assert succeeded[0].get("source") == "event", explain(f"status item: {succeeded[0]}")
+
+    # The apply waited for the deployment: the invocation lasted the simulated duration.
+    assert deployed.apply.seconds >= SIMULATED_SECONDS
+    creates = [i for i in deployed.trigger_invocations if not i.error]
+    assert creates, explain("no successful trigger invocation")
+    assert creates[0].duration >= SIMULATED_SECONDS, explain(
+        f"the trigger returned after {creates[0].duration:.1f}s, before the deployment "
+        f"could end ({SIMULATED_SECONDS:.1f}s)"
+    )
+    result = json.loads(creates[0].payload)
+    assert result["deploymentId"] == deployment_id
+    # ...and the trigger learnt the outcome from it, not from its fallback polling.
+    assert result.get("detectedBy") == "event", explain(f"trigger result: {result}")
+
+
+@pytest.mark.e2e
+def test_second_plan_has_no_changes(deployed: Scenario, explain: Callable[[str], str]) -> None:
+    """No drift after the apply: a second apply would neither change nor redeploy anything."""
+    assert deployed.apply.returncode == 0, explain(deployed.apply.describe())
+    assert deployed.replan is not None
+    assert deployed.replan.returncode == 0, deployed.replan.describe()
+
+
+@pytest.mark.e2e
+def test_destroy_creates_no_deployment(
+    deployed: Scenario, emulator: Emulator, explain: Callable[[str], str]
+) -> None:
+    assert deployed.apply.returncode == 0, explain(deployed.apply.describe())
+    before = _deployments(emulator, deployed.application)
+    calls_before = len(_trigger_invocations(emulator, deployed.tf))
+
+    destroy = deployed.tf.destroy(description="e2e: deploy and wait")
+    assert destroy.returncode == 0, explain(destroy.describe())
+    emulator.wait_idle()
+
+    after = _deployments(emulator, deployed.application)
+    assert [d.deployment_id for d in after] == [d.deployment_id for d in before]
+    # The delete did reach the function (lifecycle_scope = "CRUD") and was a no-op there.
+    deletes = _trigger_invocations(emulator, deployed.tf)[calls_before:]
+    assert len(deletes) == 1, explain(f"{len(deletes)} trigger invocations during destroy")
+    assert not deletes[0].error, explain(deletes[0].payload.decode())
+    assert json.loads(deletes[0].payload)["status"] == "Skipped"
+
+
+@pytest.mark.e2e
+def test_failed_deployment_fails_the_apply(
+    terraform: Terraform, emulator: Emulator, explain: Callable[[str], str]
+) -> None:
+    application = f"{terraform.variables['name_prefix']}-app"
+    apply = terraform.apply(description="e2e simulate:fail")
+    emulator.wait_idle()
+
+    assert apply.returncode != 0, explain(apply.describe())
+    deployments = _deployments(emulator, application)
+    assert [d.status for d in deployments] == ["Failed"], explain(apply.describe())
+    failed = deployments[0]
+    assert failed.error_information["message"] == HEALTH_CONSTRAINTS_MESSAGE
+    output = _flat(apply.output)
+    assert failed.deployment_id in output, explain(apply.describe())
+    assert _flat(HEALTH_CONSTRAINTS_MESSAGE) in output, explain(apply.describe())
+    # A failed create leaves no invocation in the state: the next apply tries again.
+    assert "aws_lambda_invocation.deploy" not in terraform.state_list()
+
+
+@pytest.mark.e2e
+def test_emulator_returns_codedeploy_times_as_epoch_numbers(emulator: Emulator) -> None:
+    """The Go SDK (Terraform) rejects ISO strings in CodeDeploy's JSON timestamps."""
+    cd = emulator.client("codedeploy")
+    cd.create_application(applicationName="e2e-epoch", computePlatform="Server")
+    cd.create_deployment_group(
+        applicationName="e2e-epoch",
+        deploymentGroupName="g",
+        serviceRoleArn="arn:aws:iam::123456789012:role/e2e-epoch",
+    )
+    deployment_id = cd.create_deployment(
+        applicationName="e2e-epoch", deploymentGroupName="g", description="simulate:no-events"
+    )["deploymentId"]
+    request = urllib.request.Request(
+        emulator.endpoint,
+        data=json.dumps({"deploymentId": deployment_id}).encode(),
+        headers={
+            "X-Amz-Target": "CodeDeploy_20141006.GetDeployment",
+            "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/codedeploy/"
+            "aws4_request, SignedHeaders=host, Signature=0",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        info = json.loads(response.read())["deploymentInfo"]
+    assert isinstance(info["createTime"], int | float), info
+    emulator.wait_idle()
+    with urllib.request.urlopen(request, timeout=30) as response:
+        info = json.loads(response.read())["deploymentInfo"]
+    assert info["status"] == "Succeeded"
+    assert isinstance(info["completeTime"], int | float), info
