@@ -14,7 +14,8 @@ LOST_EVENTS_LAG_P95_MAX_S = DEFAULTS["FALLBACK_POLL_INTERVAL_SECONDS"] + 1
 """No events, so no back-off: the longest fallback interval in use is the first one."""
 IMPORT_RATIO_MAX = 1.3
 PEAK_RSS_MAX_MB = 100.0
-ZIP_MAX_BYTES = int(1.5 * 1024 * 1024)
+ZIP_MAX_BYTES = 1_500_000
+"""1.5 MB read as decimal megabytes, the stricter reading (as .ci/package.py)."""
 
 
 @dataclass(frozen=True)
@@ -118,12 +119,12 @@ def _footprint_targets(results: dict[str, Any]) -> list[Target]:
     ]
     zips = results.get("zip_bytes")
     if not zips:
-        found.append(Target("release zips", "<= 1.5 MiB each", "not measured", "SKIP"))
+        found.append(Target("release zips", "<= 1.5 MB each", "not measured", "SKIP"))
         return found
     for arch, size in sorted(zips.items()):
         verdict = "PASS" if size <= ZIP_MAX_BYTES else "FAIL"
         found.append(
-            Target(f"zip {arch}", f"<= {ZIP_MAX_BYTES} bytes (1.5 MiB)", f"{size} bytes", verdict)
+            Target(f"zip {arch}", f"<= {ZIP_MAX_BYTES} bytes (1.5 MB)", f"{size} bytes", verdict)
         )
     return found
 
