@@ -11,8 +11,8 @@ from shared.config import DEFAULTS
 READ_INTERVAL_S = DEFAULTS["STATUS_READ_INTERVAL_SECONDS"]
 
 METHOD = (
-    "Method: each detector ran in a fresh interpreter of its own, all four at once, against "
-    "its own in-process moto (CodeDeploy + DynamoDB) moved by the simulated CodeDeploy of "
+    "Method: each detector ran in a fresh interpreter of its own, "
+    "against its own in-process moto (CodeDeploy + DynamoDB) moved by the simulated CodeDeploy of "
     "tests/support/simulator.py; with the table, every surviving event went through the real "
     "recorder logic (RecorderService) into the table. Every trigger is one "
     "TriggerService.handle() in a thread of its own with a real (scaled) sleep and a Lambda "
@@ -127,7 +127,7 @@ def import_note(cold: dict[str, Any]) -> str:
 def write_notes(results: dict[str, Any]) -> list[str]:
     factor = results["meta"]["scale_factor"]
     found = [
-        METHOD,
+        METHOD + f" Detectors ran: {results['meta']['detectors_ran']}.",
         f"Scale: factor {factor:g}; the trigger's five interval settings, the deployment "
         f"durations, the event delays, the Lambda deadline and the waiter's Delay were all "
         f"divided by it, and every time figure multiplied back.",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -42,17 +42,9 @@ class StatusUpdate:
 
 
 @dataclass(frozen=True)
-class StatusRecord:
-    """The item as stored."""
+class StatusRecord(StatusUpdate):
+    """The item as stored: the last update that won, plus the store's own stamps."""
 
-    deployment_id: str
-    status: str
-    source: str
-    event_state: str | None = None
-    application_name: str | None = None
-    deployment_group_name: str | None = None
-    created_at: str | None = None
-    completed_at: str | None = None
     updated_at: str | None = None
     expires_at: int | None = None
 
@@ -66,7 +58,7 @@ class StatusRecord:
         return cls(
             deployment_id=text("deploymentId") or "",
             status=text("status") or "",
-            source=text("source") or "",
+            source=cast(Source, text("source") or "api"),
             event_state=text("eventState"),
             application_name=text("applicationName"),
             deployment_group_name=text("deploymentGroupName"),

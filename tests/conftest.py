@@ -13,10 +13,12 @@ import pytest
 from freezegun import freeze_time
 from moto import mock_aws
 
+from handlers import recorder, trigger
 from shared import aws
 from shared.codedeploy import CodeDeployGateway
 from shared.trigger_service import TriggerService
 from tests.support.lambda_context import FakeLambdaContext
+from tests.support.provision import create_blue_green_group, create_status_table
 from tests.support.simulator import SimulatedCodeDeploy
 
 REGION = "us-east-1"
@@ -49,6 +51,8 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "CodeDeployTriggerTests")
     aws.reset_clients()
+    trigger.service.cache_clear()
+    recorder.service.cache_clear()
     yield
     aws.reset_clients()
 
@@ -62,16 +66,7 @@ def moto() -> Iterator[None]:
 @pytest.fixture
 def codedeploy(moto: None) -> Any:
     client = boto3.client("codedeploy", region_name=REGION)
-    client.create_application(applicationName=APP, computePlatform="ECS")
-    client.create_deployment_group(
-        applicationName=APP,
-        deploymentGroupName=GROUP,
-        serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
-        deploymentStyle={
-            "deploymentType": "BLUE_GREEN",
-            "deploymentOption": "WITH_TRAFFIC_CONTROL",
-        },
-    )
+    create_blue_green_group(client, APP, GROUP)
     return client
 
 
@@ -82,12 +77,7 @@ def dynamodb(moto: None) -> Any:
 
 @pytest.fixture
 def status_table(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> str:
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "deploymentId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "deploymentId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_status_table(dynamodb, TABLE)
     monkeypatch.setenv("STATUS_TABLE_NAME", TABLE)
     return TABLE
 

@@ -20,6 +20,7 @@ from moto import mock_aws
 
 from shared.errors import CodeDeployTriggerError
 from tests.support.lambda_context import FakeLambdaContext
+from tests.support.provision import create_blue_green_group, create_status_table
 from tests.support.simulator import SimulatedCodeDeploy, plan_from_description
 
 REGION = "us-east-1"
@@ -82,23 +83,8 @@ def main() -> int:
 
 
 def _provision() -> None:
-    codedeploy = boto3.client("codedeploy", region_name=REGION)
-    codedeploy.create_application(applicationName=APP, computePlatform="ECS")
-    codedeploy.create_deployment_group(
-        applicationName=APP,
-        deploymentGroupName=GROUP,
-        serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy-ecs",
-        deploymentStyle={
-            "deploymentType": "BLUE_GREEN",
-            "deploymentOption": "WITH_TRAFFIC_CONTROL",
-        },
-    )
-    boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "deploymentId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "deploymentId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_blue_green_group(boto3.client("codedeploy", region_name=REGION), APP, GROUP)
+    create_status_table(boto3.client("dynamodb", region_name=REGION), TABLE)
 
 
 def _terraform_input(description: str, action: str = "create") -> dict[str, Any]:

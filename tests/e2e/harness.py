@@ -126,17 +126,23 @@ class TerraformRun:
 
 
 class Terraform:
-    """Runs terraform on a private copy of tests/e2e/terraform and examples/terraform."""
+    """Runs terraform on a private copy of a configuration (default tests/e2e/terraform) and
+    examples/terraform."""
 
     def __init__(
-        self, binary: str, cli_config: Path, root: Path, variables: Mapping[str, str]
+        self,
+        binary: str,
+        cli_config: Path,
+        root: Path,
+        variables: Mapping[str, str],
+        config: Path = E2E_CONFIG,
     ) -> None:
         self.binary = binary
-        # Same relative layout as the repository, so main.tf's module source resolves.
-        config = root / "tests" / "e2e" / "terraform"
-        shutil.copytree(E2E_CONFIG, config, ignore=_ignore_terraform_files)
+        # Same relative layout as the repository, so the relative module source resolves.
+        workdir = root / config.relative_to(REPO)
+        shutil.copytree(config, workdir, ignore=_ignore_terraform_files)
         shutil.copytree(MODULE, root / "examples" / "terraform", ignore=_ignore_terraform_files)
-        self.workdir = config
+        self.workdir = workdir
         self.variables = dict(variables)
         self.env = {
             k: v
