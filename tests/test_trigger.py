@@ -200,3 +200,24 @@ def test_status_changes_are_logged_once_with_the_deployment_id(
     assert [line["status"] for line in changes] == ["InProgress", "Succeeded"]
     after_create = lines[[line["message"] for line in lines].index("deployment created") :]
     assert all(line.get("deploymentId") == result["deploymentId"] for line in after_create)
+
+
+def test_logs_never_hold_the_appspec_only_its_digest(make_harness: Any, log_lines: Any) -> None:
+    import hashlib
+
+    secret = "SECRET_TOKEN_do_not_log_3f9a"
+    content = json.dumps({"version": 0.0, "Resources": [], "Hooks": [{"env": secret}]})
+    harness = make_harness(planner=lambda _d: succeed_after(20))
+
+    harness.invoke(
+        appspec_request(
+            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": content}}
+        )
+    )
+
+    lines = log_lines()
+    assert lines
+    assert not any(secret in json.dumps(line) for line in lines)
+    created = next(line for line in lines if line["message"] == "creating deployment")
+    assert created["contentSha256"] == hashlib.sha256(content.encode()).hexdigest()
+    assert created["contentLength"] == len(content)
