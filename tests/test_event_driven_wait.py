@@ -49,11 +49,12 @@ def test_the_end_is_seen_through_the_event_within_the_read_interval(
     result = harness.invoke(appspec_request())
 
     deployment_id = result["deploymentId"]
-    lag = time.monotonic() - harness.simulator.terminal_events[deployment_id]
+    returned = time.monotonic()
     assert result["status"] == "Succeeded"
     assert result["detectedBy"] == "event"
-    # Terminal event delivered 0.7 s after the change, then seen within one read interval.
-    assert lag <= 0.7 + 1 + 0.5
+    # Returned within STATUS_READ_INTERVAL_SECONDS (1) + 0.5 s of the terminal event.
+    assert returned - harness.simulator.terminal_deliveries[deployment_id] <= 1 + 0.5
+    assert returned - harness.simulator.terminal_events[deployment_id] <= 0.7 + 1 + 0.5
     # Fallback polls back off once events flow: at 60 s and 180 s, plus one fill-in.
     assert count.calls["GetDeployment"] <= 300 // 60 + 1
     assert count.calls["GetDeployment"] == 3

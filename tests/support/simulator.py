@@ -119,6 +119,8 @@ class SimulatedCodeDeploy:
     region: str = "us-east-1"
     terminal_events: dict[str, float] = field(default_factory=dict)
     """deploymentId -> clock() when its terminal status was set in CodeDeploy."""
+    terminal_deliveries: dict[str, float] = field(default_factory=dict)
+    """deploymentId -> clock() when its first terminal event was delivered."""
     _tracked: dict[str, _Tracked] = field(default_factory=dict)
     _outbox: list[tuple[float, int, dict[str, Any]]] = field(default_factory=list)
     _sequence: Iterator[int] = field(default_factory=itertools.count)
@@ -138,6 +140,8 @@ class SimulatedCodeDeploy:
         for event in due:
             if self.deliver is not None:
                 self.deliver(event)
+            if event["detail"]["state"] in ("SUCCESS", "FAILURE", "STOP"):
+                self.terminal_deliveries.setdefault(event["detail"]["deploymentId"], now)
 
     def final_status(self, deployment_id: str) -> str:
         return self._tracked[deployment_id].final_status
