@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from handlers import recorder, trigger
 from shared import aws
+from shared.observability import metrics
 from shared.codedeploy import CodeDeployGateway
 from shared.trigger_service import TriggerService
 from tests.support.lambda_context import FakeLambdaContext
@@ -53,6 +54,8 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     aws.reset_clients()
     trigger.service.cache_clear()
     recorder.service.cache_clear()
+    # Service-level tests add metrics without the handler's flush: start clean.
+    metrics.clear_metrics()
     yield
     aws.reset_clients()
 

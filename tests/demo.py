@@ -122,7 +122,7 @@ def _successful_apply(handler: Any, simulator: SimulatedCodeDeploy) -> bool:
         "status table item:",
         json.dumps({k: next(iter(v.values())) for k, v in sorted(item.items())}),
     )
-    return result["status"] == "Succeeded" and result["detectedBy"] == "event"
+    return bool(result["status"] == "Succeeded" and result["detectedBy"] == "event")
 
 
 def _failing_apply(handler: Any) -> bool:

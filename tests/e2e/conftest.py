@@ -11,7 +11,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -63,28 +63,14 @@ def lambda_zip() -> Path:
 
 
 @pytest.fixture(scope="session")
-def terraform_factory(
-    emulator: Emulator, terraform_cli: tuple[str, Path], lambda_zip: Path
-) -> Iterator[Callable[[str], Terraform]]:
-    """Makes Terraform working directories; `name` keeps resource names apart per scenario."""
-    binary, cli_config = terraform_cli
+def terraform_root() -> Iterator[Callable[[], Path]]:
+    """Makes temporary roots for Terraform working directories; removed after the session."""
     roots: list[Path] = []
 
-    def make(name: str) -> Terraform:
-        # All scenarios share the emulator: a unique prefix keeps their resources apart.
-        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:20]
+    def make() -> Path:
         root = Path(tempfile.mkdtemp(prefix="cdt-e2e-tf-"))
         roots.append(root)
-        return Terraform(
-            binary,
-            cli_config,
-            root,
-            {
-                "endpoint": emulator.endpoint,
-                "lambda_zip_path": str(lambda_zip),
-                "name_prefix": f"e2e-{slug}-{uuid.uuid4().hex[:6]}",
-            },
-        )
+        return root
 
     yield make
     for root in roots:
@@ -92,6 +78,47 @@ def terraform_factory(
             print(f"kept the Terraform working directory {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def terraform_factory(
+    emulator: Emulator,
+    terraform_cli: tuple[str, Path],
+    lambda_zip: Path,
+    terraform_root: Callable[[], Path],
+) -> Callable[[str], Terraform]:
+    """Makes Terraform working directories; `name` keeps resource names apart per scenario."""
+    binary, cli_config = terraform_cli
+
+    def make(name: str) -> Terraform:
+        # All scenarios share the emulator: a unique prefix keeps their resources apart.
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:20]
+        return Terraform(
+            binary,
+            cli_config,
+            terraform_root(),
+            {
+                "endpoint": emulator.endpoint,
+                "lambda_zip_path": str(lambda_zip),
+                "name_prefix": f"e2e-{slug}-{uuid.uuid4().hex[:6]}",
+            },
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def example_terraform(
+    terraform_cli: tuple[str, Path], terraform_root: Callable[[], Path]
+) -> Callable[[Path, Mapping[str, str]], Terraform]:
+    """Makes a working directory with a private copy of a repository example (and
+    examples/terraform beside it), applied with the given variables."""
+    binary, cli_config = terraform_cli
+
+    def make(example: Path, variables: Mapping[str, str]) -> Terraform:
+        return Terraform(binary, cli_config, terraform_root(), variables, config=example)
+
+    return make
 
 
 @pytest.fixture

@@ -4,33 +4,27 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
-@dataclass
-class FakeLambdaContext:
-    timeout_seconds: float = 900.0
-    function_name: str = "codedeploy-trigger"
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    started: float = field(default_factory=lambda: time.monotonic())
+class FakeLambdaContext(LambdaContext):
+    """Powertools' LambdaContext type, filled in as the Lambda runtime would."""
 
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+    def __init__(self, timeout_seconds: float = 900.0, function_name: str = "codedeploy-trigger"):
+        self.timeout_seconds = timeout_seconds
+        # Looked up at call time so that freezegun's clock is the one that counts.
+        self.started = time.monotonic()
+        self._function_name = function_name
+        self._function_version = "$LATEST"
+        self._invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        )
+        self._memory_limit_in_mb = 256
+        self._aws_request_id = str(uuid.uuid4())
+        self._log_group_name = f"/aws/lambda/{function_name}"
+        self._log_stream_name = "local"
 
-    @property
-    def function_version(self) -> str:
-        return "$LATEST"
-
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        return "test"
-
-    def get_remaining_time_in_millis(self) -> int:
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
         elapsed = time.monotonic() - self.started
         return max(0, int((self.timeout_seconds - elapsed) * 1000))

@@ -12,7 +12,7 @@ from typing import Any
 
 from moto.codedeploy import models as codedeploy_models
 from moto.codedeploy import responses as codedeploy_responses
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from shared.timestamps import utc_now
 
@@ -27,7 +27,7 @@ def _deployment_info_with_details(deployment: Any) -> dict[str, Any]:
     return info
 
 
-codedeploy_responses._deployment_info = _deployment_info_with_details  # type: ignore[assignment]
+codedeploy_responses._deployment_info = _deployment_info_with_details
 
 
 def backend(region: str = "us-east-1", account: str = ACCOUNT_ID) -> Any:

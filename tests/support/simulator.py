@@ -23,7 +23,9 @@ from shared.timestamps import to_iso, utc_now
 from tests.support import moto_codedeploy
 from tests.support.moto_codedeploy import ACCOUNT_ID
 
-STATUS_TO_EVENT_STATE = {status: state for state, status in EVENT_STATE_TO_STATUS.items()}
+STATUS_TO_EVENT_STATE: dict[str, str] = {
+    status: state for state, status in EVENT_STATE_TO_STATUS.items()
+}
 FAIL_MARKER = "simulate:fail"
 STOP_MARKER = "simulate:stop"
 

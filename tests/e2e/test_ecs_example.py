@@ -1,0 +1,179 @@
+"""End to end: `terraform apply` of examples/terraform-ecs-blue-green as it is (VPC, load
+balancer, ECS service under the CODE_DEPLOY controller, CodeDeploy blue/green group, the
+trigger module and its aws_lambda_invocation), against the local emulator, with the real
+release zip.
+
+The only file added to the private copy is a provider override pointing every service the
+example uses at the emulator. The apply and the destroy run once (a module fixture and the
+last test); together with the re-plan they take about three minutes, most of it the provider's
+own waits (SQS queue attributes settling on create and destroy, the load balancer).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .emulator import Emulator, Invocation
+from .harness import REPO, Terraform, TerraformRun
+
+EXAMPLE = REPO / "examples" / "terraform-ecs-blue-green"
+
+# The provider's endpoint names of every service the example and the module call.
+SERVICES = (
+    "cloudwatchevents",
+    "cloudwatchlogs",
+    "deploy",
+    "dynamodb",
+    "ec2",
+    "ecs",
+    "elbv2",
+    "iam",
+    "lambda",
+    "sqs",
+    "sts",
+)
+
+
+def provider_override(endpoint: str) -> str:
+    """An override file for the example's provider "aws" block: emulator endpoints, fake
+    credentials, no account or region lookups. Region and default_tags stay the example's."""
+    endpoints = "\n".join(f"    {s:<16} = {json.dumps(endpoint)}" for s in SERVICES)
+    return (
+        "# Written by tests/e2e/test_ecs_example.py: point the example at the emulator.\n"
+        'provider "aws" {\n'
+        '  access_key = "test"\n'
+        '  secret_key = "test"\n\n'
+        "  skip_credentials_validation = true\n"
+        "  skip_requesting_account_id  = true\n"
+        "  skip_metadata_api_check     = true\n"
+        "  skip_region_validation      = true\n\n"
+        "  endpoints {\n"
+        f"{endpoints}\n"
+        "  }\n"
+        "}\n"
+    )
+
+
+@dataclass
+class EcsScenario:
+    """What the example's `terraform apply` did, captured right after it."""
+
+    tf: Terraform
+    apply: TerraformRun
+    outputs: dict[str, Any] = field(default_factory=dict)
+    deployments: list[tuple[str, str]] = field(default_factory=list)
+    replan: TerraformRun | None = None
+
+    @property
+    def name(self) -> str:
+        return self.tf.variables["name"]
+
+
+def _deployments(emulator: Emulator, application: str) -> list[tuple[str, str]]:
+    return [
+        (d.deployment_id, d.status)
+        for d in emulator.deployments()
+        if d.application_name == application
+    ]
+
+
+def _trigger_invocations(emulator: Emulator, name: str) -> list[Invocation]:
+    return [i for i in emulator.runner.invocations if i.function_name == f"{name}-trigger"]
+
+
+@pytest.fixture(scope="module")
+def ecs(
+    emulator: Emulator,
+    lambda_zip: Path,
+    example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
+) -> Iterator[EcsScenario]:
+    # var.name: at most 20 characters (load balancer and target group names); it names the
+    # CodeDeploy application and deployment group too.
+    tf = example_terraform(
+        EXAMPLE,
+        {
+            "name": f"e2e-ecs-{uuid.uuid4().hex[:6]}",
+            "lambda_zip_path": str(lambda_zip),
+            "lambda_architecture": "x86_64",
+        },
+    )
+    (tf.workdir / "e2e_provider_override.tf").write_text(
+        provider_override(emulator.endpoint), encoding="utf-8"
+    )
+    scenario = EcsScenario(tf, tf.apply())
+    if scenario.apply.returncode == 0:
+        emulator.wait_idle()
+        scenario.outputs = tf.outputs()
+        scenario.replan = tf.plan()
+    scenario.deployments = _deployments(emulator, scenario.name)
+    yield scenario
+
+
+@pytest.mark.e2e
+def test_ecs_example_apply_runs_one_successful_deployment(
+    ecs: EcsScenario, emulator: Emulator, explain: Callable[[str], str]
+) -> None:
+    assert ecs.apply.returncode == 0, explain(ecs.apply.describe())
+    deployment_id = ecs.outputs["deployment_id"]
+    assert ecs.outputs["status"] == "Succeeded"
+    assert ecs.deployments == [(deployment_id, "Succeeded")]
+
+    # The recorder (EventBridge -> Lambda) wrote the final status into the module's table.
+    item = emulator.client("dynamodb").get_item(
+        TableName=ecs.outputs["status_table_name"],
+        Key={"deploymentId": {"S": deployment_id}},
+        ConsistentRead=True,
+    )
+    status = {k: next(iter(v.values())) for k, v in item.get("Item", {}).items()}
+    assert status.get("status") == "Succeeded", explain(f"status item: {status}")
+    assert status.get("source") == "event", explain(f"status item: {status}")
+
+    # The deployment's appspec names the task definition the ECS service runs.
+    deployment = next(d for d in emulator.deployments() if d.deployment_id == deployment_id)
+    appspec = json.loads(deployment.revision["appSpecContent"]["content"])
+    service = emulator.client("ecs").describe_services(cluster=ecs.name, services=[ecs.name])
+    task_definition = service["services"][0]["taskDefinition"]
+    assert appspec["Resources"][0]["TargetService"]["Properties"]["TaskDefinition"] == (
+        task_definition
+    )
+
+
+@pytest.mark.e2e
+def test_ecs_example_second_plan_does_not_redeploy(
+    ecs: EcsScenario, explain: Callable[[str], str]
+) -> None:
+    """Nothing changed, so a second apply must not start another deployment.
+
+    The plan is not empty: moto drops the ECS service's health_check_grace_period_seconds and
+    availability_zone_rebalancing, so the provider wants to set them again (in place).
+    """
+    assert ecs.apply.returncode == 0, explain(ecs.apply.describe())
+    assert ecs.replan is not None
+    assert ecs.replan.returncode in (0, 2), ecs.replan.describe()
+    assert "# aws_lambda_invocation.deploy " not in ecs.replan.stdout, ecs.replan.describe()
+
+
+@pytest.mark.e2e
+def test_ecs_example_destroy_creates_no_deployment(
+    ecs: EcsScenario, emulator: Emulator, explain: Callable[[str], str]
+) -> None:
+    assert ecs.apply.returncode == 0, explain(ecs.apply.describe())
+    calls_before = len(_trigger_invocations(emulator, ecs.name))
+
+    destroy = ecs.tf.destroy()
+    assert destroy.returncode == 0, explain(destroy.describe())
+    emulator.wait_idle()
+
+    assert _deployments(emulator, ecs.name) == ecs.deployments
+    # lifecycle_scope = "CRUD": the destroy did call the trigger, which skipped.
+    deletes = _trigger_invocations(emulator, ecs.name)[calls_before:]
+    assert len(deletes) == 1, explain(f"{len(deletes)} trigger invocations during destroy")
+    assert not deletes[0].error, explain(deletes[0].payload.decode())
+    assert json.loads(deletes[0].payload)["status"] == "Skipped"
