@@ -15,8 +15,8 @@ from moto import mock_aws
 
 from handlers import recorder, trigger
 from shared import aws
-from shared.observability import metrics
 from shared.codedeploy import CodeDeployGateway
+from shared.observability import metrics
 from shared.trigger_service import TriggerService
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import create_blue_green_group, create_status_table
