@@ -249,6 +249,71 @@ def write_atomically(target: Path, destination: Path) -> None:
         raise
 
 
+PYTHON313_MISSING = (
+    "python3.13 is missing: the release zip ships bytecode compiled by the Lambda runtime's "
+    "Python and is import-tested with it. Install it with `pyenv install 3.13` (found through "
+    "`pyenv root`/versions/3.13*), or put a python3.13 on PATH (e.g. the OS package python3.13)."
+)
+# Where Lambda unpacks the zip: compiled code names its source files under this directory, so
+# tracebacks read as in Lambda and the bytecode does not depend on the build's temp directory.
+LAMBDA_TASK_ROOT = "/var/task"
+
+
+def _reports_python313(candidate: Path) -> bool:
+    """Whether candidate runs and is CPython 3.13 (a pyenv shim may exist but not resolve)."""
+    try:
+        result = subprocess.run(
+            [str(candidate), "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    except OSError:
+        return False
+    return result.returncode == 0 and result.stdout.strip() == "True"
+
+
+def python313_candidates() -> list[Path]:
+    """List python3.13 interpreters: pyenv's installed versions first, then PATH."""
+    candidates: list[Path] = []
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        root = subprocess.run(
+            [pyenv, "root"], capture_output=True, text=True, timeout=30, check=False
+        ).stdout.strip()
+        if root:
+            candidates += sorted(Path(root).glob("versions/3.13*/bin/python3.13"), reverse=True)
+    on_path = shutil.which("python3.13")
+    if on_path:
+        candidates.append(Path(on_path))
+    return candidates
+
+
+def find_python313() -> Path | None:
+    """A working python3.13, or None."""
+    return next((c for c in python313_candidates() if _reports_python313(c)), None)
+
+
+def compile_bytecode(target: Path) -> None:
+    """Ship __pycache__/*.cpython-313.pyc for every module in target.
+
+    Lambda's /var/task is read-only, so without them every cold start compiles powertools and
+    our code from source (about 1.7x the import time of boto3 alone instead of 1.2x).
+    unchecked-hash pycs hold a hash of the source instead of its mtime, are trusted without
+    re-reading the source, and so are both valid for the zip's fixed timestamps and
+    reproducible; PYTHONHASHSEED=0 fixes the order of set constants.
+    """
+    python = find_python313()
+    if python is None:
+        raise PackagingError(PYTHON313_MISSING)
+    command = [
+        str(python), "-m", "compileall", "-q", "-j", "1",
+        "--invalidation-mode", "unchecked-hash",
+        "-s", str(target), "-p", LAMBDA_TASK_ROOT,
+        str(target),
+    ]  # fmt: skip
+    environment = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": ""}
+    subprocess.run(command, check=True, env=environment)
+
+
 def build_zip(arch: str, out_dir: Path, source_root: Path = ROOT) -> Path:
     """Build the zip for one architecture into out_dir and return its path.
 
@@ -264,6 +329,7 @@ def build_zip(arch: str, out_dir: Path, source_root: Path = ROOT) -> Path:
         prune_dependencies(target)
         check_no_runtime_packages(target)
         stage_sources(source_root, target)
+        compile_bytecode(target)
         write_atomically(target, destination)
     return destination
 

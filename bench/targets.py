@@ -99,13 +99,13 @@ def _footprint_targets(results: dict[str, Any]) -> list[Target]:
     cold = results.get("cold_start") or {}
     found = [
         _at_most(
-            "import of the trigger / import boto3 (dev venv, .pyc present; best runs)",
+            "import of the trigger / import boto3 (dev venv, .pyc present)",
             cold.get("trigger_to_boto3_ratio"),
             IMPORT_RATIO_MAX,
             "x",
         ),
         _at_most(
-            "import of the trigger from the release zip (no .pyc, as in Lambda) / boto3 (best runs)",
+            "import of the trigger from the release zip (no .pyc, as Lambda) / boto3",
             cold.get("zip_trigger_to_boto3_ratio"),
             IMPORT_RATIO_MAX,
             "x",

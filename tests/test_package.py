@@ -69,12 +69,6 @@ print(json.dumps({
 }))
 """
 
-PYTHON313_MISSING = (
-    "python3.13 is missing: the release zip must be import-tested with the Lambda runtime's "
-    "Python. Install it with `pyenv install 3.13` (found through `pyenv root`/versions/3.13*), "
-    "or put a python3.13 on PATH (e.g. the OS package python3.13)."
-)
-
 
 def load_packaging() -> ModuleType:
     """Import .ci/package.py (not an importable package: its directory starts with a dot)."""
@@ -86,41 +80,13 @@ def load_packaging() -> ModuleType:
     return module
 
 
-def reports_python313(candidate: Path) -> bool:
-    """Whether candidate runs and is CPython 3.13 (a pyenv shim may exist but not resolve)."""
-    try:
-        result = subprocess.run(
-            [str(candidate), "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
-            capture_output=True, text=True, timeout=30, check=False,
-        )  # fmt: skip
-    except OSError:
-        return False
-    return result.returncode == 0 and result.stdout.strip() == "True"
-
-
-def python313_candidates() -> list[Path]:
-    """List python3.13 interpreters: pyenv's installed versions first, then PATH."""
-    candidates: list[Path] = []
-    pyenv = shutil.which("pyenv")
-    if pyenv:
-        root = subprocess.run(
-            [pyenv, "root"], capture_output=True, text=True, timeout=30, check=False
-        ).stdout.strip()
-        if root:
-            candidates += sorted(Path(root).glob("versions/3.13*/bin/python3.13"), reverse=True)
-    on_path = shutil.which("python3.13")
-    if on_path:
-        candidates.append(Path(on_path))
-    return candidates
-
-
 @pytest.fixture(scope="module")
-def python313() -> Path:
+def python313(packaging: ModuleType) -> Path:
     """A working python3.13; fails (never skips) when none is installed."""
-    for candidate in python313_candidates():
-        if reports_python313(candidate):
-            return candidate
-    pytest.fail(PYTHON313_MISSING)
+    found: Path | None = packaging.find_python313()
+    if found is None:
+        pytest.fail(packaging.PYTHON313_MISSING)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +140,10 @@ def test_zip_layout(packaging: ModuleType, built: dict[str, Path]) -> None:
     assert {"handlers/trigger.py", "handlers/recorder.py"} <= set(names)
     for info in infos:
         assert not info.is_dir(), info.filename
-        assert "__pycache__" not in info.filename and not info.filename.endswith(".pyc")
+        if info.filename.endswith(".pyc"):
+            # Only bytecode we compiled, for the Lambda runtime's Python.
+            assert info.filename.endswith(".cpython-313.pyc"), info.filename
+            assert "/__pycache__/" in f"/{info.filename}", info.filename
         assert info.external_attr >> 16 == 0o100644, info.filename
         assert info.compress_type == zipfile.ZIP_DEFLATED
         assert info.extra == b""
