@@ -35,7 +35,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy handlers shared tests .ci/package.py
+	$(PY) -m mypy handlers shared tests bench .ci/package.py
 
 fmt: $(STAMP)
 	$(PY) -m ruff check --fix .

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -27,6 +29,10 @@ print(json.dumps([later - earlier for earlier, later in zip(marks, marks[1:])]))
 """
 
 
+# What the Lambda runtime provides next to the zip (compiled, as in the runtime image).
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "six.py", "jmespath")
+
+
 @dataclass(frozen=True)
 class ImportProbe:
     """One fresh interpreter importing ``modules`` in turn, each timed."""
@@ -35,6 +41,7 @@ class ImportProbe:
     modules: tuple[str, ...]
     cwd: Path
     env: dict[str, str]
+    interpreter: tuple[str, ...] = (sys.executable,)
 
 
 def clean_env() -> dict[str, str]:
@@ -46,7 +53,7 @@ def clean_env() -> dict[str, str]:
 
 def import_seconds(probe: ImportProbe) -> list[float]:
     completed = subprocess.run(
-        [sys.executable, "-c", _TIMED_IMPORTS.format(modules=probe.modules)],
+        [*probe.interpreter, "-c", _TIMED_IMPORTS.format(modules=probe.modules)],
         cwd=probe.cwd,
         env=probe.env,
         capture_output=True,
@@ -57,7 +64,9 @@ def import_seconds(probe: ImportProbe) -> list[float]:
     return [float(value) for value in json.loads(completed.stdout.strip().splitlines()[-1])]
 
 
-def _probes(unpacked: Path | None) -> list[ImportProbe]:
+def _probes(
+    unpacked: Path | None, runtime: Path | None, python313: Path | None
+) -> list[ImportProbe]:
     # cwd = repo root: ``handlers`` imports as in the zip, with the dev venv's .pyc.
     # The *_split probes import boto3, then the trigger, in one interpreter: the ratio
     # comes from two timings taken a moment apart on the same machine state.
@@ -69,13 +78,50 @@ def _probes(unpacked: Path | None) -> list[ImportProbe]:
         ImportProbe("recorder_import_s", ("handlers.recorder",), ROOT, env),
         ImportProbe("trigger_split", both, ROOT, env),
     ]
-    if unpacked is not None:
-        # The release zip holds no .pyc and Lambda's /var/task is read-only, so every cold
-        # start compiles our modules and Powertools from source: no bytecode is written here
-        # either. boto3 comes from the venv, as the runtime provides it (compiled).
-        no_cache = env | {"PYTHONDONTWRITEBYTECODE": "1"}
-        probes.append(ImportProbe("zip_trigger_split", both, unpacked, no_cache))
+    if unpacked is not None and runtime is not None and python313 is not None:
+        # As in Lambda: python3.13 without site-packages, the zip (with its cpython-313 .pyc)
+        # and the runtime's boto3 (compiled) on the path, /var/task read-only (no bytecode
+        # written).
+        zip_env = env | {
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONPATH": os.pathsep.join([str(unpacked), str(runtime)]),
+        }
+        probes.append(
+            ImportProbe("zip_trigger_split", both, unpacked, zip_env, (str(python313), "-S"))
+        )
     return probes
+
+
+def _python313() -> Path | None:
+    """The Lambda runtime's Python, found as the release build finds it (.ci/package.py)."""
+    spec = importlib.util.spec_from_file_location("release_packaging", ROOT / ".ci/package.py")
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    found: Path | None = module.find_python313()
+    return found
+
+
+def _simulated_runtime(directory: Path, python313: Path) -> Path:
+    """boto3 and its dependencies from the dev venv, compiled for python3.13."""
+    site = Path(boto3_module_dir()).parent
+    for name in RUNTIME_PACKAGES:
+        source = site / name
+        if source.is_dir():
+            shutil.copytree(source, directory / name, ignore=shutil.ignore_patterns("*.pyc"))
+        else:
+            shutil.copy2(source, directory / name)
+    subprocess.run(
+        [str(python313), "-m", "compileall", "-q", str(directory)], check=True, timeout=600
+    )
+    return directory
+
+
+def boto3_module_dir() -> str:
+    import boto3
+
+    return str(Path(boto3.__file__).parent)
 
 
 def _unpacked_release(directory: Path) -> Path | None:
@@ -96,8 +142,15 @@ def cold_start(runs: int) -> dict[str, Any]:
     to boto3 are not ratios of medians: each comes from one interpreter that imports
     boto3, then the trigger, (boto3 + rest) / boto3, and the median of those is reported.
     """
-    with tempfile.TemporaryDirectory() as directory:
-        probes = _probes(_unpacked_release(Path(directory)))
+    python313 = _python313()
+    with tempfile.TemporaryDirectory() as directory, tempfile.TemporaryDirectory() as runtime:
+        unpacked = _unpacked_release(Path(directory))
+        runtime_dir = (
+            _simulated_runtime(Path(runtime), python313)
+            if unpacked is not None and python313 is not None
+            else None
+        )
+        probes = _probes(unpacked, runtime_dir, python313)
         for probe in probes:
             import_seconds(probe)
         samples: dict[str, list[list[float]]] = {probe.figure: [] for probe in probes}

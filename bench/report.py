@@ -111,7 +111,7 @@ def footprint_table(results: dict[str, Any]) -> list[str]:
             f"<= {IMPORT_RATIO_MAX:g}x",
         ],
         [
-            "import boto3 + handlers.trigger from the release zip, no .pyc (s, median)",
+            "import boto3 + handlers.trigger from the release zip on python3.13 (s, median)",
             _cell(cold, "trigger_import_from_zip_s"),
             "-",
         ],

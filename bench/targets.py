@@ -105,7 +105,7 @@ def _footprint_targets(results: dict[str, Any]) -> list[Target]:
             "x",
         ),
         _at_most(
-            "import of the trigger from the release zip (no .pyc, as Lambda) / boto3",
+            "import of the trigger from the release zip (python3.13, as Lambda) / boto3",
             cold.get("zip_trigger_to_boto3_ratio"),
             IMPORT_RATIO_MAX,
             "x",
