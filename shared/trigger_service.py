@@ -223,7 +223,7 @@ class TriggerService:
             self._pause(deadline, waiter.poll_interval, waiter, conflict)
             return
         try:
-            waiter.wait(active, deadline, last_status="InProgress")
+            waiter.wait(active, deadline, just_created=False)
         except WaitDeadlineReached:
             raise DeploymentWaitTimeout(
                 f"gave up waiting for active deployment {active} in the deployment group to end "
@@ -262,7 +262,7 @@ class TriggerService:
             return waiter.wait(
                 deployment_id,
                 deadline,
-                last_status="InProgress" if request.is_attach else "Created",
+                just_created=not request.is_attach,
             )
         except WaitDeadlineReached as reached:
             raise self._timeout(request, reached) from None

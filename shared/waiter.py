@@ -120,12 +120,11 @@ class DeploymentWaiter:
         )
         self._store = None
 
-    def wait(
-        self, deployment_id: str, deadline: Deadline, *, last_status: str = "Created"
-    ) -> WaitOutcome:
+    def wait(self, deployment_id: str, deadline: Deadline, *, just_created: bool) -> WaitOutcome:
+        """Wait for the end; ``just_created``: this invocation's CreateDeployment made it."""
         started = self._clock()
-        self._last_status = last_status
-        schedule = self._initial_schedule(started, attach=last_status != "Created")
+        self._last_status = "Created" if just_created else None
+        schedule = self._initial_schedule(started, just_created=just_created)
         while True:
             now = self._clock()
             outcome = self._look(deployment_id, schedule, now)
@@ -135,15 +134,16 @@ class DeploymentWaiter:
             pause = max(MIN_PAUSE_SECONDS, self._next_wake(schedule) - self._clock())
             remaining = deadline.remaining_seconds()
             if remaining < self._settings.deadline_margin + pause:
-                raise WaitDeadlineReached(deployment_id, self._last_status or "", remaining)
+                last = self._last_status or "not seen yet"
+                raise WaitDeadlineReached(deployment_id, last, remaining)
             self._sleep(pause)
 
-    def _initial_schedule(self, now: float, *, attach: bool) -> _Schedule:
+    def _initial_schedule(self, now: float, *, just_created: bool) -> _Schedule:
         if self._store is None:
             # Right after CreateDeployment the answer is known (Created); an attached
             # deployment may have ended already, so look at once.
             interval = self._settings.poll_interval
-            first = now if attach else now + interval
+            first = now + interval if just_created else now
             return _Schedule(next_read=math.inf, next_poll=first, poll_interval=interval)
         interval = self._settings.fallback_poll_interval
         return _Schedule(next_read=now, next_poll=now + interval, poll_interval=interval)
