@@ -4,9 +4,10 @@ trigger module and its aws_lambda_invocation), against the local emulator, with 
 release zip.
 
 The only file added to the private copy is a provider override pointing every service the
-example uses at the emulator. The apply and the destroy run once (a module fixture and the
-last test); together with the re-plan they take about three minutes, most of it the provider's
-own waits (SQS queue attributes settling on create and destroy, the load balancer).
+example uses at the emulator. The apply runs once (a module fixture that also captures what the
+tests look at, so they do not depend on their order) and so does the destroy. About three
+minutes in all, most of it the provider's own waits: ~60 s for the load balancer and ~25 s
+for SQS queue attributes to settle, on create and again on destroy.
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ class EcsScenario:
     apply: TerraformRun
     outputs: dict[str, Any] = field(default_factory=dict)
     deployments: list[tuple[str, str]] = field(default_factory=list)
+    status_item: dict[str, Any] = field(default_factory=dict)
+    appspec: dict[str, Any] = field(default_factory=dict)
+    service_task_definition: str = ""
     replan: TerraformRun | None = None
 
     @property
@@ -111,6 +115,20 @@ def ecs(
     if scenario.apply.returncode == 0:
         emulator.wait_idle()
         scenario.outputs = tf.outputs()
+        deployment_id = scenario.outputs["deployment_id"]
+        item = emulator.client("dynamodb").get_item(
+            TableName=scenario.outputs["status_table_name"],
+            Key={"deploymentId": {"S": deployment_id}},
+            ConsistentRead=True,
+        )
+        scenario.status_item = {k: next(iter(v.values())) for k, v in item.get("Item", {}).items()}
+        for d in emulator.deployments():
+            if d.deployment_id == deployment_id:
+                scenario.appspec = json.loads(d.revision["appSpecContent"]["content"])
+        services = emulator.client("ecs").describe_services(
+            cluster=scenario.name, services=[scenario.name]
+        )["services"]
+        scenario.service_task_definition = services[0]["taskDefinition"] if services else ""
         scenario.replan = tf.plan()
     scenario.deployments = _deployments(emulator, scenario.name)
     yield scenario
@@ -118,7 +136,7 @@ def ecs(
 
 @pytest.mark.e2e
 def test_ecs_example_apply_runs_one_successful_deployment(
-    ecs: EcsScenario, emulator: Emulator, explain: Callable[[str], str]
+    ecs: EcsScenario, explain: Callable[[str], str]
 ) -> None:
     assert ecs.apply.returncode == 0, explain(ecs.apply.describe())
     deployment_id = ecs.outputs["deployment_id"]
@@ -126,23 +144,14 @@ def test_ecs_example_apply_runs_one_successful_deployment(
     assert ecs.deployments == [(deployment_id, "Succeeded")]
 
     # The recorder (EventBridge -> Lambda) wrote the final status into the module's table.
-    item = emulator.client("dynamodb").get_item(
-        TableName=ecs.outputs["status_table_name"],
-        Key={"deploymentId": {"S": deployment_id}},
-        ConsistentRead=True,
-    )
-    status = {k: next(iter(v.values())) for k, v in item.get("Item", {}).items()}
+    status = ecs.status_item
     assert status.get("status") == "Succeeded", explain(f"status item: {status}")
     assert status.get("source") == "event", explain(f"status item: {status}")
 
     # The deployment's appspec names the task definition the ECS service runs.
-    deployment = next(d for d in emulator.deployments() if d.deployment_id == deployment_id)
-    appspec = json.loads(deployment.revision["appSpecContent"]["content"])
-    service = emulator.client("ecs").describe_services(cluster=ecs.name, services=[ecs.name])
-    task_definition = service["services"][0]["taskDefinition"]
-    assert appspec["Resources"][0]["TargetService"]["Properties"]["TaskDefinition"] == (
-        task_definition
-    )
+    target = ecs.appspec["Resources"][0]["TargetService"]["Properties"]
+    assert ecs.service_task_definition.startswith("arn:aws:ecs:"), ecs.service_task_definition
+    assert target["TaskDefinition"] == ecs.service_task_definition
 
 
 @pytest.mark.e2e
