@@ -10,18 +10,21 @@ functions really run. moto 5.2 covers the control plane; this module fills its g
 - EventBridge rules with Lambda targets (moto raises NotImplementedError): the full event
   envelope is delivered asynchronously, with Lambda's async retries, checking the function's
   resource policy; undeliverable events go to the target's SQS dead-letter queue.
-- CodeDeploy: deployments never leave ``Created`` in moto. A simulator thread moves each new
-  deployment Created -> InProgress -> Succeeded/Failed/Stopped, sets start/complete times and
-  ``errorInformation``, and publishes the "CodeDeploy Deployment State-change Notification"
-  events on the default bus. Also: ``d-XXXXXXXXX`` ids, one active deployment per group
-  (``DeploymentLimitExceededException``), ``StopDeployment``, and ``DeleteDeploymentGroup`` /
-  ``DeleteApplication`` (``terraform destroy``). moto 5.2 already serializes CodeDeploy
-  timestamps as epoch numbers over HTTP, as the Go SDK needs (a test checks it).
+- CodeDeploy: deployments never leave ``Created`` in moto. A thread advances the simulated
+  CodeDeploy of tests/support/simulator.py (one per backend), which moves each new deployment
+  Created -> InProgress -> Succeeded/Failed/Stopped (``errorInformation`` and ``rollbackInfo``
+  come from tests/support/moto_codedeploy.py); its "CodeDeploy Deployment State-change
+  Notification" events are published on the default bus. Also: ``d-XXXXXXXXX`` ids, one active
+  deployment per group (``DeploymentLimitExceededException``), ``StopDeployment``, and
+  ``DeleteDeploymentGroup`` / ``DeleteApplication`` (``terraform destroy``). moto 5.2 already
+  serializes CodeDeploy timestamps as epoch numbers over HTTP, as the Go SDK needs (a test
+  checks it).
 - Lambda ``DeadLetterConfig``, which moto drops (Terraform would show drift on every plan).
 
-Markers in a deployment's description steer the simulator: ``simulate:fail`` (ends Failed with
-HEALTH_CONSTRAINTS), ``simulate:stop`` (ends Stopped), ``simulate:no-events`` (publishes no
-events, so only GetDeployment polling can see the outcome).
+Markers in a deployment's description steer the simulator (tests/support/simulator.py):
+``simulate:fail`` (ends Failed with HEALTH_CONSTRAINTS), ``simulate:stop`` (ends Stopped),
+``simulate:no-events`` (publishes no events, so only GetDeployment polling can see the outcome).
+Each takes two steps of ``step_seconds`` (E2E_STEP_SECONDS).
 
 The patches are process-wide (moto's server runs in this process) and are undone by ``stop()``.
 Only one emulator may run at a time.
@@ -49,8 +52,8 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -65,12 +68,13 @@ from moto.codedeploy.models import (
     codedeploy_backends,
 )
 from moto.core.responses import ActionResult, EmptyResult
-from moto.core.utils import utcnow
 from moto.events.models import Rule, events_backends
 from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.server import ThreadedMotoServer
 from moto.sqs.models import sqs_backends
 from moto.utilities.arns import parse_arn
+
+from tests.support.simulator import SimulatedCodeDeploy, drop_marked, plan_from_description
 
 LOG = logging.getLogger("e2e.emulator")
 
@@ -87,12 +91,6 @@ RUNTIME_PROVIDED_MODULES = (
     "jmespath",
 )
 
-DETAIL_TYPE = "CodeDeploy Deployment State-change Notification"
-HEALTH_CONSTRAINTS_MESSAGE = (
-    "The overall deployment failed because too many individual instances failed deployment, "
-    "too few healthy instances are available for deployment, or some instances in your "
-    "deployment group are experiencing problems."
-)
 TERMINAL_STATUSES = frozenset({"Succeeded", "Failed", "Stopped"})
 
 _active: Emulator | None = None
@@ -529,39 +527,19 @@ def _patched_send_to_targets(
 
 
 # --------------------------------------------------------------------------------------------
-# CodeDeploy: realistic ids, errorInformation, one active deployment per group, StopDeployment
+# CodeDeploy: realistic ids, one active deployment per group, StopDeployment
+# (errorInformation and rollbackInfo: tests.support.moto_codedeploy)
 # --------------------------------------------------------------------------------------------
 
 _original_deployment_info_init = DeploymentInfo.__init__
-_original_deployment_info = codedeploy_responses._deployment_info
 _original_create_deployment = CodeDeployBackend.create_deployment
 _ID_ALPHABET = string.ascii_uppercase + string.digits
-
-
-def error_information(deployment: DeploymentInfo) -> dict[str, str]:
-    """The simulated errorInformation of a deployment ({} while it has none)."""
-    info: dict[str, str] = deployment.__dict__.get("error_information") or {}
-    return info
-
-
-def _set_error_information(deployment: DeploymentInfo, info: dict[str, str]) -> None:
-    # An attribute moto's model does not declare; kept in __dict__ to stay type-checked.
-    deployment.__dict__["error_information"] = info
 
 
 def _patched_deployment_info_init(self: DeploymentInfo, *args: Any, **kwargs: Any) -> None:
     _original_deployment_info_init(self, *args, **kwargs)
     # Real ids look like d-ABCDEFGHI; moto's are UUIDs.
     self.deployment_id = "d-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(9))
-    _set_error_information(self, {})
-
-
-def _patched_deployment_info(deployment: DeploymentInfo) -> dict[str, Any]:
-    info = _original_deployment_info(deployment)
-    # None drops the key, as AWS does for a deployment without an error.
-    info["errorInformation"] = error_information(deployment) or None
-    info["rollbackInfo"] = None
-    return info
 
 
 def _patched_create_deployment(self: CodeDeployBackend, *args: Any, **kwargs: Any) -> str:
@@ -592,7 +570,7 @@ def _stop_deployment_response(self: Any) -> Any:
         raise DeploymentAlreadyCompletedException(
             f"Deployment {deployment_id} has already completed."
         )
-    _emulator().simulator.stop_deployment(backend, deployment)
+    _emulator().simulator.for_backend(backend.account_id, backend.region_name).stop(deployment_id)
     return ActionResult({"status": "Succeeded", "statusMessage": "Deployment stopped"})
 
 
@@ -616,31 +594,22 @@ def _delete_application_response(self: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
-# CodeDeploy simulator
+# CodeDeploy simulator: tests.support.simulator, one per backend (account, region)
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Plan:
-    account_id: str
-    region: str
-    deployment_id: str
-    outcome: str  # Succeeded | Failed | Stopped
-    emit_events: bool
-    next_at: float
-    transitions: list[str] = field(default_factory=list)
-
-
-class DeploymentSimulator:
-    """Moves moto's CodeDeploy deployments through their states and publishes the events."""
+class CodeDeploySimulation:
+    """Advances a SimulatedCodeDeploy for each CodeDeploy backend in a thread, in real time;
+    their events go onto the default EventBridge bus of the deployment's account and region."""
 
     def __init__(self, step_seconds: float) -> None:
         self.step_seconds = step_seconds
-        self._plans: dict[str, _Plan] = {}
-        self._lock = threading.RLock()
+        self.events: list[dict[str, Any]] = []
+        """The envelope of every event published, in order."""
+        self._simulators: dict[tuple[str, str], SimulatedCodeDeploy] = {}
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="codedeploy-sim", daemon=True)
-        self.events: list[dict[str, Any]] = []
 
     def start(self) -> None:
         self._thread.start()
@@ -649,118 +618,41 @@ class DeploymentSimulator:
         self._stop.set()
         self._thread.join(timeout=10)
 
-    def _backends(self) -> Iterator[tuple[str, str, CodeDeployBackend]]:
-        for account_id, regions in list(codedeploy_backends.items()):
-            for region, backend in list(regions.items()):
-                yield account_id, region, backend
+    def for_backend(self, account: str, region: str) -> SimulatedCodeDeploy:
+        with self._lock:
+            if (account, region) not in self._simulators:
+                self._simulators[account, region] = SimulatedCodeDeploy(
+                    clock=time.monotonic,
+                    deliver=self._publish,
+                    # Created -> InProgress after one step, the ending after another.
+                    planner=lambda deployment: plan_from_description(
+                        deployment, 2 * self.step_seconds, start=self.step_seconds
+                    ),
+                    drop_event=drop_marked,
+                    region=region,
+                    account=account,
+                )
+            return self._simulators[account, region]
 
     def _run(self) -> None:
         while not self._stop.wait(0.05):
-            try:
-                self.tick(time.monotonic())
-            except Exception:  # keep simulating; a test will show what went wrong
-                LOG.exception("CodeDeploy simulator tick failed")
+            for account, regions in list(codedeploy_backends.items()):
+                for region in list(regions):
+                    try:
+                        self.for_backend(account, region).advance()
+                    except Exception:  # keep simulating; a test will show what went wrong
+                        LOG.exception("CodeDeploy simulator failed in %s/%s", account, region)
 
-    def tick(self, now: float) -> None:
-        for account_id, region, backend in self._backends():
-            for deployment in list(backend.deployments.values()):
-                with self._lock:
-                    plan = self._plans.get(deployment.deployment_id)
-                    if plan is None:
-                        if deployment.status != "Created":
-                            continue  # not ours (set by a test) or already finished
-                        plan = self._new_plan(account_id, region, deployment, now)
-                        self._plans[deployment.deployment_id] = plan
-                    if deployment.status in TERMINAL_STATUSES or now < plan.next_at:
-                        continue
-                    if deployment.status == "Created":
-                        self._transition(backend, deployment, plan, "InProgress")
-                        plan.next_at = now + self.step_seconds
-                    elif deployment.status == "InProgress":
-                        self._transition(backend, deployment, plan, plan.outcome)
-
-    def _new_plan(
-        self, account_id: str, region: str, deployment: DeploymentInfo, now: float
-    ) -> _Plan:
-        description = deployment.description or ""
-        outcome = "Succeeded"
-        if "simulate:fail" in description:
-            outcome = "Failed"
-        elif "simulate:stop" in description:
-            outcome = "Stopped"
-        return _Plan(
-            account_id,
-            region,
-            deployment.deployment_id,
-            outcome,
-            emit_events="simulate:no-events" not in description,
-            next_at=now + self.step_seconds,
-        )
-
-    def stop_deployment(self, backend: CodeDeployBackend, deployment: DeploymentInfo) -> None:
-        with self._lock:
-            plan = self._plans.get(deployment.deployment_id) or self._new_plan(
-                backend.account_id, backend.region_name, deployment, time.monotonic()
-            )
-            self._plans[deployment.deployment_id] = plan
-            self._transition(backend, deployment, plan, "Stopped")
-
-    def _transition(
-        self, backend: CodeDeployBackend, deployment: DeploymentInfo, plan: _Plan, status: str
-    ) -> None:
-        now = utcnow()
-        overview = deployment.deployment_overview
-        if status == "InProgress":
-            deployment.start_time = now
-            overview.update({"Pending": 0, "InProgress": 1})
-        else:
-            deployment.complete_time = now
-            if deployment.start_time is None:
-                deployment.start_time = now
-            overview["InProgress"] = 0
-            overview[{"Succeeded": "Succeeded", "Failed": "Failed"}.get(status, "Skipped")] = 1
-        if status == "Failed":
-            _set_error_information(
-                deployment, {"code": "HEALTH_CONSTRAINTS", "message": HEALTH_CONSTRAINTS_MESSAGE}
-            )
-        elif status == "Stopped":
-            _set_error_information(
-                deployment,
-                {"code": "MANUAL_STOP", "message": "The deployment was stopped by a user."},
-            )
-        deployment.status = status
-        plan.transitions.append(status)
-        LOG.info("deployment %s -> %s", deployment.deployment_id, status)
-        state = {
-            "InProgress": "START",
-            "Succeeded": "SUCCESS",
-            "Failed": "FAILURE",
-            "Stopped": "STOP",
-        }[status]
-        if plan.emit_events:
-            self._publish(backend, deployment, state)
-
-    def _publish(self, backend: CodeDeployBackend, deployment: DeploymentInfo, state: str) -> None:
-        app, group = deployment.application_name, deployment.deployment_group_name
-        detail = {
-            "region": backend.region_name,
-            "deploymentId": deployment.deployment_id,
-            "instanceGroupId": deployment.deployment_group.deployment_group_id,
-            "application": app,
-            "deploymentGroup": group,
-            "state": state,
-        }
+    def _publish(self, event: dict[str, Any]) -> None:
+        LOG.info("deployment %s: %s", event["detail"]["deploymentId"], event["detail"]["state"])
+        self.events.append(event)
         entry = {
-            "Source": "aws.codedeploy",
-            "DetailType": DETAIL_TYPE,
-            "Detail": json.dumps(detail),
-            "Resources": [
-                backend._application_arn(app),
-                backend._deployment_group_arn(app, group),
-            ],
+            "Source": event["source"],
+            "DetailType": event["detail-type"],
+            "Detail": json.dumps(event["detail"]),
+            "Resources": event["resources"],
         }
-        self.events.append(detail)
-        events_backends[backend.account_id][backend.region_name].put_events([entry])
+        events_backends[event["account"]][event["region"]].put_events([entry])
 
 
 # --------------------------------------------------------------------------------------------
@@ -788,7 +680,7 @@ class Emulator:
         self.endpoint = ""
         self.region = "us-east-1"
         self.runner: LambdaRunner
-        self.simulator = DeploymentSimulator(step_seconds)
+        self.simulator = CodeDeploySimulation(step_seconds)
         self.dead_letters: list[dict[str, Any]] = []
 
     # lifecycle -------------------------------------------------------------------------------
@@ -854,7 +746,6 @@ class Emulator:
         self._set(LambdaFunction, "update_configuration", _patched_update_configuration)
         self._set(Rule, "send_to_targets", _patched_send_to_targets)
         self._set(DeploymentInfo, "__init__", _patched_deployment_info_init)
-        self._set(codedeploy_responses, "_deployment_info", _patched_deployment_info)
         self._set(CodeDeployBackend, "create_deployment", _patched_create_deployment)
         response = codedeploy_responses.CodeDeployResponse
         self._set(response, "stop_deployment", _stop_deployment_response)
@@ -941,8 +832,9 @@ class Emulator:
 
     def deployments(self) -> list[DeploymentInfo]:
         found: list[DeploymentInfo] = []
-        for _, _, backend in self.simulator._backends():
-            found.extend(backend.deployments.values())
+        for regions in list(codedeploy_backends.values()):
+            for backend in list(regions.values()):
+                found.extend(list(backend.deployments.values()))
         return found
 
     def wait_idle(self, timeout: float = 60.0) -> None:

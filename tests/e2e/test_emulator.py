@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from .emulator import Emulator, error_information
+from tests.support.moto_codedeploy import error_information
+
+from .emulator import Emulator
 
 
 def _group(emulator: Emulator) -> tuple[Any, str]:
@@ -45,9 +47,7 @@ def test_one_active_deployment_per_group_and_stop(emulator: Emulator) -> None:
     info = cd.get_deployment(deploymentId=second)["deploymentInfo"]
     assert info["status"] == "Failed"
     assert info["errorInformation"]["code"] == "HEALTH_CONSTRAINTS"
-    assert [e["state"] for e in emulator.simulator.events if e["deploymentId"] == second] == [
-        "START",
-        "FAILURE",
-    ]
-    assert not [e for e in emulator.simulator.events if e["deploymentId"] == first]
+    events = [e["detail"] for e in emulator.simulator.events]
+    assert [e["state"] for e in events if e["deploymentId"] == second] == ["START", "FAILURE"]
+    assert not [e for e in events if e["deploymentId"] == first]
     assert error_information(next(d for d in emulator.deployments() if d.deployment_id == second))

@@ -18,11 +18,15 @@ from typing import Any
 
 import pytest
 
-from .emulator import HEALTH_CONSTRAINTS_MESSAGE, Emulator, Invocation, error_information
+from tests.support.moto_codedeploy import error_information
+from tests.support.simulator import HEALTH_FAILURE
+
+from .emulator import Emulator, Invocation
 from .harness import STEP_SECONDS, Terraform, TerraformRun
 
 # Created -> InProgress -> final: two simulated steps.
 SIMULATED_SECONDS = 2 * STEP_SECONDS
+HEALTH_CONSTRAINTS_MESSAGE = HEALTH_FAILURE["message"]
 DEPLOYMENT_ID = re.compile(r"^d-[A-Z0-9]{9}$")
 
 

@@ -20,9 +20,15 @@ ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 _original_deployment_info = codedeploy_responses._deployment_info
 
 
+def error_information(deployment: Any) -> dict[str, str]:
+    """The errorInformation set by :func:`set_status` ({} while it has none)."""
+    info: dict[str, str] = getattr(deployment, "error_information", None) or {}
+    return info
+
+
 def _deployment_info_with_details(deployment: Any) -> dict[str, Any]:
     info = _original_deployment_info(deployment)
-    info["errorInformation"] = getattr(deployment, "error_information", None) or {}
+    info["errorInformation"] = error_information(deployment)
     info["rollbackInfo"] = getattr(deployment, "rollback_info", None) or {}
     return info
 
@@ -45,9 +51,10 @@ def set_status(
     error: dict[str, str] | None = None,
     rollback: dict[str, str] | None = None,
     region: str = "us-east-1",
+    account: str = ACCOUNT_ID,
 ) -> None:
     """Move a deployment as CodeDeploy would, stamping start and completion times."""
-    deployment = deployments(region)[deployment_id]
+    deployment = deployments(region, account)[deployment_id]
     deployment.status = status
     if status == "InProgress" and deployment.start_time is None:
         deployment.start_time = utc_now()

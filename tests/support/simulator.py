@@ -28,6 +28,7 @@ STATUS_TO_EVENT_STATE: dict[str, str] = {
 }
 FAIL_MARKER = "simulate:fail"
 STOP_MARKER = "simulate:stop"
+NO_EVENTS_MARKER = "simulate:no-events"
 
 HEALTH_FAILURE = {
     "code": "HEALTH_CONSTRAINTS",
@@ -35,6 +36,7 @@ HEALTH_FAILURE = {
     "deployment, too few healthy instances are available for deployment, or some instances "
     "in your deployment group are experiencing problems.",
 }
+MANUAL_STOP = {"code": "MANUAL_STOP", "message": "The deployment was stopped by a user."}
 
 
 @dataclass(frozen=True)
@@ -66,30 +68,42 @@ def fail_after(duration: float, *, start: float = 1.0) -> Plan:
 
 
 def stop_after(duration: float, *, start: float = 1.0) -> Plan:
-    error = {"code": "MANUAL_STOP", "message": "The deployment was stopped by a user."}
-    return [Step(min(start, duration / 2), "InProgress"), Step(duration, "Stopped", error=error)]
+    return [
+        Step(min(start, duration / 2), "InProgress"),
+        Step(duration, "Stopped", error=MANUAL_STOP),
+    ]
 
 
-def plan_from_description(deployment: Any, duration: float = 5.0) -> Plan:
+def plan_from_description(deployment: Any, duration: float = 5.0, *, start: float = 1.0) -> Plan:
     """Default planner: the description's marker chooses the ending."""
     description = deployment.description or ""
     if FAIL_MARKER in description:
-        return fail_after(duration)
+        return fail_after(duration, start=start)
     if STOP_MARKER in description:
-        return stop_after(duration)
-    return succeed_after(duration)
+        return stop_after(duration, start=start)
+    return succeed_after(duration, start=start)
 
 
-def deployment_event(deployment: Any, state: str, region: str) -> dict[str, Any]:
+def drop_marked(event: dict[str, Any]) -> bool:
+    """A ``drop_event`` hook: no events for a deployment whose description has
+    NO_EVENTS_MARKER (only GetDeployment polling can see how it ends)."""
+    found = moto_codedeploy.deployments(event["region"], event["account"])
+    description = found[event["detail"]["deploymentId"]].description or ""
+    return NO_EVENTS_MARKER in description
+
+
+def deployment_event(
+    deployment: Any, state: str, region: str, account: str = ACCOUNT_ID
+) -> dict[str, Any]:
     """The EventBridge envelope of a CodeDeploy deployment state change."""
     app, group = deployment.application_name, deployment.deployment_group_name
-    arn = f"arn:aws:codedeploy:{region}:{ACCOUNT_ID}"
+    arn = f"arn:aws:codedeploy:{region}:{account}"
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": "CodeDeploy Deployment State-change Notification",
         "source": "aws.codedeploy",
-        "account": ACCOUNT_ID,
+        "account": account,
         "time": to_iso(utc_now()),
         "region": region,
         "resources": [f"{arn}:application:{app}", f"{arn}:deploymentgroup:{app}/{group}"],
@@ -119,6 +133,7 @@ class SimulatedCodeDeploy:
     event_delay: Callable[[], float] = lambda: 0.0
     drop_event: Callable[[dict[str, Any]], bool] = lambda _event: False
     region: str = "us-east-1"
+    account: str = ACCOUNT_ID
     terminal_events: dict[str, float] = field(default_factory=dict)
     """deploymentId -> clock() when its terminal status was set in CodeDeploy."""
     terminal_deliveries: dict[str, float] = field(default_factory=dict)
@@ -145,6 +160,17 @@ class SimulatedCodeDeploy:
             if event["detail"]["state"] in ("SUCCESS", "FAILURE", "STOP"):
                 self.terminal_deliveries.setdefault(event["detail"]["deploymentId"], now)
 
+    def stop(self, deployment_id: str) -> None:
+        """StopDeployment: the deployment ends Stopped now, whatever its plan said."""
+        with self._lock:
+            now = self.clock()
+            self._discover(now)
+            tracked = self._tracked[deployment_id]
+            tracked.steps.clear()
+            tracked.final_status = "Stopped"
+            self._apply(deployment_id, Step(now - tracked.created, "Stopped", MANUAL_STOP), now)
+        self.advance()  # deliver the STOP event now, not on the next tick
+
     def final_status(self, deployment_id: str) -> str:
         return self._tracked[deployment_id].final_status
 
@@ -157,7 +183,9 @@ class SimulatedCodeDeploy:
             return min(times) if times else None
 
     def _discover(self, now: float) -> None:
-        for deployment_id, deployment in moto_codedeploy.deployments(self.region).items():
+        # A copy: CreateDeployment may add one meanwhile (moto's server thread, the demo).
+        found = moto_codedeploy.deployments(self.region, self.account)
+        for deployment_id, deployment in list(found.items()):
             if deployment_id not in self._tracked:
                 if deployment.status in ("Succeeded", "Failed", "Stopped"):
                     # Ended before this simulator started (an earlier test example).
@@ -172,15 +200,20 @@ class SimulatedCodeDeploy:
 
     def _apply(self, deployment_id: str, step: Step, now: float) -> None:
         moto_codedeploy.set_status(
-            deployment_id, step.status, error=step.error, rollback=step.rollback, region=self.region
+            deployment_id,
+            step.status,
+            error=step.error,
+            rollback=step.rollback,
+            region=self.region,
+            account=self.account,
         )
         if step.status in ("Succeeded", "Failed", "Stopped"):
             self.terminal_events[deployment_id] = now
         state = STATUS_TO_EVENT_STATE.get(step.status)
         if state is None:
             return
-        deployment = moto_codedeploy.deployments(self.region)[deployment_id]
-        event = deployment_event(deployment, state, self.region)
+        deployment = moto_codedeploy.deployments(self.region, self.account)[deployment_id]
+        event = deployment_event(deployment, state, self.region, self.account)
         if not self.drop_event(event):
             heapq.heappush(self._outbox, (now + self.event_delay(), next(self._sequence), event))
 
