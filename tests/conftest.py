@@ -4,6 +4,7 @@ frozen time, and a trigger wired to the simulated CodeDeploy."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from freezegun import freeze_time
+from hypothesis import settings
 from moto import mock_aws
 
 from handlers import recorder, trigger
@@ -21,6 +23,12 @@ from shared.trigger_service import TriggerService
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import create_blue_green_group, create_status_table
 from tests.support.simulator import SimulatedCodeDeploy
+
+# CI must be reproducible: the same commit explores the same examples. Locally, hypothesis
+# keeps drawing new ones (and remembers failures in .hypothesis/).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 REGION = "us-east-1"
 APP = "web-app"
