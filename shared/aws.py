@@ -1,47 +1,185 @@
-"""boto3 clients, made once per container and only when first needed.
+"""boto3 clients, made once per container and only when first needed, sized to the time left.
 
-Lazy creation keeps cold starts short (a ``wait: false`` or Terraform
-``delete`` invocation may never need DynamoDB), and one retry policy for every
-client means throttling is handled the same way everywhere. The region and
+Lazy creation keeps cold starts short (a ``wait: false`` or Terraform ``delete``
+invocation may never need DynamoDB). Every call must also end before the
+invocation's deadline: botocore's standard retry mode repeats a call after a
+read timeout, a connection error or a 5xx (botocore ``retries/standard.py``),
+so with 10 attempts and a 30 s read timeout one stalled GetDeployment could
+last minutes. A :class:`ClientLadder` therefore keeps one client per
+:class:`CallPolicy`, from patient to brief, and hands out the most patient one
+whose worst case still fits the caller's budget. The region and
 ``AWS_ENDPOINT_URL`` come from the environment, as boto3 reads them, so the same
 code runs in Lambda and against a local emulator.
 """
 
 from __future__ import annotations
 
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import boto3
 from botocore.config import Config
 
-# CodeDeploy publishes no rate limits; ThrottlingException is the only signal.
-# Standard mode retries it (and 5xx) with exponential backoff and jitter.
-CODEDEPLOY_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 10},
-    connect_timeout=5,
-    read_timeout=30,
+from shared.deadline import NoTimeLeft
+
+if TYPE_CHECKING:
+    from mypy_boto3_codedeploy import CodeDeployClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+ClientT = TypeVar("ClientT")
+
+# botocore standard mode: delay = random() * min(20, 2 ** attempt) (retries/standard.py).
+MAX_BACKOFF_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    """Retries and timeouts of one client, and how long a call can take at worst with them."""
+
+    max_attempts: int
+    connect_timeout: float
+    read_timeout: float
+
+    def worst_case_seconds(self) -> float:
+        backoff = sum(min(MAX_BACKOFF_SECONDS, 2.0**n) for n in range(self.max_attempts - 1))
+        return self.max_attempts * (self.connect_timeout + self.read_timeout) + backoff
+
+    def config(self) -> Config:
+        return Config(
+            # total_max_attempts counts the first try; botocore's max_attempts would not.
+            retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+        )
+
+
+# CodeDeploy publishes no rate limits; ThrottlingException is the only signal, so with
+# time to spare a call rides out long throttling (10 attempts), and less patient ones
+# take over as the deadline nears.
+CODEDEPLOY_POLICIES = (
+    CallPolicy(10, 5, 30),
+    CallPolicy(5, 3, 10),
+    CallPolicy(3, 2, 5),
+    CallPolicy(2, 1, 3),
+    CallPolicy(1, 1, 2),
 )
-# The status store is an optimisation: give up sooner so that waiting degrades
-# to GetDeployment polling instead of stalling on a throttled table.
-DYNAMODB_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 4},
-    connect_timeout=3,
-    read_timeout=5,
+# CreateDeployment is never retried by botocore: a resend after a timeout, a dropped
+# connection or a 5xx may start a second deployment (CodeDeploy has no client token).
+# The trigger retries throttling itself and recovers from ambiguous failures.
+CODEDEPLOY_CREATE_POLICIES = (
+    CallPolicy(1, 5, 30),
+    CallPolicy(1, 3, 10),
+    CallPolicy(1, 2, 5),
+    CallPolicy(1, 1, 2),
 )
+# The status table is an optimisation: give up sooner so that waiting degrades to
+# GetDeployment polling instead of stalling on a throttled table.
+DYNAMODB_POLICIES = (
+    CallPolicy(4, 3, 5),
+    CallPolicy(2, 2, 3),
+    CallPolicy(1, 1, 2),
+)
+
+
+class ClientLadder(Generic[ClientT]):
+    """One lazily made client per policy; :meth:`within` picks the one that fits a budget."""
+
+    def __init__(
+        self,
+        service: str,
+        policies: tuple[CallPolicy, ...],
+        factory: Callable[..., Any] = boto3.client,
+    ) -> None:
+        self._service = service
+        self._policies = sorted(policies, key=CallPolicy.worst_case_seconds, reverse=True)
+        self._factory = factory
+        self._clients: dict[CallPolicy, ClientT] = {}
+        self._lock = threading.Lock()
+
+    def within(self, budget_seconds: float) -> ClientT:
+        """The most patient client whose worst case fits; :class:`NoTimeLeft` if none does."""
+        for policy in self._policies:
+            if policy.worst_case_seconds() <= budget_seconds:
+                return self._client(policy)
+        raise NoTimeLeft(budget_seconds)
+
+    def _client(self, policy: CallPolicy) -> ClientT:
+        with self._lock:
+            if policy not in self._clients:
+                self._clients[policy] = cast(
+                    ClientT, self._factory(self._service, config=policy.config())
+                )
+            return self._clients[policy]
+
+
+class BoundedClient:
+    """Stands in for a boto3 client: each call goes to the ladder's client for the time left.
+
+    The adapters (CodeDeploy gateway, status store, idempotency layer) keep calling
+    ``client.get_item(...)`` as usual; the budget is read at the moment of the call.
+    """
+
+    def __init__(self, ladder: ClientLadder[Any], budget: Callable[[], float]) -> None:
+        self._ladder = ladder
+        self._budget = budget
+
+    @property
+    def meta(self) -> Any:
+        # Region, endpoint and config are the same on every rung: no budget needed.
+        return self._ladder.within(math.inf).meta
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ladder.within(self._budget()), name)
 
 
 @cache
-def codedeploy_client() -> Any:
-    return boto3.client("codedeploy", config=CODEDEPLOY_CONFIG)
+def codedeploy_ladder() -> ClientLadder[CodeDeployClient]:
+    return ClientLadder("codedeploy", CODEDEPLOY_POLICIES)
 
 
 @cache
-def dynamodb_client() -> Any:
-    return boto3.client("dynamodb", config=DYNAMODB_CONFIG)
+def codedeploy_create_ladder() -> ClientLadder[CodeDeployClient]:
+    return ClientLadder("codedeploy", CODEDEPLOY_CREATE_POLICIES)
+
+
+@cache
+def dynamodb_ladder() -> ClientLadder[DynamoDBClient]:
+    return ClientLadder("dynamodb", DYNAMODB_POLICIES)
+
+
+def codedeploy_client() -> CodeDeployClient:
+    """The most patient CodeDeploy client (no deadline: tests, the demo, the bench)."""
+    return codedeploy_ladder().within(float("inf"))
+
+
+def dynamodb_client() -> DynamoDBClient:
+    """The most patient DynamoDB client (no deadline: the recorder, tests)."""
+    return dynamodb_ladder().within(float("inf"))
+
+
+def bounded_codedeploy(budget: Callable[[], float]) -> CodeDeployClient:
+    return cast("CodeDeployClient", BoundedClient(codedeploy_ladder(), budget))
+
+
+def bounded_codedeploy_create(budget: Callable[[], float]) -> CodeDeployClient:
+    return cast("CodeDeployClient", BoundedClient(codedeploy_create_ladder(), budget))
+
+
+def bounded_dynamodb(budget: Callable[[], float]) -> DynamoDBClient:
+    return cast("DynamoDBClient", BoundedClient(dynamodb_ladder(), budget))
 
 
 def reset_clients() -> None:
     """Forget cached clients (tests and the demo switch endpoints and credentials)."""
-    codedeploy_client.cache_clear()
-    dynamodb_client.cache_clear()
+    codedeploy_ladder.cache_clear()
+    codedeploy_create_ladder.cache_clear()
+    dynamodb_ladder.cache_clear()
+
+
+# The most patient policies' configs, for callers that make their own clients (the bench).
+CODEDEPLOY_CONFIG = CODEDEPLOY_POLICIES[0].config()
+DYNAMODB_CONFIG = DYNAMODB_POLICIES[0].config()

@@ -6,16 +6,28 @@ errors into :mod:`shared.errors` exceptions that keep CodeDeploy's own words.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
-from botocore.exceptions import BotoCoreError, ClientError
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 
 from shared.errors import ActiveDeploymentConflict, CodeDeployError
 from shared.status import UNSUCCESSFUL_STATUSES, is_terminal
 from shared.timestamps import to_iso
+
+if TYPE_CHECKING:
+    from mypy_boto3_codedeploy import CodeDeployClient
 
 CONSOLE_URL = "https://console.aws.amazon.com/codesuite/codedeploy/deployments/{id}?region={region}"
 # Real ids are d- plus nine upper-case letters or digits; emulators use UUIDs.
@@ -59,11 +71,43 @@ class DeploymentSnapshot:
         )
 
 
-class CodeDeployGateway:
-    """CreateDeployment, GetDeployment and StopDeployment with readable errors."""
+class CreateNotAttempted(CodeDeployError):
+    """CreateDeployment certainly did nothing (throttled, or never connected): safe to retry."""
 
-    def __init__(self, client: Any) -> None:
+
+class CreateOutcomeUnknown(CodeDeployError):
+    """CreateDeployment may have started a deployment (timeout, dropped connection, 5xx)."""
+
+
+# Throttling codes as botocore's standard retry mode knows them (retries/standard.py).
+_THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+    }
+)
+# Raised before a byte of the request left: CodeDeploy cannot have acted.
+_NOT_SENT = (EndpointConnectionError, ConnectTimeoutError)
+BATCH_GET_LIMIT = 25  # BatchGetDeployments: "up to 25" ids (CodeDeploy API reference)
+
+
+class CodeDeployGateway:
+    """CreateDeployment, GetDeployment, StopDeployment and look-ups, with readable errors.
+
+    ``create_client`` makes CreateDeployment calls: it must not retry by itself
+    (``max_attempts=1``), because botocore would resend after a read timeout or a
+    5xx and CodeDeploy has no idempotency token. Without one, a non-retrying copy
+    of ``client`` is made.
+    """
+
+    def __init__(self, client: CodeDeployClient, *, create_client: CodeDeployClient | None = None):
         self._client = client
+        self._create_client = create_client or _without_retries(client)
 
     @property
     def region(self) -> str:
@@ -73,14 +117,23 @@ class CodeDeployGateway:
         return CONSOLE_URL.format(id=deployment_id, region=self.region)
 
     def create(self, params: Mapping[str, Any]) -> str:
+        """CreateDeployment once; says whether a failure may have left a deployment behind."""
         try:
-            response = self._client.create_deployment(**params)
+            response = self._create_client.create_deployment(**params)
         except ClientError as error:
-            if _code(error) == "DeploymentLimitExceededException":
+            code = _code(error)
+            if code == "DeploymentLimitExceededException":
                 raise _active_conflict(error, params) from error
+            if code in _THROTTLING_CODES:
+                raise CreateNotAttempted(f"{code}: {_message(error)}", code=code) from error
+            if _status(error) >= 500:
+                raise CreateOutcomeUnknown(f"{code}: {_message(error)}", code=code) from error
             raise _translate("CreateDeployment", error, params) from error
+        except _NOT_SENT as error:
+            raise CreateNotAttempted(str(error)) from error
         except BotoCoreError as error:
-            raise CodeDeployError(f"CodeDeploy CreateDeployment failed: {error}") from error
+            # Read timeouts and dropped connections: the request may have been processed.
+            raise CreateOutcomeUnknown(str(error)) from error
         return str(response["deploymentId"])
 
     def get(self, deployment_id: str) -> DeploymentSnapshot:
@@ -104,6 +157,73 @@ class CodeDeployGateway:
             raise CodeDeployError(f"CodeDeploy StopDeployment failed: {error}") from error
         return str(response.get("statusMessage") or response.get("status") or "stop requested")
 
+    def created_since(self, application: str, group: str, since: datetime) -> list[dict[str, Any]]:
+        """The group's deployments created at or after ``since``, as ``deploymentInfo`` dicts."""
+        params = {"applicationName": application, "deploymentGroupName": group}
+        try:
+            ids: list[str] = []
+            paginator = self._client.get_paginator("list_deployments")
+            pages = paginator.paginate(
+                applicationName=application,
+                deploymentGroupName=group,
+                createTimeRange={"start": since},
+            )
+            for page in pages:
+                ids.extend(page.get("deployments", []))
+            infos: list[dict[str, Any]] = []
+            for offset in range(0, len(ids), BATCH_GET_LIMIT):
+                batch = ids[offset : offset + BATCH_GET_LIMIT]
+                response = self._client.batch_get_deployments(deploymentIds=batch)
+                infos.extend(cast(list[dict[str, Any]], response.get("deploymentsInfo", [])))
+        except ClientError as error:
+            raise _translate("ListDeployments", error, params) from error
+        except BotoCoreError as error:
+            raise CodeDeployError(f"CodeDeploy ListDeployments failed: {error}") from error
+        return infos
+
+
+def same_revision(requested: Mapping[str, Any], reported: Mapping[str, Any] | None) -> bool:
+    """Whether a deployment's reported revision is the one a request asked for.
+
+    Only fields present on both sides are compared: CodeDeploy may omit the
+    content of an AppSpecContent revision and report its sha256 instead.
+    """
+    if not reported or requested.get("revisionType") != reported.get("revisionType"):
+        return False
+    return _fingerprint(requested) == _fingerprint(reported) or _fields_agree(requested, reported)
+
+
+def _fingerprint(revision: Mapping[str, Any]) -> str | None:
+    for location in ("appSpecContent", "string"):
+        spec = revision.get(location)
+        if isinstance(spec, Mapping):
+            content = spec.get("content")
+            if isinstance(content, str):
+                return hashlib.sha256(content.encode("utf-8")).hexdigest()
+            digest = spec.get("sha256")
+            return str(digest).lower() if digest else None
+    return None
+
+
+def _fields_agree(requested: Mapping[str, Any], reported: Mapping[str, Any]) -> bool:
+    for location in ("s3Location", "gitHubLocation"):
+        ours, theirs = requested.get(location), reported.get(location)
+        if isinstance(ours, Mapping) and isinstance(theirs, Mapping):
+            shared = set(ours) & set(theirs)
+            return bool(shared) and all(ours[key] == theirs[key] for key in shared)
+    return False
+
+
+def _without_retries(client: CodeDeployClient) -> CodeDeployClient:
+    config = client.meta.config.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    copy: CodeDeployClient = boto3.client(
+        "codedeploy",
+        region_name=client.meta.region_name,
+        endpoint_url=client.meta.endpoint_url,
+        config=config,
+    )
+    return copy
+
 
 def _non_empty(value: Any) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, Mapping) and value else None
@@ -111,6 +231,10 @@ def _non_empty(value: Any) -> dict[str, Any] | None:
 
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def _status(error: ClientError) -> int:
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 
 def _message(error: ClientError) -> str:

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, float] = {
     "FALLBACK_POLL_MAX_INTERVAL_SECONDS": 300,
     "STATUS_TTL_DAYS": 30,
     "IDEMPOTENCY_TTL_SECONDS": 3600,
+    "REPLAY_WINDOW_SECONDS": 60,
 }
 DEFAULT_TERRAFORM_KEY = "tf"
 
@@ -36,6 +37,7 @@ class Settings:
     fallback_poll_max_interval: float
     status_ttl_days: float
     idempotency_ttl: float
+    replay_window: float
     terraform_key: str
     status_table_name: str | None
 
@@ -59,6 +61,7 @@ class Settings:
             fallback_poll_max_interval=fallback_max,
             status_ttl_days=_positive(source, "STATUS_TTL_DAYS"),
             idempotency_ttl=_positive(source, "IDEMPOTENCY_TTL_SECONDS"),
+            replay_window=_positive(source, "REPLAY_WINDOW_SECONDS"),
             terraform_key=_terraform_key(source),
             status_table_name=source.get("STATUS_TABLE_NAME", "").strip() or None,
         )

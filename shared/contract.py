@@ -343,3 +343,19 @@ def _json_type(value: object) -> str:
 def _preview(value: object, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def describe_for_log(params: Mapping[str, Any]) -> dict[str, Any]:
+    """What is safe to log about a request: never the appspec itself (it may hold secrets)."""
+    revision = params.get("revision", {})
+    described: dict[str, Any] = {
+        "applicationName": params.get("applicationName"),
+        "deploymentGroupName": params.get("deploymentGroupName"),
+        "revisionType": revision.get("revisionType"),
+    }
+    for location in ("appSpecContent", "string"):
+        content = revision.get(location, {}).get("content")
+        if content is not None:
+            described["contentSha256"] = hashlib.sha256(content.encode()).hexdigest()
+            described["contentLength"] = len(content)
+    return described

@@ -5,33 +5,62 @@ after a transport fault and async invocations are retried. Powertools
 Idempotency guards the *create step only* (not the wait, which may last many
 minutes): the first request stores ``{"deploymentId": ...}`` in the status
 table under a hash of its payload; an identical request within
-``IDEMPOTENCY_TTL_SECONDS`` gets that id back and attaches to it. What
-Powertools cannot know is whether that deployment later failed: the caller
-checks it and calls :meth:`DeploymentDeduplicator.forget` so a retry after a
-Failed or Stopped deployment creates a fresh one.
+``IDEMPOTENCY_TTL_SECONDS`` gets that id back. Whether it should attach to that
+deployment or deploy again (a revert to an earlier input must deploy) is the
+caller's decision; :meth:`DeploymentDeduplicator.forget` clears the record when
+it decides to deploy again.
+
+This module is the boundary to Powertools: its exceptions are translated here
+into :class:`DuplicateInProgress` and :class:`IdempotencyUnavailable`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    BaseError,
+    IdempotencyAlreadyInProgressError,
+)
+
+from shared.deadline import LambdaContextLike
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 # Idempotency records share the status table; this prefix keeps their keys apart
 # from deployment ids, and their TTL attribute is the table's (expiresAt).
 KEY_PREFIX = "codedeploy-trigger:create"
 
 
+class DuplicateInProgress(Exception):
+    """An identical request is inside CreateDeployment right now; retry in a moment."""
+
+
+class IdempotencyUnavailable(Exception):
+    """The idempotency records cannot be read or written (the table is unusable)."""
+
+
+class _Forgotten(Exception):
+    """The reason Powertools wants when a record is deleted (it only logs its class name)."""
+
+
 class DeploymentDeduplicator:
     """Maps an identical payload to the deployment the first request created."""
 
     def __init__(
-        self, table_name: str, client: Any, *, ttl_seconds: float, context: Any | None
+        self,
+        table_name: str,
+        client: DynamoDBClient,
+        *,
+        ttl_seconds: float,
+        context: LambdaContextLike | None,
     ) -> None:
         self._layer = DynamoDBPersistenceLayer(
             table_name=table_name,
@@ -44,16 +73,15 @@ class DeploymentDeduplicator:
             boto3_client=client,
         )
         self._config = IdempotencyConfig(expires_after_seconds=max(1, int(ttl_seconds)))
-        if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        if context is not None:
             # A crash mid-create then frees the record when this invocation would have ended.
-            self._config.register_lambda_context(context)
+            self._config.register_lambda_context(context)  # type: ignore[arg-type]
 
     def create_once(self, payload: dict[str, Any], create: Callable[[], str]) -> tuple[str, bool]:
         """Run ``create`` unless an identical payload already did.
 
-        Returns the deployment id and whether it was created by this call.
-        Raises Powertools' ``IdempotencyAlreadyInProgressError`` while another
-        invocation is inside CreateDeployment with the same payload.
+        Returns the deployment id and whether it was created by this call. An
+        exception from ``create`` clears the record (Powertools does) and propagates.
         """
         created: list[str] = []
 
@@ -68,10 +96,18 @@ class DeploymentDeduplicator:
             created.append(deployment_id)
             return {"deploymentId": deployment_id}
 
-        outcome = create_deployment(request=payload)
+        try:
+            outcome = create_deployment(request=payload)
+        except IdempotencyAlreadyInProgressError as busy:
+            raise DuplicateInProgress(str(busy)) from busy
+        except BaseError as error:
+            raise IdempotencyUnavailable(f"idempotency records: {error}") from error
         return str(outcome["deploymentId"]), bool(created)
 
-    def forget(self, payload: dict[str, Any], reason: Exception) -> None:
+    def forget(self, payload: dict[str, Any]) -> None:
         """Drop the record so the next identical request creates a new deployment."""
-        self._layer.configure(self._config, key_prefix=KEY_PREFIX)
-        self._layer.delete_record(data=payload, exception=reason)
+        try:
+            self._layer.configure(self._config, key_prefix=KEY_PREFIX)
+            self._layer.delete_record(data=payload, exception=_Forgotten())
+        except BaseError as error:
+            raise IdempotencyUnavailable(f"idempotency records: {error}") from error

@@ -24,3 +24,8 @@ def to_iso(value: datetime | str | float | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def from_iso(value: str | None) -> datetime | None:
+    """The inverse of :func:`to_iso` (None stays None)."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None

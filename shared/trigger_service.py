@@ -2,56 +2,95 @@
 
 validate -> (Terraform delete? skip) -> create or attach -> record ``Created``
 -> wait (unless ``wait: false``) -> return, or raise so Terraform fails.
+
+:class:`TriggerService` lives as long as the Lambda container (clients, clock,
+sleep); :class:`TriggerRun` lives for one invocation and holds everything that
+belongs to it (request, settings, deadline, store, deduplicator, waiter), so no
+state of one invocation can leak into the next.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import random
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-)
 
 from shared import aws
-from shared.codedeploy import CodeDeployGateway, DeploymentSnapshot
+from shared.codedeploy import (
+    CodeDeployGateway,
+    CreateNotAttempted,
+    CreateOutcomeUnknown,
+    DeploymentSnapshot,
+    same_revision,
+)
 from shared.config import Settings
-from shared.contract import TriggerRequest, parse_request
-from shared.errors import ActiveDeploymentConflict, DeploymentFailed, DeploymentWaitTimeout
-from shared.idempotency import DeploymentDeduplicator
+from shared.contract import TriggerRequest, describe_for_log, parse_request
+from shared.deadline import Deadline, LambdaContextLike, NoTimeLeft
+from shared.errors import (
+    ActiveDeploymentConflict,
+    CodeDeployError,
+    DeploymentFailed,
+    DeploymentWaitTimeout,
+)
+from shared.idempotency import DeploymentDeduplicator, DuplicateInProgress, IdempotencyUnavailable
 from shared.observability import logger, metrics
-from shared.result import SkippedResult, TriggerResult, build_result, failure_message, skipped
+from shared.result import (
+    TERRAFORM_DELETE_REASON,
+    SkippedResult,
+    TriggerResult,
+    active_ready_message,
+    active_timeout_message,
+    build_result,
+    create_outcome_ambiguous_message,
+    create_outcome_unknown_message,
+    failure_message,
+    skipped,
+    stop_message,
+    timeout_message,
+)
 from shared.status import DeploymentStatus
 from shared.status_store import StatusStore, StatusUpdate, StoreUnavailable
+from shared.timestamps import from_iso, to_iso, utc_now
 from shared.waiter import (
-    Deadline,
     DeploymentWaiter,
-    LambdaContextLike,
     WaitDeadlineReached,
     WaitOutcome,
+    WaitPolicy,
     monotonic_clock,
     real_sleep,
 )
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 DUPLICATE_RETRY_SECONDS = 1.0
+# CreateDeployment is retried by us, not botocore, and only when CodeDeploy certainly did
+# not act (throttled, never connected): botocore-like exponential backoff with full jitter.
+CREATE_MAX_ATTEMPTS = 8
+CREATE_BACKOFF_CAP_SECONDS = 20.0
+# After an ambiguous CreateDeployment, look for the deployment it may have made among the
+# group's deployments created since just before the call. The allowance covers clock skew
+# between this function and CodeDeploy; the look-ups cover ListDeployments catching up.
+CREATE_LOOKUP_SKEW = timedelta(seconds=5)
+CREATE_LOOKUP_PAUSES = (1.0, 2.0, 4.0)
 
 
 class TriggerService:
-    """Creates or attaches to a deployment and waits for it.
+    """Per container: the clients (reused across invocations), the clock and the sleep.
 
-    Clients are injected for tests and made lazily otherwise; settings are
-    read per invocation so a bad value fails before anything is created.
+    Clients are injected for tests and made lazily otherwise; settings are read
+    per invocation so a bad value fails before anything is created.
     """
 
     def __init__(
         self,
         *,
         codedeploy: CodeDeployGateway | None = None,
-        dynamodb_client: Any | None = None,
+        dynamodb_client: DynamoDBClient | None = None,
         clock: Callable[[], float] = monotonic_clock,
         sleep: Callable[[float], None] = real_sleep,
     ) -> None:
@@ -59,12 +98,6 @@ class TriggerService:
         self._dynamodb_client = dynamodb_client
         self._clock = clock
         self._sleep = sleep
-
-    @property
-    def codedeploy(self) -> CodeDeployGateway:
-        if self._codedeploy is None:
-            self._codedeploy = CodeDeployGateway(aws.codedeploy_client())
-        return self._codedeploy
 
     def handle(
         self, event: object, context: LambdaContextLike | None
@@ -74,144 +107,288 @@ class TriggerService:
         request = parse_request(event, settings.terraform_key)
         if request.is_terraform_delete:
             logger.info("Terraform delete: nothing to deploy")
-            return skipped(
-                "Terraform is destroying or replacing this aws_lambda_invocation; "
-                "no deployment was created"
-            )
-        deadline = Deadline(context)
-        waiter = DeploymentWaiter(
-            self.codedeploy, self._store(settings), settings, clock=self._clock, sleep=self._sleep
+            return skipped(TERRAFORM_DELETE_REASON)
+        deadline = Deadline(context, settings.deadline_margin)
+        return TriggerRun(self._clients(deadline), settings, request, deadline, context).run(
+            clock=self._clock, sleep=self._sleep
         )
-        deduplicator = None
-        if request.deployment_id is not None:
-            deployment_id = request.deployment_id
+
+    def _clients(self, deadline: Deadline) -> RunClients:
+        """Clients whose every call fits in this invocation's time (unless injected)."""
+        if self._codedeploy is not None:
+            codedeploy = final = self._codedeploy
+        else:
+            codedeploy = CodeDeployGateway(
+                aws.bounded_codedeploy(deadline.wait_budget),
+                create_client=aws.bounded_codedeploy_create(deadline.wait_budget),
+            )
+            final = CodeDeployGateway(
+                aws.bounded_codedeploy(deadline.final_budget),
+                create_client=aws.bounded_codedeploy_create(deadline.final_budget),
+            )
+        dynamodb = self._dynamodb_client or aws.bounded_dynamodb(deadline.wait_budget)
+        return RunClients(codedeploy=codedeploy, codedeploy_final=final, dynamodb=dynamodb)
+
+
+@dataclass(frozen=True)
+class RunClients:
+    """``codedeploy`` calls end before the deadline margin; ``codedeploy_final`` may use it."""
+
+    codedeploy: CodeDeployGateway
+    codedeploy_final: CodeDeployGateway
+    dynamodb: DynamoDBClient
+
+
+class TriggerRun:
+    """One invocation: create or attach, wait, and answer."""
+
+    def __init__(
+        self,
+        clients: RunClients,
+        settings: Settings,
+        request: TriggerRequest,
+        deadline: Deadline,
+        context: LambdaContextLike | None,
+    ) -> None:
+        self.codedeploy = clients.codedeploy
+        self._final_codedeploy = clients.codedeploy_final
+        self.settings = settings
+        self.request = request
+        self.deadline = deadline
+        self.store: StatusStore | None = None
+        self.deduplicator: DeploymentDeduplicator | None = None
+        if settings.status_table_name is not None:
+            self.store = StatusStore(
+                settings.status_table_name, clients.dynamodb, ttl_days=settings.status_ttl_days
+            )
+            if not request.is_attach:
+                self.deduplicator = DeploymentDeduplicator(
+                    settings.status_table_name,
+                    clients.dynamodb,
+                    ttl_seconds=settings.idempotency_ttl,
+                    context=context,
+                )
+        self._sleep: Callable[[float], None] = real_sleep
+        self._clock: Callable[[], float] = monotonic_clock
+
+    def run(
+        self,
+        *,
+        clock: Callable[[], float] = monotonic_clock,
+        sleep: Callable[[float], None] = real_sleep,
+    ) -> TriggerResult:
+        self._clock, self._sleep = clock, sleep
+        if self.request.deployment_id is not None:
+            deployment_id, just_created = self.request.deployment_id, False
             logger.append_keys(deploymentId=deployment_id)
             logger.info("attaching to an existing deployment")
         else:
-            deduplicator = self._deduplicator(settings, waiter, context)
-            deployment_id = self._create(request, waiter, deadline, deduplicator)
-        if not request.wait:
+            deployment_id, just_created = self._create()
+        if not self.request.wait:
             snapshot = self.codedeploy.get(deployment_id)
             return build_result(snapshot, self.codedeploy.console_url(deployment_id), None)
-        outcome = self._wait(request, waiter, deployment_id, deadline)
+        outcome = self._wait(deployment_id, just_created=just_created)
         try:
             return self._finish(outcome)
-        except DeploymentFailed as failed:
-            if deduplicator is not None:
-                # A retry of this request must deploy again, not replay a failure.
-                self._forget(deduplicator, request, failed)
+        except DeploymentFailed:
+            # A retry of this request must deploy again, not replay a failure.
+            self._forget()
             raise
 
-    def _store(self, settings: Settings) -> StatusStore | None:
-        if settings.status_table_name is None:
-            return None
-        client = self._dynamodb_client or aws.dynamodb_client()
-        return StatusStore(settings.status_table_name, client, ttl_days=settings.status_ttl_days)
+    # --- the store ----------------------------------------------------------------------
 
-    def _deduplicator(
-        self, settings: Settings, waiter: DeploymentWaiter, context: object
-    ) -> DeploymentDeduplicator | None:
-        store = waiter.store
-        if store is None:
-            return None  # no table: no protection against duplicate invocations
-        client = self._dynamodb_client or aws.dynamodb_client()
-        return DeploymentDeduplicator(
-            store.table_name, client, ttl_seconds=settings.idempotency_ttl, context=context
+    def disable_store(self, error: StoreUnavailable) -> None:
+        """Stop using the table for this invocation, and say so once."""
+        if self.store is None:
+            return
+        logger.warning(
+            "status table unavailable; polling GetDeployment instead, without duplicate protection",
+            extra={"reason": str(error), "pollIntervalSeconds": self.settings.poll_interval},
+        )
+        self.store = None
+        self.deduplicator = None
+
+    def _waiter(self) -> DeploymentWaiter:
+        return DeploymentWaiter(
+            self.codedeploy,
+            self.store,
+            WaitPolicy.from_settings(self.settings),
+            on_store_unavailable=self.disable_store,
+            clock=self._clock,
+            sleep=self._sleep,
         )
 
-    def _create(
-        self,
-        request: TriggerRequest,
-        waiter: DeploymentWaiter,
-        deadline: Deadline,
-        deduplicator: DeploymentDeduplicator | None,
-    ) -> str:
-        params = request.create_params
-        logger.info("creating deployment", extra=_describe_request(params))
+    # --- create -------------------------------------------------------------------------
+
+    def _create(self) -> tuple[str, bool]:
+        """Create the deployment, or find the one an identical request is running."""
+        logger.info("creating deployment", extra=describe_for_log(self.request.create_params))
         while True:
             try:
-                deployment_id, fresh = self._create_once(request, deduplicator)
+                deployment_id, fresh = self._create_once()
             except ActiveDeploymentConflict as conflict:
-                if request.on_active_deployment != "wait":
+                if self.request.on_active_deployment != "wait":
                     raise
-                self._wait_for_active(conflict, waiter, deadline)
+                self._wait_for_active(conflict)
                 continue
-            except IdempotencyAlreadyInProgressError as busy:
+            except DuplicateInProgress as busy:
                 # An identical request is inside CreateDeployment right now; its
                 # record completes in a moment, then this one attaches to it.
-                self._pause(deadline, DUPLICATE_RETRY_SECONDS, waiter, busy)
+                self._pause(DUPLICATE_RETRY_SECONDS, busy)
                 continue
-            except IdempotencyPersistenceLayerError as error:
-                # Same table as the status store: stop using it for this invocation,
-                # and say so once. CodeDeploy's one-active-deployment-per-group rule
-                # still stops most duplicates.
-                waiter.disable_store(StoreUnavailable(f"idempotency records: {error}"))
-                deduplicator = None
+            except IdempotencyUnavailable as error:
+                # Same table as the status store: stop using it for this invocation.
+                # CodeDeploy's one-active-deployment-per-group rule still stops most
+                # duplicates.
+                self.disable_store(StoreUnavailable(str(error)))
                 continue
-            if fresh or deduplicator is None:
-                break
-            if self._reusable(deployment_id, request, deduplicator):
+            if fresh:
+                self._announce_created(deployment_id)
+                return deployment_id, True
+            if self._replays(deployment_id):
+                return deployment_id, False
+
+    def _create_once(self) -> tuple[str, bool]:
+        if self.deduplicator is None:
+            return self._create_deployment(), True
+        return self.deduplicator.create_once(self.request.payload, self._create_deployment)
+
+    def _create_deployment(self) -> str:
+        """CreateDeployment, retried only when CodeDeploy certainly did not act."""
+        params = self.request.create_params
+        since = utc_now() - CREATE_LOOKUP_SKEW
+        attempt = 0
+        while True:
+            try:
+                return self.codedeploy.create(params)
+            except CreateNotAttempted as refused:
+                attempt += 1
+                delay = random.uniform(0, min(CREATE_BACKOFF_CAP_SECONDS, 2.0**attempt))
+                if attempt >= CREATE_MAX_ATTEMPTS or not self.deadline.allows(delay):
+                    raise CodeDeployError(
+                        f"CodeDeploy CreateDeployment refused {attempt} times: {refused}",
+                        code=refused.code,
+                    ) from refused
+                logger.warning(
+                    "CreateDeployment throttled; retrying",
+                    extra={"attempt": attempt, "delaySeconds": round(delay, 3)},
+                )
+                self._sleep(delay)
+            except CreateOutcomeUnknown as unknown:
+                return self._adopt_created(unknown, since)
+
+    def _adopt_created(self, unknown: CreateOutcomeUnknown, since: datetime) -> str:
+        """After an ambiguous failure, find the deployment this request made, if any."""
+        params = self.request.create_params
+        app, group = params["applicationName"], params["deploymentGroupName"]
+        logger.warning(
+            "CreateDeployment outcome unknown; looking for the deployment it may have made",
+            extra={"cause": str(unknown)},
+        )
+        for pause in (0.0, *CREATE_LOOKUP_PAUSES):
+            if pause:
+                if not self.deadline.allows(pause):
+                    break
+                self._sleep(pause)
+            candidates = [
+                info
+                for info in self.codedeploy.created_since(app, group, since)
+                if same_revision(params["revision"], info.get("revision"))
+                and info.get("description") == params.get("description")
+                and info.get("creator", "user") == "user"
+            ]
+            if len(candidates) == 1:
+                deployment_id = str(candidates[0]["deploymentId"])
+                logger.info(
+                    "found the deployment the ambiguous CreateDeployment made; adopting it",
+                    extra={"adoptedDeploymentId": deployment_id},
+                )
                 return deployment_id
+            if len(candidates) > 1:
+                ids = sorted(str(info["deploymentId"]) for info in candidates)
+                raise CodeDeployError(
+                    create_outcome_ambiguous_message(f"{app}/{group}", str(unknown), ids)
+                ) from unknown
+        raise CodeDeployError(
+            create_outcome_unknown_message(f"{app}/{group}", str(unknown), to_iso(since) or "")
+        ) from unknown
+
+    def _announce_created(self, deployment_id: str) -> None:
         logger.append_keys(deploymentId=deployment_id)
         url = self.codedeploy.console_url(deployment_id)
         logger.info("deployment created", extra={"consoleUrl": url})
         metrics.add_metric(name="DeploymentsStarted", unit=MetricUnit.Count, value=1)
-        self._record_created(waiter, deployment_id, params)
-        return deployment_id
+        self._record_created(deployment_id)
 
-    def _create_once(
-        self, request: TriggerRequest, deduplicator: DeploymentDeduplicator | None
-    ) -> tuple[str, bool]:
-        def create() -> str:
-            return self.codedeploy.create(request.create_params)
+    def _replays(self, deployment_id: str) -> bool:
+        """An identical request created ``deployment_id`` earlier: is this a replay of it?
 
-        if deduplicator is None:
-            return create(), True
-        return deduplicator.create_once(request.payload, create)
-
-    def _reusable(
-        self, deployment_id: str, request: TriggerRequest, deduplicator: DeploymentDeduplicator
-    ) -> bool:
-        """An identical request created ``deployment_id`` earlier: attach unless it failed."""
+        Only a true duplicate (an SDK resend of Invoke, an async retry) should attach:
+        those arrive while the first deployment runs or seconds after it ended. A
+        revert to an earlier input, or ``terraform apply -replace``, must deploy again.
+        """
         snapshot = self.codedeploy.get(deployment_id)
         logger.append_keys(deploymentId=deployment_id)
-        if not snapshot.is_unsuccessful:
+        reason = self._deploy_again_reason(snapshot)
+        if reason is None:
             logger.info(
                 "identical request already created this deployment; attaching to it",
                 extra={"status": snapshot.status},
             )
             return True
         logger.info(
-            "identical request's deployment ended unsuccessfully; creating a new one",
+            f"identical request's deployment {reason}; creating a new one",
             extra={"previousStatus": snapshot.status},
         )
-        self._forget(deduplicator, request, DeploymentFailed(snapshot.status))
+        self._forget()
         logger.remove_keys(["deploymentId"])
         return False
 
-    def _forget(
-        self, deduplicator: DeploymentDeduplicator, request: TriggerRequest, reason: Exception
-    ) -> None:
+    def _deploy_again_reason(self, snapshot: DeploymentSnapshot) -> str | None:
+        if not snapshot.is_terminal:
+            return None
+        if snapshot.is_unsuccessful:
+            return "ended unsuccessfully"
+        ended = from_iso(snapshot.completed_at)
+        window = timedelta(seconds=self.settings.replay_window)
+        if ended is None or utc_now() - ended > window:
+            return f"ended more than REPLAY_WINDOW_SECONDS ({window.total_seconds():g}s) ago"
+        newer = self._newer_deployments(snapshot)
+        if newer:
+            return f"was followed by a newer deployment in the group ({', '.join(newer)})"
+        return None
+
+    def _newer_deployments(self, snapshot: DeploymentSnapshot) -> list[str]:
+        created = from_iso(snapshot.created_at)
+        app, group = snapshot.application_name, snapshot.deployment_group_name
+        if created is None or app is None or group is None:
+            return []
+        infos = self.codedeploy.created_since(app, group, created)
+        return sorted(
+            str(info["deploymentId"])
+            for info in infos
+            if info.get("deploymentId") != snapshot.deployment_id
+        )
+
+    def _forget(self) -> None:
+        if self.deduplicator is None:
+            return
         try:
-            deduplicator.forget(request.payload, reason)
-        except Exception as error:
+            self.deduplicator.forget(self.request.payload)
+        except IdempotencyUnavailable as error:
             # Not fatal: the record expires after IDEMPOTENCY_TTL_SECONDS anyway.
             logger.warning(
                 "could not clear the idempotency record; an identical retry will attach to "
-                "the failed deployment until it expires",
+                "the previous deployment until it expires",
                 extra={"reason": str(error)},
             )
 
-    def _pause(
-        self, deadline: Deadline, seconds: float, waiter: DeploymentWaiter, cause: Exception
-    ) -> None:
-        if deadline.remaining_seconds() < waiter.deadline_margin + seconds:
+    def _pause(self, seconds: float, cause: Exception) -> None:
+        if not self.deadline.allows(seconds):
             raise cause
         self._sleep(seconds)
 
-    def _wait_for_active(
-        self, conflict: ActiveDeploymentConflict, waiter: DeploymentWaiter, deadline: Deadline
-    ) -> None:
+    def _wait_for_active(self, conflict: ActiveDeploymentConflict) -> None:
         """``onActiveDeployment: wait``: let the group's running deployment end first."""
         active = conflict.active_deployment_id
         logger.info(
@@ -220,25 +397,30 @@ class TriggerService:
         )
         if active is None:
             # CodeDeploy did not name it: retry CreateDeployment after one poll interval.
-            self._pause(deadline, waiter.poll_interval, waiter, conflict)
+            self._pause(self.settings.poll_interval, conflict)
             return
         try:
-            waiter.wait(active, deadline, just_created=False)
+            outcome = self._waiter().wait(
+                active,
+                self.deadline,
+                just_created=False,
+                milestones=frozenset({DeploymentStatus.READY}),
+            )
         except WaitDeadlineReached:
-            raise DeploymentWaitTimeout(
-                f"gave up waiting for active deployment {active} in the deployment group to end "
-                "before creating ours: the function is about to run out of time. Nothing was "
-                "created; apply again once it has ended."
+            raise DeploymentWaitTimeout(active_timeout_message(active)) from conflict
+        if outcome.snapshot.status == DeploymentStatus.READY:
+            # Ready does not end by itself (ContinueDeployment or the group's wait time).
+            url = self.codedeploy.console_url(active)
+            raise ActiveDeploymentConflict(
+                active_ready_message(active, url), active_deployment_id=active
             ) from conflict
 
-    def _record_created(
-        self, waiter: DeploymentWaiter, deployment_id: str, params: dict[str, Any]
-    ) -> None:
-        store = waiter.store
-        if store is None:
+    def _record_created(self, deployment_id: str) -> None:
+        if self.store is None:
             return
+        params = self.request.create_params
         try:
-            store.record(
+            self.store.record(
                 StatusUpdate(
                     deployment_id=deployment_id,
                     status=DeploymentStatus.CREATED,
@@ -249,59 +431,38 @@ class TriggerService:
             )
         except StoreUnavailable as error:
             # The deployment exists; losing its Created record only costs speed.
-            waiter.disable_store(error)
+            self.disable_store(error)
 
-    def _wait(
-        self,
-        request: TriggerRequest,
-        waiter: DeploymentWaiter,
-        deployment_id: str,
-        deadline: Deadline,
-    ) -> WaitOutcome:
+    # --- wait and answer ------------------------------------------------------------------
+
+    def _wait(self, deployment_id: str, *, just_created: bool) -> WaitOutcome:
         try:
-            return waiter.wait(
-                deployment_id,
-                deadline,
-                just_created=not request.is_attach,
-            )
+            return self._waiter().wait(deployment_id, self.deadline, just_created=just_created)
         except WaitDeadlineReached as reached:
-            raise self._timeout(request, reached) from None
+            raise self._timeout(reached) from None
 
-    def _timeout(
-        self, request: TriggerRequest, reached: WaitDeadlineReached
-    ) -> DeploymentWaitTimeout:
+    def _timeout(self, reached: WaitDeadlineReached) -> DeploymentWaitTimeout:
         deployment_id = reached.deployment_id
-        url = self.codedeploy.console_url(deployment_id)
-        resume = json.dumps({"deploymentId": deployment_id})
-        message = (
-            f"stopped waiting for CodeDeploy deployment {deployment_id} (last status "
-            f"{reached.last_status}) with {reached.remaining_seconds:.0f}s left before the "
-            f"Lambda timeout. "
-        )
-        if request.stop_on_timeout:
-            message += self._stop(deployment_id)
-        else:
-            message += (
-                "The deployment keeps running in CodeDeploy. To wait for it again, invoke the "
-                f"trigger with {resume}, or raise the function's timeout. "
-            )
+        stop_said = self._stop(deployment_id) if self.request.stop_on_timeout else None
         logger.error("deadline reached", extra={"lastStatus": reached.last_status})
-        return DeploymentWaitTimeout(message + f"Console: {url}")
+        return DeploymentWaitTimeout(
+            timeout_message(
+                deployment_id,
+                reached.last_status,
+                reached.remaining_seconds,
+                self.codedeploy.console_url(deployment_id),
+                stop_said=stop_said,
+            )
+        )
 
     def _stop(self, deployment_id: str) -> str:
         try:
-            said = self.codedeploy.stop(deployment_id, auto_rollback=True)
-        except Exception as error:
+            said = self._final_codedeploy.stop(deployment_id, auto_rollback=True)
+        except (CodeDeployError, NoTimeLeft) as error:
             logger.exception("StopDeployment failed")
-            return (
-                f"stopOnTimeout is set but StopDeployment failed, so the deployment may still be "
-                f"running: {error}. "
-            )
+            return stop_message(None, error)
         logger.warning("deployment stopped on timeout", extra={"stopStatus": said})
-        return (
-            "stopOnTimeout is set: StopDeployment was called with autoRollbackEnabled=true "
-            f"(CodeDeploy said: {said}); the deployment is being stopped and rolled back. "
-        )
+        return stop_message(said, None)
 
     def _finish(self, outcome: WaitOutcome) -> TriggerResult:
         snapshot = outcome.snapshot
@@ -328,19 +489,3 @@ def _emit_end_metrics(snapshot: DeploymentSnapshot, outcome: WaitOutcome) -> Non
     metrics.add_metric(
         name=f"DetectedBy{outcome.detected_by.capitalize()}", unit=MetricUnit.Count, value=1
     )
-
-
-def _describe_request(params: dict[str, Any]) -> dict[str, Any]:
-    """What is safe to log about a request: never the appspec itself (it may hold secrets)."""
-    revision = params.get("revision", {})
-    described: dict[str, Any] = {
-        "applicationName": params.get("applicationName"),
-        "deploymentGroupName": params.get("deploymentGroupName"),
-        "revisionType": revision.get("revisionType"),
-    }
-    for location in ("appSpecContent", "string"):
-        content = revision.get(location, {}).get("content")
-        if content is not None:
-            described["contentSha256"] = hashlib.sha256(content.encode()).hexdigest()
-            described["contentLength"] = len(content)
-    return described

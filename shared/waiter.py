@@ -1,14 +1,16 @@
-"""The waiting strategy: watch a deployment until it ends, cheaply and within the deadline.
+"""The waiting strategy: watch a deployment until it ends (or reaches a milestone), cheaply
+and within the deadline.
 
-With a status table the waiter reads the item every ``STATUS_READ_INTERVAL_SECONDS``
-(events written by the recorder make the end visible within about a second) and
-keeps a GetDeployment safety net every ``FALLBACK_POLL_INTERVAL_SECONDS``,
-because EventBridge delivery is best effort. Once events are seen flowing for
-the deployment, the safety net backs off (doubling up to
-``FALLBACK_POLL_MAX_INTERVAL_SECONDS``): the pipeline has proved itself, so most
-polls would be wasted. Without a usable table it polls GetDeployment every
-``POLL_INTERVAL_SECONDS``. Whatever the path, it never sleeps into the last
-``DEADLINE_MARGIN_SECONDS`` of the invocation.
+Modelled on botocore's waiters: the policy is data (:class:`WaitPolicy`) and the
+loop is small. With a status table the waiter reads the item every
+``STATUS_READ_INTERVAL_SECONDS`` (events written by the recorder make the end
+visible within about a second) and keeps a GetDeployment safety net every
+``FALLBACK_POLL_INTERVAL_SECONDS``, because EventBridge delivery is best effort.
+Once events are seen flowing for the deployment, the safety net backs off
+(doubling up to ``FALLBACK_POLL_MAX_INTERVAL_SECONDS``): the pipeline has proved
+itself, so most polls would be wasted. Without a usable table it polls
+GetDeployment every ``POLL_INTERVAL_SECONDS``. Whatever the path, it never
+sleeps, nor calls AWS, into the deadline margin.
 """
 
 from __future__ import annotations
@@ -17,22 +19,20 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import Literal
 
 from shared.codedeploy import CodeDeployGateway, DeploymentSnapshot
 from shared.config import Settings
+from shared.deadline import Deadline, NoTimeLeft
 from shared.observability import logger
-from shared.status import is_terminal
+from shared.result import READY_EXPLANATION, continue_command
+from shared.status import DeploymentStatus, is_terminal
 from shared.status_store import StatusRecord, StatusStore, StatusUpdate, StoreUnavailable
 
 DetectedBy = Literal["event", "poll"]
 # Clocks are not infinitely fine (freezegun keeps microseconds): never sleep for
 # less than this, or a rounding residue could spin the loop without time passing.
 MIN_PAUSE_SECONDS = 0.001
-
-
-class LambdaContextLike(Protocol):
-    def get_remaining_time_in_millis(self) -> int: ...
 
 
 def monotonic_clock() -> float:
@@ -45,6 +45,25 @@ def real_sleep(seconds: float) -> None:
 
 
 @dataclass(frozen=True)
+class WaitPolicy:
+    """How often to look, by which path: the waiter's whole configuration."""
+
+    read_interval: float
+    fallback_poll_interval: float
+    fallback_poll_max_interval: float
+    poll_interval: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WaitPolicy:
+        return cls(
+            read_interval=settings.status_read_interval,
+            fallback_poll_interval=settings.fallback_poll_interval,
+            fallback_poll_max_interval=settings.fallback_poll_max_interval,
+            poll_interval=settings.poll_interval,
+        )
+
+
+@dataclass(frozen=True)
 class WaitOutcome:
     snapshot: DeploymentSnapshot
     detected_by: DetectedBy
@@ -52,25 +71,13 @@ class WaitOutcome:
 
 
 class WaitDeadlineReached(Exception):
-    """Raised before a sleep that would run into the deadline margin."""
+    """Raised before a sleep or a call that would run into the deadline margin."""
 
     def __init__(self, deployment_id: str, last_status: str, remaining_seconds: float) -> None:
         super().__init__(deployment_id, last_status)
         self.deployment_id = deployment_id
         self.last_status = last_status
         self.remaining_seconds = remaining_seconds
-
-
-class Deadline:
-    """Time left in this invocation, from the Lambda context (unbounded without one)."""
-
-    def __init__(self, context: LambdaContextLike | None) -> None:
-        self._context = context
-
-    def remaining_seconds(self) -> float:
-        if self._context is None:
-            return math.inf
-        return self._context.get_remaining_time_in_millis() / 1000
 
 
 @dataclass
@@ -82,90 +89,89 @@ class _Schedule:
 
 
 class DeploymentWaiter:
-    """Waits for one deployment to reach Succeeded, Failed or Stopped."""
+    """Waits for one deployment to end, or to reach one of the given milestones."""
 
     def __init__(
         self,
-        codedeploy: CodeDeployGateway,
+        poller: CodeDeployGateway,
         store: StatusStore | None,
-        settings: Settings,
+        policy: WaitPolicy,
         *,
+        on_store_unavailable: Callable[[StoreUnavailable], None] = lambda _error: None,
         clock: Callable[[], float] = monotonic_clock,
         sleep: Callable[[float], None] = real_sleep,
     ) -> None:
-        self._codedeploy = codedeploy
+        self._poller = poller
         self._store = store
-        self._settings = settings
+        self._policy = policy
+        self._on_store_unavailable = on_store_unavailable
         self._clock = clock
         self._sleep = sleep
         self._last_status: str | None = None
 
-    @property
-    def store(self) -> StatusStore | None:
-        return self._store
+    def wait(
+        self,
+        deployment_id: str,
+        deadline: Deadline,
+        *,
+        just_created: bool,
+        milestones: frozenset[str] = frozenset(),
+    ) -> WaitOutcome:
+        """Wait for the end, or for a status in ``milestones`` (e.g. Ready).
 
-    @property
-    def poll_interval(self) -> float:
-        return self._settings.poll_interval
-
-    @property
-    def deadline_margin(self) -> float:
-        return self._settings.deadline_margin
-
-    def disable_store(self, error: StoreUnavailable) -> None:
-        """Stop using the table for this invocation (logged once, by the caller's error)."""
-        logger.warning(
-            "status table unavailable; polling GetDeployment instead, without duplicate protection",
-            extra={"reason": str(error), "pollIntervalSeconds": self._settings.poll_interval},
-        )
-        self._store = None
-
-    def wait(self, deployment_id: str, deadline: Deadline, *, just_created: bool) -> WaitOutcome:
-        """Wait for the end; ``just_created``: this invocation's CreateDeployment made it."""
+        ``just_created``: this invocation's CreateDeployment made it, so its status
+        is known (Created) and the first GetDeployment can wait an interval.
+        """
         started = self._clock()
-        self._last_status = "Created" if just_created else None
+        self._last_status = DeploymentStatus.CREATED if just_created else None
+        targets = milestones | {s for s in DeploymentStatus if is_terminal(s)}
         schedule = self._initial_schedule(started, just_created=just_created)
         while True:
-            now = self._clock()
-            outcome = self._look(deployment_id, schedule, now)
-            if outcome is not None:
-                snapshot, detected_by = outcome
+            try:
+                found = self._look(deployment_id, schedule, targets, self._clock())
+            except NoTimeLeft:
+                # Not even the briefest call fits before the margin.
+                raise self._reached(deployment_id, deadline) from None
+            if found is not None:
+                snapshot, detected_by = found
                 return WaitOutcome(snapshot, detected_by, self._clock() - started)
             pause = max(MIN_PAUSE_SECONDS, self._next_wake(schedule) - self._clock())
-            remaining = deadline.remaining_seconds()
-            if remaining < self._settings.deadline_margin + pause:
-                last = self._last_status or "not seen yet"
-                raise WaitDeadlineReached(deployment_id, last, remaining)
+            if not deadline.allows(pause):
+                raise self._reached(deployment_id, deadline)
             self._sleep(pause)
+
+    def _reached(self, deployment_id: str, deadline: Deadline) -> WaitDeadlineReached:
+        last = self._last_status or "not seen yet"
+        return WaitDeadlineReached(deployment_id, last, deadline.remaining_seconds())
 
     def _initial_schedule(self, now: float, *, just_created: bool) -> _Schedule:
         if self._store is None:
             # Right after CreateDeployment the answer is known (Created); an attached
             # deployment may have ended already, so look at once.
-            interval = self._settings.poll_interval
+            interval = self._policy.poll_interval
             first = now + interval if just_created else now
             return _Schedule(next_read=math.inf, next_poll=first, poll_interval=interval)
-        interval = self._settings.fallback_poll_interval
+        interval = self._policy.fallback_poll_interval
         return _Schedule(next_read=now, next_poll=now + interval, poll_interval=interval)
 
     def _next_wake(self, schedule: _Schedule) -> float:
         return min(schedule.next_read, schedule.next_poll)
 
     def _look(
-        self, deployment_id: str, schedule: _Schedule, now: float
+        self, deployment_id: str, schedule: _Schedule, targets: frozenset[str], now: float
     ) -> tuple[DeploymentSnapshot, DetectedBy] | None:
         # Due within the clock's granularity counts as due (see MIN_PAUSE_SECONDS).
         due = now + MIN_PAUSE_SECONDS
         if due >= schedule.next_read:
-            found = self._read_store(deployment_id, schedule, now)
+            found = self._read_store(deployment_id, schedule, targets, now)
             if found is not None:
                 return found
         if due >= schedule.next_poll:
-            return self._poll(deployment_id, schedule, now)
+            return self._poll(deployment_id, schedule, targets, now)
         return None
 
     def _read_store(
-        self, deployment_id: str, schedule: _Schedule, now: float
+        self, deployment_id: str, schedule: _Schedule, targets: frozenset[str], now: float
     ) -> tuple[DeploymentSnapshot, DetectedBy] | None:
         assert self._store is not None
         try:
@@ -173,30 +179,30 @@ class DeploymentWaiter:
         except StoreUnavailable as error:
             self._degrade(schedule, now, error)
             return None
-        schedule.next_read = now + self._settings.status_read_interval
+        schedule.next_read = now + self._policy.read_interval
         if record is None:
             return None
-        self._observe(record.status, record.source)
+        self._observe(deployment_id, record.status, record.source)
         schedule.events_seen |= record.source == "event" or record.event_state is not None
-        if not is_terminal(record.status):
+        if record.status not in targets:
             return None
         detected_by: DetectedBy = "event" if record.source == "event" else "poll"
-        return self._fill_in(deployment_id, record), detected_by
+        return self._fill_in(deployment_id, record, targets), detected_by
 
     def _poll(
-        self, deployment_id: str, schedule: _Schedule, now: float
+        self, deployment_id: str, schedule: _Schedule, targets: frozenset[str], now: float
     ) -> tuple[DeploymentSnapshot, DetectedBy] | None:
-        snapshot = self._codedeploy.get(deployment_id)
+        snapshot = self._poller.get(deployment_id)
         if self._store is not None and schedule.events_seen:
             # Events flow for this deployment: the safety net can stretch, up to its cap.
             schedule.poll_interval = min(
-                schedule.poll_interval * 2, self._settings.fallback_poll_max_interval
+                schedule.poll_interval * 2, self._policy.fallback_poll_max_interval
             )
         schedule.next_poll = now + schedule.poll_interval
-        self._observe(snapshot.status, "api")
+        self._observe(deployment_id, snapshot.status, "api")
         if self._store is not None:
             self._write_back(snapshot, schedule, now)
-        return (snapshot, "poll") if snapshot.is_terminal else None
+        return (snapshot, "poll") if snapshot.status in targets else None
 
     def _write_back(self, snapshot: DeploymentSnapshot, schedule: _Schedule, now: float) -> None:
         """Share what a poll learned, so other readers need not poll too."""
@@ -216,14 +222,16 @@ class DeploymentWaiter:
         except StoreUnavailable as error:
             self._degrade(schedule, now, error)
 
-    def _fill_in(self, deployment_id: str, record: StatusRecord) -> DeploymentSnapshot:
+    def _fill_in(
+        self, deployment_id: str, record: StatusRecord, targets: frozenset[str]
+    ) -> DeploymentSnapshot:
         """One GetDeployment for completeTime, errorInformation and rollbackInfo."""
-        snapshot = self._codedeploy.get(deployment_id)
-        if snapshot.is_terminal:
+        snapshot = self._poller.get(deployment_id)
+        if snapshot.status in targets:
             return snapshot
-        # The event is ahead of the API's view (rare): trust the terminal event.
+        # The event is ahead of the API's view (rare): trust the event.
         logger.warning(
-            "status table shows a terminal status GetDeployment does not show yet",
+            "status table shows a status GetDeployment does not show yet",
             extra={"tableStatus": record.status, "apiStatus": snapshot.status},
         )
         return replace(
@@ -233,15 +241,19 @@ class DeploymentWaiter:
         )
 
     def _degrade(self, schedule: _Schedule, now: float, error: StoreUnavailable) -> None:
-        self.disable_store(error)
+        self._store = None
+        self._on_store_unavailable(error)
         schedule.next_read = math.inf
-        schedule.poll_interval = self._settings.poll_interval
-        schedule.next_poll = min(schedule.next_poll, now + self._settings.poll_interval)
+        schedule.poll_interval = self._policy.poll_interval
+        schedule.next_poll = min(schedule.next_poll, now + self._policy.poll_interval)
 
-    def _observe(self, status: str, source: str) -> None:
-        if status != self._last_status:
-            logger.info(
-                "deployment status changed",
-                extra={"status": status, "previousStatus": self._last_status, "seenVia": source},
-            )
-            self._last_status = status
+    def _observe(self, deployment_id: str, status: str, source: str) -> None:
+        if status == self._last_status:
+            return
+        extra = {"status": status, "previousStatus": self._last_status, "seenVia": source}
+        if status == DeploymentStatus.READY:
+            # A person (or the group's ready timeout) must act: say so once, with the command.
+            extra["meaning"] = READY_EXPLANATION
+            extra["continueCommand"] = continue_command(deployment_id)
+        logger.info("deployment status changed", extra=extra)
+        self._last_status = status

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from handlers import trigger
-from shared import aws
 from shared.contract import parse_request
 from shared.errors import InvalidInput
 from tests.conftest import appspec_request
+from tests.support.call_guard import on_every_call
 from tests.support.lambda_context import FakeLambdaContext
 
 CORPUS = sorted((Path(__file__).parent / "data" / "bad_inputs").glob("*.json"))
@@ -40,8 +40,7 @@ def test_bad_input_is_rejected_before_any_aws_call(
         calls.append(model.name)
         raise NoCallsAllowed(model.name)
 
-    for client in (aws.codedeploy_client(), aws.dynamodb_client()):
-        client.meta.events.register("before-call.*.*", refuse)
+    on_every_call(monkeypatch, refuse)
     trigger.service.cache_clear()
 
     with pytest.raises(InvalidInput) as raised:
@@ -59,7 +58,7 @@ def test_the_call_guard_itself_works(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append(model.name)
         raise NoCallsAllowed(model.name)
 
-    aws.codedeploy_client().meta.events.register("before-call.*.*", refuse)
+    on_every_call(monkeypatch, refuse)
     trigger.service.cache_clear()
 
     with pytest.raises(NoCallsAllowed):

@@ -35,7 +35,9 @@ def event_harness(make_harness: Any, dynamodb: Any, **options: Any) -> Any:
 
 
 def counters(harness: Any) -> CallCounter:
-    return CallCounter(harness.gateway._client, harness.service._dynamodb_client)
+    return CallCounter(
+        harness.gateway._client, harness.gateway._create_client, harness.service._dynamodb_client
+    )
 
 
 def test_the_end_is_seen_through_the_event_within_the_read_interval(

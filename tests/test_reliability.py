@@ -10,9 +10,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-)
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +17,7 @@ from moto.codedeploy.models import CodeDeployBackend
 from moto.core.exceptions import JsonRESTError
 
 from shared.errors import ActiveDeploymentConflict, DeploymentFailed, DeploymentWaitTimeout
-from shared.idempotency import DeploymentDeduplicator
+from shared.idempotency import DeploymentDeduplicator, DuplicateInProgress
 from shared.recorder_service import RecorderService
 from shared.status_store import StatusStore
 from tests.conftest import TABLE, appspec_request
@@ -76,7 +73,7 @@ def test_a_duplicate_during_create_waits_for_the_record_then_attaches(
     def in_progress_twice(self: Any, payload: Any, create: Any) -> Any:
         if busy["times"]:
             busy["times"] -= 1
-            raise IdempotencyAlreadyInProgressError("another invocation is creating it")
+            raise DuplicateInProgress("another invocation is creating it")
         return original(self, payload, create)
 
     monkeypatch.setattr(DeploymentDeduplicator, "create_once", in_progress_twice)
@@ -181,7 +178,7 @@ def deployment_limit_exceeded(client: Any, times: int = 1, active: str = ACTIVE_
 
 def test_an_active_deployment_fails_by_default_naming_it(make_harness: Any) -> None:
     harness = make_harness()
-    deployment_limit_exceeded(harness.gateway._client)
+    deployment_limit_exceeded(harness.gateway._create_client)
 
     with pytest.raises(ActiveDeploymentConflict) as raised:
         harness.invoke(appspec_request())
@@ -194,7 +191,7 @@ def test_an_active_deployment_fails_by_default_naming_it(make_harness: Any) -> N
 def test_on_active_deployment_wait_waits_then_creates(make_harness: Any, codedeploy: Any) -> None:
     harness = make_harness(planner=lambda _d: succeed_after(40))
     active = harness.invoke(appspec_request(description="someone else", wait=False))
-    deployment_limit_exceeded(harness.gateway._client, active=active["deploymentId"])
+    deployment_limit_exceeded(harness.gateway._create_client, active=active["deploymentId"])
 
     result = harness.invoke(appspec_request(onActiveDeployment="wait"))
 
@@ -208,7 +205,7 @@ def test_on_active_deployment_wait_without_an_id_retries_after_a_poll_interval(
     make_harness: Any,
 ) -> None:
     harness = make_harness(planner=lambda _d: succeed_after(10))
-    calls = deployment_limit_exceeded(harness.gateway._client, times=2, active="someone")
+    calls = deployment_limit_exceeded(harness.gateway._create_client, times=2, active="someone")
 
     result = harness.invoke(appspec_request(onActiveDeployment="wait"))
 
@@ -306,7 +303,12 @@ def test_codedeploy_throttling_five_times_in_a_row_is_retried(
     assert result["status"] == "Succeeded"
     assert len(moto_codedeploy.deployments()) == 1
     assert calls[0] == 6
-    assert len(no_backoff_sleep) == 5  # botocore backed off between attempts
+    # The trigger, not botocore, retried CreateDeployment: botocore never resends it,
+    # and the trigger backed off (with jitter, capped) before each of the 5 retries.
+    assert no_backoff_sleep == []
+    backoffs = harness.sleeps[:5]
+    assert len(backoffs) == 5
+    assert all(0 <= delay <= min(20, 2**n) for n, delay in enumerate(backoffs, start=1))
 
 
 def test_transient_5xx_is_retried(make_harness: Any, no_backoff_sleep: list[float]) -> None:
