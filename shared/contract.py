@@ -1,137 +1,42 @@
-"""The trigger's input contract: a JSON Schema plus the checks a schema cannot express.
+"""The trigger's input contract: CodeDeploy's own CreateDeployment schema plus our keys.
 
-Terraform hands the payload over verbatim, so a typo in a key would otherwise
-vanish silently; every key is checked and every message names the field.
-Validation runs before any AWS call: invalid input never creates anything.
+Terraform hands the payload over verbatim, so a typo in a key would otherwise vanish
+silently; every key is checked and every message names the field. The CreateDeployment part is
+generated from botocore's service model (:mod:`shared.model_schema`), tightened by the
+hand-written rules of :mod:`shared.contract_rules`; our own keys are written here. Validation
+runs before any AWS call: invalid input never creates anything, and nothing botocore would
+refuse reaches it.
+
+The schemas are compiled once per container (fastjsonschema turns a schema into Python code:
+about 20 ms that a warm invocation must not pay again).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Literal
 
-from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
+import botocore
+import fastjsonschema
 
+from shared.contract_rules import CROSS_FIELD_RULES, preview, tightened
 from shared.errors import InvalidInput
+from shared.model_schema import VERSION_KEY, checked_in_schema, running_botocore_gap
 
 OnActiveDeployment = Literal["fail", "wait"]
 TerraformAction = Literal["create", "update", "delete"]
 
-_NAME = {"type": "string", "minLength": 1, "maxLength": 100}
-_NON_EMPTY = {"type": "string", "minLength": 1}
 _BOOL = {"type": "boolean"}
 
-_REVISION_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["revisionType"],
-    "properties": {
-        "revisionType": {"enum": ["S3", "GitHub", "String", "AppSpecContent"]},
-        "s3Location": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["bucket", "key", "bundleType"],
-            "properties": {
-                "bucket": _NON_EMPTY,
-                "key": _NON_EMPTY,
-                "bundleType": {"enum": ["tar", "tgz", "zip", "YAML", "JSON"]},
-                "version": _NON_EMPTY,
-                "eTag": _NON_EMPTY,
-            },
-        },
-        "gitHubLocation": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["repository", "commitId"],
-            "properties": {"repository": _NON_EMPTY, "commitId": _NON_EMPTY},
-        },
-        "string": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["content"],
-            "properties": {"content": _NON_EMPTY, "sha256": _NON_EMPTY},
-        },
-        "appSpecContent": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["content"],
-            "properties": {"content": _NON_EMPTY, "sha256": _NON_EMPTY},
-        },
-    },
-    # Each revision type needs its own location object.
-    "allOf": [
-        {
-            "if": {"required": ["revisionType"], "properties": {"revisionType": {"const": kind}}},
-            "then": {"required": [location]},
-        }
-        for kind, location in (
-            ("S3", "s3Location"),
-            ("GitHub", "gitHubLocation"),
-            ("String", "string"),
-            ("AppSpecContent", "appSpecContent"),
-        )
-    ],
-}
+# Keys forwarded to CodeDeploy CreateDeployment, exactly as the model (and boto3) names them.
+CREATE_DEPLOYMENT_SCHEMA: dict[str, Any] = tightened(checked_in_schema())
+CREATE_DEPLOYMENT_PROPERTIES: dict[str, Any] = CREATE_DEPLOYMENT_SCHEMA["properties"]
 
-# Keys forwarded to CodeDeploy CreateDeployment, exactly as boto3 names them.
-CREATE_DEPLOYMENT_PROPERTIES: dict[str, Any] = {
-    "applicationName": _NAME,
-    "deploymentGroupName": _NAME,
-    "revision": _REVISION_SCHEMA,
-    "deploymentConfigName": _NAME,
-    "description": {"type": "string", "maxLength": 512},
-    "ignoreApplicationStopFailures": _BOOL,
-    "targetInstances": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "tagFilters": {"type": "array", "items": {"type": "object"}},
-            "autoScalingGroups": {"type": "array", "items": _NON_EMPTY},
-            "ec2TagSet": {"type": "object"},
-        },
-    },
-    "autoRollbackConfiguration": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "enabled": _BOOL,
-            "events": {
-                "type": "array",
-                "items": {
-                    "enum": [
-                        "DEPLOYMENT_FAILURE",
-                        "DEPLOYMENT_STOP_ON_ALARM",
-                        "DEPLOYMENT_STOP_ON_REQUEST",
-                    ]
-                },
-            },
-        },
-    },
-    "updateOutdatedInstancesOnly": _BOOL,
-    "fileExistsBehavior": {"enum": ["DISALLOW", "OVERWRITE", "RETAIN"]},
-    "overrideAlarmConfiguration": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "enabled": _BOOL,
-            "ignorePollAlarmFailure": _BOOL,
-            "alarms": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["name"],
-                    "properties": {"name": _NON_EMPTY},
-                },
-            },
-        },
-    },
-}
-CREATE_REQUIRED = ("applicationName", "deploymentGroupName", "revision")
-
-# Our own keys: how to wait, never forwarded.
+# Our own keys: how to wait, never forwarded. A new one is one line here (and its field in
+# TriggerRequest); they are valid with a create and with an attach request.
 CONTROL_PROPERTIES: dict[str, Any] = {
     "wait": _BOOL,
     "onActiveDeployment": {"enum": ["fail", "wait"]},
@@ -181,28 +86,28 @@ def parse_request(event: object, terraform_key: str) -> TriggerRequest:
     """
     if not isinstance(event, Mapping):
         raise InvalidInput(
-            f"input must be a JSON object with CreateDeployment keys, got {_json_type(event)}"
+            f"input must be a JSON object with CreateDeployment keys, got {_json_type(event)}",
+            field="input",
         )
     terraform_action = _terraform_action(event, terraform_key)
     payload = {key: value for key, value in event.items() if key != terraform_key}
     if terraform_action == "delete":
         # A destroy must never fail because an old input no longer validates.
         return TriggerRequest(terraform_action="delete", payload=payload)
-    unknown = sorted(str(key) for key in event if key not in allowed_keys(terraform_key))
+    known = allowed_keys(terraform_key)
+    unknown = sorted(str(key) for key in event if key not in known)
     if unknown:
         raise InvalidInput(
-            f"unknown input key(s): {', '.join(unknown)}; allowed keys: "
-            f"{', '.join(allowed_keys(terraform_key))}"
+            f"unknown input key(s): {_with_key_hints(unknown, known)}; allowed keys: "
+            f"{', '.join(known)}",
+            field="input",
         )
 
     if "deploymentId" in payload:
         _reject_create_keys_in_attach(payload)
-        _validate(payload, ATTACH_PROPERTIES | CONTROL_PROPERTIES, required=("deploymentId",))
+        _run("attach", payload)
     else:
-        _validate(
-            payload, CREATE_DEPLOYMENT_PROPERTIES | CONTROL_PROPERTIES, required=CREATE_REQUIRED
-        )
-        _check_sha256(payload["revision"])
+        validate_create_request(payload)
 
     return TriggerRequest(
         create_params={k: v for k, v in payload.items() if k in CREATE_DEPLOYMENT_PROPERTIES},
@@ -215,16 +120,56 @@ def parse_request(event: object, terraform_key: str) -> TriggerRequest:
     )
 
 
+def validate_create_request(payload: Mapping[str, Any]) -> None:
+    """Check a create request (without the Terraform key): the schema, then the hand-written
+    rules, then what the running botocore knows."""
+    _run("create", payload)
+    for rule in CROSS_FIELD_RULES:
+        rule(payload)
+    _require_known_to_running_botocore(payload)
+
+
+Validator = Callable[[Any], Any]
+SchemaKind = Literal["create", "attach", "terraform"]
+
+
+def _object_schema(properties: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "properties": dict(properties)} | extra
+
+
+def _schema(kind: SchemaKind) -> dict[str, Any]:
+    if kind == "create":
+        properties = CREATE_DEPLOYMENT_PROPERTIES | CONTROL_PROPERTIES
+        return CREATE_DEPLOYMENT_SCHEMA | {"properties": properties}
+    if kind == "attach":
+        return _object_schema(ATTACH_PROPERTIES | CONTROL_PROPERTIES, required=["deploymentId"])
+    return _object_schema(TERRAFORM_PROPERTIES, required=["action"], additionalProperties=True)
+
+
+@cache
+def _validator(kind: SchemaKind, *, detailed: bool) -> Validator:
+    """Compiled once per container. The plain validator says only "valid or not" and compiles
+    in a third of the time; the detailed one, whose exceptions carry the rule and the value a
+    message is made of, is compiled when the first invalid input arrives."""
+    return fastjsonschema.compile(_schema(kind), detailed_exceptions=detailed)
+
+
+def _run(kind: SchemaKind, data: object, root: str = "") -> None:
+    try:
+        _validator(kind, detailed=False)(data)
+    except fastjsonschema.JsonSchemaValueException:
+        try:
+            _validator(kind, detailed=True)(data)
+        except fastjsonschema.JsonSchemaValueException as error:
+            message, field_name = _describe(error, root)
+            raise InvalidInput(message, field=field_name) from None
+        raise  # the two validators disagree: a fastjsonschema bug, not the caller's
+
+
 def _terraform_action(event: Mapping[str, Any], terraform_key: str) -> TerraformAction | None:
     if terraform_key not in event:
         return None
-    _validate(
-        event[terraform_key],
-        TERRAFORM_PROPERTIES,
-        required=("action",),
-        root=terraform_key,
-        additional=True,
-    )
+    _run("terraform", event[terraform_key], root=terraform_key)
     action: TerraformAction = event[terraform_key]["action"]
     return action
 
@@ -235,76 +180,135 @@ def _reject_create_keys_in_attach(payload: Mapping[str, Any]) -> None:
         raise InvalidInput(
             f"deploymentId cannot be combined with {', '.join(clashing)}: with deploymentId the "
             "trigger attaches to an existing deployment and creates nothing; remove "
-            f"{', '.join(clashing)} or remove deploymentId"
+            f"{', '.join(clashing)} or remove deploymentId",
+            field="deploymentId",
         )
 
 
-def _check_sha256(revision: Mapping[str, Any]) -> None:
-    for location in ("appSpecContent", "string"):
-        spec = revision.get(location)
-        if not isinstance(spec, Mapping) or "sha256" not in spec:
-            continue
-        actual = hashlib.sha256(spec["content"].encode("utf-8")).hexdigest()
-        if spec["sha256"].lower() != actual:
+def _require_known_to_running_botocore(payload: Mapping[str, Any]) -> None:
+    """A member the running botocore's model lacks would be refused by botocore itself
+    ("Unknown parameter in input") after the request was accepted: refuse it here instead,
+    saying why, before anything is created."""
+    for path in running_botocore_gap():
+        if any(True for _ in _values_at(payload, path)):
             raise InvalidInput(
-                f"revision.{location}.sha256 does not match the sha256 of "
-                f"revision.{location}.content: given {_preview(spec['sha256'])}, "
-                f"content hashes to {actual}"
+                f"{path.replace('[]', '[*]')} is not known to the botocore of this Lambda "
+                f"runtime ({botocore.__version__}); the contract follows CodeDeploy's model as "
+                f"of botocore {checked_in_schema()[VERSION_KEY]}. botocore would refuse it "
+                "before calling CodeDeploy: remove it, or run the function with a newer boto3 "
+                "(a newer Lambda runtime, or boto3 in a layer)",
+                field=path,
             )
 
 
-def _validate(
-    data: object,
-    properties: Mapping[str, Any],
-    *,
-    required: tuple[str, ...],
-    root: str = "",
-    additional: bool = False,
-) -> None:
-    schema = {
-        "type": "object",
-        "additionalProperties": additional,
-        "required": list(required),
-        "properties": dict(properties),
-    }
-    try:
-        validate(event=data, schema=schema)
-    except SchemaValidationError as error:
-        raise InvalidInput(_describe(error, root)) from None
+def _values_at(data: object, path: str) -> Iterator[object]:
+    """Every value at a member path such as ``targetInstances.tagFilters[].Key``."""
+    head, _, rest = path.partition(".")
+    name, brackets = head.partition("[]")[0], head.count("[]")
+    if not isinstance(data, Mapping) or name not in data:
+        return
+    values = [data[name]]
+    for _ in range(brackets):
+        values = [item for value in values if isinstance(value, list) for item in value]
+    for value in values:
+        if rest:
+            yield from _values_at(value, rest)
+        else:
+            yield value
 
 
-def _describe(error: SchemaValidationError, root: str) -> str:
-    """Turn fastjsonschema's report into one sentence that names the field."""
+def _describe(error: fastjsonschema.JsonSchemaValueException, root: str) -> tuple[str, str]:
+    """Turn fastjsonschema's report into one sentence that names the field (and the field)."""
     path = (error.path or ["data"])[1:]
     field_name = _field_name([root, *path] if root else path)
     rule, value = error.rule, error.value
     expected: Any = error.rule_definition
+    definition: Mapping[str, Any] = error.definition or {}
     if rule == "required":
         present = value if isinstance(value, Mapping) else {}
         missing = [name for name in expected if name not in present]
         prefix = f"{field_name}." if path or root else ""
-        return "; ".join(f"{prefix}{name} is required" for name in missing)
+        first = f"{prefix}{missing[0]}" if missing else field_name
+        return "; ".join(f"{prefix}{name} is required" for name in missing), first
     if rule == "additionalProperties":
-        known = sorted((error.definition or {}).get("properties", {}))
+        known = list(definition.get("properties", {}))
         extra = sorted(set(value) - set(known)) if isinstance(value, Mapping) else []
         return (
-            f"unknown key(s) in {field_name}: {', '.join(extra)}; allowed keys: {', '.join(known)}"
+            f"unknown key(s) in {field_name}: {_with_key_hints(extra, known)}; "
+            f"allowed keys: {', '.join(sorted(known))}",
+            field_name,
         )
     if rule == "type":
-        return f"{field_name} must be {_article(expected)}, got {_json_type(value)}"
+        message = f"{field_name} must be {_article(expected)}, got {_json_type(value)}"
+        return message + _list_of_lists_hint(field_name, expected, value, path), field_name
     if rule in ("enum", "const"):
         options = expected if isinstance(expected, list) else [expected]
-        return f"{field_name} must be one of {', '.join(map(str, options))}, got {_preview(value)}"
-    if rule == "minLength":
         return (
-            f"{field_name} must not be empty"
-            if expected == 1
-            else (f"{field_name} must be at least {expected} characters long")
+            f"{field_name} must be one of {', '.join(map(str, options))}, got "
+            f"{preview(value)}{_case_hint(value, options)}",
+            field_name,
         )
+    if rule == "minLength":
+        if expected == 1:
+            return f"{field_name} must not be empty", field_name
+        return f"{field_name} must be at least {expected} characters long", field_name
     if rule == "maxLength":
         size = len(str(value))
-        return f"{field_name} must be at most {expected} characters long, got {size} characters"
-    return f"{field_name} is invalid: {error.validation_message}"
+        return (
+            f"{field_name} must be at most {expected} characters long, got {size} characters",
+            field_name,
+        )
+    if rule == "pattern":
+        pattern = _unanchored(str(expected))
+        return (
+            f"{field_name} must match the pattern {pattern} (CodeDeploy's model), got "
+            f"{preview(value)}",
+            field_name,
+        )
+    if rule in ("minItems", "maxItems"):
+        bound = "at least" if rule == "minItems" else "at most"
+        count = len(value) if isinstance(value, list) else 0
+        return f"{field_name} must have {bound} {expected} item(s), got {count}", field_name
+    return f"{field_name} is invalid: {error.message}", field_name
+
+
+def _with_key_hints(keys: list[str], known: list[str]) -> str:
+    """``key (did you mean `Key`?)``: HCL users write keys in lower case or snake case."""
+    by_form = {_key_form(name): name for name in known}
+    return ", ".join(
+        f"{key} (did you mean `{by_form[_key_form(key)]}`?)" if _key_form(key) in by_form else key
+        for key in keys
+    )
+
+
+def _key_form(key: str) -> str:
+    return key.replace("_", "").replace("-", "").lower()
+
+
+def _case_hint(value: object, options: list[Any]) -> str:
+    """`` (did you mean `YAML`?)`` for ``yaml``: enum values are case sensitive."""
+    if not isinstance(value, str):
+        return ""
+    matches = [option for option in options if str(option).lower() == value.lower()]
+    return f" (did you mean `{matches[0]}`?)" if matches else ""
+
+
+def _list_of_lists_hint(field_name: str, expected: object, value: object, path: list[Any]) -> str:
+    """ec2TagSetList is a list of tag groups, each itself a list: a flat list is the usual
+    mistake."""
+    if expected != "array" or not isinstance(value, Mapping) or not path:
+        return ""
+    if not (isinstance(path[-1], int) or str(path[-1]).isdigit()):
+        return ""
+    parent = _field_name(path[:-1])
+    return f" ({parent} is a list of lists: write [[{{...}}]], not [{{...}}])"
+
+
+def _unanchored(pattern: str) -> str:
+    """``^(?:[a-z]*)$`` -> ``[a-z]*``: the pattern as the model writes it."""
+    if pattern.startswith("^(?:") and pattern.endswith(")$"):
+        return pattern[4:-2]
+    return pattern
 
 
 def _field_name(path: list[object]) -> str:
@@ -338,11 +342,6 @@ def _json_type(value: object) -> str:
     if isinstance(value, Mapping):
         return "an object"
     return type(value).__name__
-
-
-def _preview(value: object, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def describe_for_log(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,15 @@ class ConfigurationError(CodeDeployTriggerError):
 
 
 class InvalidInput(CodeDeployTriggerError):
-    """The invocation payload breaks the input contract; nothing was created."""
+    """The invocation payload breaks the input contract; nothing was created.
+
+    ``field`` is the offending member's path (``revision.s3Location.key``), for tests and logs;
+    the message already names it for people.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class CodeDeployError(CodeDeployTriggerError):
