@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint fmt package e2e tf-check checkov bench clean
+.PHONY: help install demo test lint fmt package e2e tf-check checkov bench schema clean
 
 help:
 	@echo "make demo      run a deployment end to end on an embedded AWS emulator"
@@ -16,6 +16,7 @@ help:
 	@echo "make tf-check  terraform fmt -check and offline validate of examples/"
 	@echo "make e2e       real terraform apply against the local emulator"
 	@echo "make bench     event-driven vs polling vs the botocore waiter"
+	@echo "make schema    regenerate the CreateDeployment schema from botocore's model"
 
 install: $(STAMP)
 
@@ -35,7 +36,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy handlers shared tests bench .ci/package.py
+	$(PY) -m mypy handlers shared tests bench .ci/package.py .ci/generate_schema.py
 
 fmt: $(STAMP)
 	$(PY) -m ruff check --fix .
@@ -55,6 +56,9 @@ checkov:
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+schema: $(STAMP)
+	$(PY) .ci/generate_schema.py
 
 clean:
 	rm -rf $(VENV) .venv-checkov package build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -37,8 +37,10 @@ REQUIREMENTS = ROOT / ".ci" / "lambda-requirements.txt"
 PACKAGE_DIR = ROOT / "package"
 PROJECT_NAME = "codedeploy-trigger"
 
-# Our code: every .py file (and py.typed) below these directories, __pycache__ excluded.
+# Our code: every .py file (and py.typed) below these directories, __pycache__ excluded, plus
+# the data files the code reads (the CreateDeployment schema generated from the service model).
 SOURCE_PACKAGES = ("handlers", "shared")
+SOURCE_DATA_SUFFIXES = (".json",)
 
 # Lambda architecture (as in the zip name) -> pip platform tag of the Lambda runtime's glibc.
 PLATFORMS = {"amd64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
@@ -181,14 +183,14 @@ def check_no_runtime_packages(target: Path) -> None:
 
 
 def iter_source_files(source_root: Path) -> Iterator[Path]:
-    """Yield our shipped files (relative to source_root): *.py and py.typed, no __pycache__."""
+    """Yield our shipped files (relative to source_root): *.py, data, py.typed, no __pycache__."""
     for package in SOURCE_PACKAGES:
         package_dir = source_root / package
         files = sorted(
             path.relative_to(source_root)
             for path in package_dir.rglob("*")
             if path.is_file()
-            and (path.suffix == ".py" or path.name == "py.typed")
+            and (path.suffix in (".py", *SOURCE_DATA_SUFFIXES) or path.name == "py.typed")
             and "__pycache__" not in path.relative_to(source_root).parts
         )
         if not any(path.suffix == ".py" for path in files):

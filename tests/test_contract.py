@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ CORPUS = sorted((Path(__file__).parent / "data" / "bad_inputs").glob("*.json"))
 
 
 def test_the_corpus_is_large_enough() -> None:
-    assert len(CORPUS) >= 40
+    assert len(CORPUS) >= 76
 
 
 class NoCallsAllowed(AssertionError):
@@ -114,3 +115,54 @@ def test_matching_sha256_is_accepted() -> None:
         "tf",
     )
     assert request.create_params["revision"]["appSpecContent"]["sha256"] == digest
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        # The model marks bundleType optional (S3Location) ...
+        {"revision": {"revisionType": "S3", "s3Location": {"bucket": "b", "key": "app.zip"}}},
+        # ... and an alarm's name (Alarm).
+        {"overrideAlarmConfiguration": {"enabled": False, "alarms": [{}]}},
+        {"deploymentMode": "STANDARD"},
+        {"ec2DeploymentOptions": {"autoScalingGroupProcessesToSuspend": ["AZRebalance"]}},
+        {"targetInstances": {"ec2TagSet": {"ec2TagSetList": [[{"Key": "env", "Type": "KEY_ONLY"}]]}}},
+        {"description": "d" * 256},
+        {"applicationName": "Word.Press+App=1,@_-"},
+    ],
+)
+def test_what_the_model_allows_is_forwarded(overrides: dict[str, Any]) -> None:
+    request = parse_request(appspec_request(**overrides), "tf")
+    for key, value in overrides.items():
+        assert request.create_params[key] == value
+
+
+def test_restart_deploys_without_a_revision() -> None:
+    request = parse_request(
+        {"applicationName": "app", "deploymentGroupName": "group", "deploymentMode": "RESTART"},
+        "tf",
+    )
+    assert request.create_params == {
+        "applicationName": "app",
+        "deploymentGroupName": "group",
+        "deploymentMode": "RESTART",
+    }
+
+
+def test_schemas_are_compiled_once_per_container() -> None:
+    """A warm invocation never compiles: after one valid and one invalid request (which
+    compiles the detailed validator for its message), every schema is a cache hit."""
+    from shared import contract
+
+    def invocation(**overrides: Any) -> None:
+        with contextlib.suppress(InvalidInput):
+            parse_request(appspec_request(**overrides), "tf")
+
+    invocation()
+    invocation(applicationName="")
+    compiled = contract._validator.cache_info().misses
+    for _ in range(3):
+        invocation()
+        invocation(applicationName="")
+        invocation(description="d" * 300)
+    assert contract._validator.cache_info().misses == compiled
