@@ -15,7 +15,7 @@ import botocore.session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared.model_schema import (  # noqa: E402  (the repository root is put on the path first)
+from shared.model_schema import (  # the repository root is put on the path first
     SCHEMA_FILE,
     differences,
     render,

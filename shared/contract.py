@@ -14,7 +14,7 @@ about 20 ms that a warm invocation must not pay again).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
@@ -218,8 +218,8 @@ def _values_at(data: object, path: str) -> Iterator[object]:
 
 
 def _describe(error: fastjsonschema.JsonSchemaValueException, root: str) -> tuple[str, str]:
-    """Turn fastjsonschema's report into one sentence that names the field (and the field)."""
-    path = (error.path or ["data"])[1:]
+    """Turn fastjsonschema's report into one sentence that names the field, and that field."""
+    path = list(error.path or ["data"])[1:]
     field_name = _field_name([root, *path] if root else path)
     rule, value = error.rule, error.value
     expected: Any = error.rule_definition
@@ -240,7 +240,7 @@ def _describe(error: fastjsonschema.JsonSchemaValueException, root: str) -> tupl
         )
     if rule == "type":
         message = f"{field_name} must be {_article(expected)}, got {_json_type(value)}"
-        return message + _list_of_lists_hint(field_name, expected, value, path), field_name
+        return message + _list_of_lists_hint(expected, value, path), field_name
     if rule in ("enum", "const"):
         options = expected if isinstance(expected, list) else [expected]
         return (
@@ -293,7 +293,7 @@ def _case_hint(value: object, options: list[Any]) -> str:
     return f" (did you mean `{matches[0]}`?)" if matches else ""
 
 
-def _list_of_lists_hint(field_name: str, expected: object, value: object, path: list[Any]) -> str:
+def _list_of_lists_hint(expected: object, value: object, path: Sequence[object]) -> str:
     """ec2TagSetList is a list of tag groups, each itself a list: a flat list is the usual
     mistake."""
     if expected != "array" or not isinstance(value, Mapping) or not path:
@@ -311,7 +311,7 @@ def _unanchored(pattern: str) -> str:
     return pattern
 
 
-def _field_name(path: list[object]) -> str:
+def _field_name(path: Sequence[object]) -> str:
     """``['revision', 's3Location', 'key']`` -> ``revision.s3Location.key``; indexes as ``[0]``."""
     name = ""
     for part in path:

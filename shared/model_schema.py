@@ -99,7 +99,9 @@ def _shape_schema(shape: Shape, parents: tuple[str, ...]) -> dict[str, Any]:
     return schema
 
 
-def _copy_limits(limits: Mapping[str, Any], schema: dict[str, Any], *, minimum: str, maximum: str) -> None:
+def _copy_limits(
+    limits: Mapping[str, Any], schema: dict[str, Any], *, minimum: str, maximum: str
+) -> None:
     if "min" in limits:
         schema[minimum] = limits["min"]
     if "max" in limits:

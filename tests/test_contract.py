@@ -126,7 +126,11 @@ def test_matching_sha256_is_accepted() -> None:
         {"overrideAlarmConfiguration": {"enabled": False, "alarms": [{}]}},
         {"deploymentMode": "STANDARD"},
         {"ec2DeploymentOptions": {"autoScalingGroupProcessesToSuspend": ["AZRebalance"]}},
-        {"targetInstances": {"ec2TagSet": {"ec2TagSetList": [[{"Key": "env", "Type": "KEY_ONLY"}]]}}},
+        {
+            "targetInstances": {
+                "ec2TagSet": {"ec2TagSetList": [[{"Key": "env", "Type": "KEY_ONLY"}]]}
+            }
+        },
         {"description": "d" * 256},
         {"applicationName": "Word.Press+App=1,@_-"},
     ],

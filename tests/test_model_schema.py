@@ -58,8 +58,7 @@ def model_json() -> dict[str, Any]:
 def drift_report(checked_in: dict[str, Any], installed: dict[str, Any]) -> str:
     return (
         "shared/schema/create_deployment.json is not what the installed botocore's model "
-        "gives; run `make schema` and review:\n  "
-        + "\n  ".join(differences(checked_in, installed))
+        "gives; run `make schema` and review:\n  " + "\n  ".join(differences(checked_in, installed))
     )
 
 
@@ -163,7 +162,10 @@ def test_the_simulated_runtime_botocore_really_refuses_the_new_members(
     ("extra", "member"),
     [
         ({"deploymentMode": "STANDARD"}, "deploymentMode"),
-        ({"ec2DeploymentOptions": {"autoScalingGroupProcessesToSuspend": []}}, "ec2DeploymentOptions"),
+        (
+            {"ec2DeploymentOptions": {"autoScalingGroupProcessesToSuspend": []}},
+            "ec2DeploymentOptions",
+        ),
     ],
 )
 def test_a_member_the_runtime_botocore_lacks_is_invalid_input(
