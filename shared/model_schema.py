@@ -131,8 +131,9 @@ def checked_in_schema() -> dict[str, Any]:
 
 
 def members(schema: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Every member of the schema by its path (``targetInstances.tagFilters[].Key``), with its
-    own constraints (type, enum, lengths, required...; not its children, not its title)."""
+    """Every member of the schema by its path (``targetInstances.tagFilters[].Key``; the input
+    itself is ``""``), with its own constraints (type, enum, lengths, required...; not its
+    children, not its title)."""
     return dict(_walk(schema, ""))
 
 
@@ -143,8 +144,7 @@ def _walk(node: Mapping[str, Any], path: str) -> Iterator[tuple[str, dict[str, A
         if key not in ("properties", "items", "title", "$schema", "$comment", VERSION_KEY)
         and not (key == "additionalProperties" and isinstance(value, Mapping))
     }
-    if path:
-        yield path, own
+    yield path, own
     for name, child in node.get("properties", {}).items():
         yield from _walk(child, f"{path}.{name}" if path else name)
     if isinstance(node.get("items"), Mapping):
@@ -160,13 +160,14 @@ def differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     lines += [f"removed member {path}" for path in before if path not in after]
     for path in after:
         if path in before and before[path] != after[path]:
+            name = path or f"(the input, {OPERATION}Input)"
             changed = sorted(
                 key
                 for key in before[path].keys() | after[path].keys()
                 if before[path].get(key) != after[path].get(key)
             )
             lines.append(
-                f"changed member {path}: "
+                f"changed member {name}: "
                 + "; ".join(
                     f"{key} {before[path].get(key)!r} -> {after[path].get(key)!r}"
                     for key in changed

@@ -81,6 +81,7 @@ def test_a_model_change_is_reported_by_member() -> None:
     shapes["CreateDeploymentInput"]["members"]["rollbackWindow"] = {"shape": "Description"}
     shapes["Description"]["max"] = 300
     shapes["EC2TagFilterType"]["enum"].append("KEY_PREFIX")
+    shapes["CreateDeploymentInput"]["required"].append("deploymentGroupName")
     changed = schema_from_model(ServiceModel(doctored, "codedeploy"), "9.9.9")
 
     report = drift_report(checked_in_schema(), changed)
@@ -89,6 +90,10 @@ def test_a_model_change_is_reported_by_member() -> None:
     assert "removed member deploymentMode" in report
     assert "changed member description: maxLength None -> 300" in report
     assert "changed member targetInstances.tagFilters[].Type: enum" in report
+    assert (
+        "changed member (the input, CreateDeploymentInput): required ['applicationName'] -> "
+        "['applicationName', 'deploymentGroupName']"
+    ) in report
     assert "changed member targetInstances.ec2TagSet.ec2TagSetList[][].Type: enum" in report
     assert f"{VERSION_KEY} '{botocore.__version__}' -> '9.9.9'" in report
 
