@@ -32,6 +32,7 @@ from shared.model_schema import (
     unknown_members,
 )
 from tests.conftest import appspec_request
+from tests.support.call_guard import on_every_call
 from tests.support.lambda_context import FakeLambdaContext
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,7 +208,7 @@ def test_the_same_botocore_as_the_schema_loads_no_model(monkeypatch: pytest.Monk
 
 
 def test_through_the_handler_the_older_runtime_makes_no_aws_call(
-    older_runtime_botocore: ServiceModel,
+    older_runtime_botocore: ServiceModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
 
@@ -215,7 +216,7 @@ def test_through_the_handler_the_older_runtime_makes_no_aws_call(
         calls.append(model.name)
         raise AssertionError(f"AWS call {model.name}")
 
-    aws.codedeploy_client().meta.events.register("before-call.*.*", refuse)
+    on_every_call(monkeypatch, refuse)
     trigger.service.cache_clear()
     with pytest.raises(InvalidInput, match="deploymentMode is not known"):
         trigger.lambda_handler(
