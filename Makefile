@@ -6,13 +6,13 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint fmt package e2e tf-check checkov bench schema clean
+.PHONY: help install demo test lint fmt package e2e tf-check checkov actionlint bench schema clean
 
 help:
 	@echo "make demo      run a deployment end to end on an embedded AWS emulator"
 	@echo "make test      unit and integration tests, ruff"
 	@echo "make lint      ruff and mypy"
-	@echo "make package   build the release zips (amd64 and arm64) into package/"
+	@echo "make package   build the release zips (amd64 and arm64) and SHA256SUMS into package/"
 	@echo "make tf-check  terraform fmt -check and offline validate of examples/"
 	@echo "make e2e       real terraform apply against the local emulator"
 	@echo "make bench     event-driven vs polling vs the botocore waiter"
@@ -54,6 +54,9 @@ e2e: $(STAMP) package
 checkov:
 	bash .ci/checkov.sh
 
+actionlint:
+	bash .ci/actionlint.sh
+
 bench: $(STAMP)
 	$(PY) -m bench
 
@@ -61,5 +64,5 @@ schema: $(STAMP)
 	$(PY) .ci/generate_schema.py
 
 clean:
-	rm -rf $(VENV) .venv-checkov package build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-checkov .venv-actionlint package build .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find examples -name .terraform -type d -prune -exec rm -rf {} +

@@ -188,3 +188,112 @@ def test_zip_imports_on_python313(
         assert files[name].is_relative_to(unzipped), f"{name} loaded from {files[name]}"
     for name in HANDLER_MODULES:
         assert files[name].is_relative_to(unzipped), f"{name} loaded from {files[name]}"
+
+
+def lambda_like_env(unzipped: Path, runtime: Path, tmp_path: Path) -> dict[str, str]:
+    """The environment of a python3.13 that sees only the unzipped release and the runtime."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(unzipped), str(runtime)]),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+    }
+
+
+# Runs inside python3.13 from the unzipped release: logs one line through our shared logger and
+# reports which modules the version lookup needed.
+VERSION_SCRIPT = """
+import json, sys
+from shared.observability import logger
+from shared.version import VERSION
+logger.info("version probe")
+print(json.dumps({
+    "VERSION": VERSION,
+    "metadata_imported": "importlib.metadata" in sys.modules,
+}))
+"""
+
+
+def test_zip_knows_its_version_from_the_generated_module(
+    packaging: ModuleType,
+    built: dict[str, Path],
+    python313: Path,
+    simulated_runtime: Path,
+    tmp_path: Path,
+) -> None:
+    version = packaging.read_version()
+    with zipfile.ZipFile(built["amd64"]) as archive:
+        names = archive.namelist()
+        generated = archive.read(packaging.GENERATED_VERSION_MODULE).decode()
+        archive.extractall(tmp_path / "task")
+    assert generated == packaging.version_module_source(version)
+    # Our own package ships no dist-info: the generated module is the only source in Lambda.
+    assert not any(name.startswith("codedeploy_trigger") for name in names)
+    assert "shared/__pycache__/_release.cpython-313.pyc" in names
+
+    result = subprocess.run(
+        [str(python313), "-S", "-c", VERSION_SCRIPT],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False,
+        env=lambda_like_env(tmp_path / "task", simulated_runtime, tmp_path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    *log_lines, report_line = result.stdout.strip().splitlines()
+    report = json.loads(report_line)
+    assert report["VERSION"] == version
+    assert [json.loads(line)["version"] for line in log_lines] == [version]
+    # The development fallback (importlib.metadata) is not paid at cold start.
+    assert report["metadata_imported"] is False
+
+
+def test_checksums_file_is_what_sha256sum_checks(
+    packaging: ModuleType, built: dict[str, Path], tmp_path: Path
+) -> None:
+    for path in built.values():
+        shutil.copyfile(path, tmp_path / path.name)
+    checksums = packaging.write_checksums(list(built.values()), tmp_path)
+
+    assert checksums.name == "SHA256SUMS"
+    lines = checksums.read_text(encoding="utf-8").splitlines()
+    assert [line.split("  ")[1] for line in lines] == sorted(p.name for p in built.values())
+    verified = subprocess.run(
+        ["sha256sum", "--check", "--strict", checksums.name],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    (tmp_path / built["arm64"].name).write_bytes(b"tampered")
+    tampered = subprocess.run(
+        ["sha256sum", "--check", "--strict", checksums.name],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False,
+    )  # fmt: skip
+    assert tampered.returncode != 0
+
+
+def test_zip_names_carry_the_pyproject_version(
+    packaging: ModuleType, built: dict[str, Path]
+) -> None:
+    version = packaging.read_version()
+    assert {arch: path.name for arch, path in built.items()} == {
+        "amd64": f"codedeploy-trigger_{version}_linux_amd64.zip",
+        "arm64": f"codedeploy-trigger_{version}_linux_arm64.zip",
+    }
+
+
+def test_version_flag_prints_the_version_without_building(packaging: ModuleType) -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--version"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{packaging.read_version()}\n"
+
+
+def test_a_release_module_in_the_source_tree_is_refused(
+    packaging: ModuleType, tmp_path: Path
+) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / packaging.GENERATED_VERSION_MODULE).write_text("VERSION = 'stale'\n")
+    with pytest.raises(packaging.PackagingError, match="must not exist in the source tree"):
+        packaging.write_version_module(tmp_path, "1.2.3")

@@ -28,10 +28,15 @@ resource "aws_lambda_function" "trigger" {
   runtime          = var.runtime
   architectures    = [var.architecture]
   handler          = "handlers.trigger.lambda_handler"
-  filename         = var.lambda_zip_path
-  source_code_hash = local.lambda_zip_sha256
+  filename         = var.lambda_zip_path # or the S3 object below: exactly one (preconditions)
+  s3_bucket        = var.lambda_s3_bucket
+  s3_key           = var.lambda_s3_key
+  source_code_hash = local.lambda_zip_sha256 # null for S3: Terraform cannot hash a remote object
   memory_size      = var.memory_size
   timeout          = var.timeout
+
+  # Only with a zip in S3: a new version id of the object updates the code.
+  s3_object_version = var.lambda_s3_object_version
 
   environment {
     variables = local.trigger_environment
@@ -45,8 +50,20 @@ resource "aws_lambda_function" "trigger" {
 
   lifecycle {
     precondition {
+      condition     = local.zip_source_is_one
+      error_message = local.zip_source_message
+    }
+    precondition {
+      condition     = local.zip_s3_complete
+      error_message = local.zip_s3_message
+    }
+    precondition {
+      condition     = local.zip_s3_version_set
+      error_message = local.zip_s3_version_message
+    }
+    precondition {
       condition     = local.zip_matches_arch
-      error_message = "lambda_zip_path (${local.zip_name}) was built for another architecture than var.architecture (${var.architecture}): use the _linux_arm64 zip for arm64 and the _linux_amd64 zip for x86_64."
+      error_message = "The release zip (${local.zip_name}) was built for another architecture than var.architecture (${var.architecture}): use the _linux_arm64 zip for arm64 and the _linux_amd64 zip for x86_64."
     }
   }
 
@@ -69,10 +86,15 @@ resource "aws_lambda_function" "recorder" {
   runtime          = var.runtime
   architectures    = [var.architecture]
   handler          = "handlers.recorder.lambda_handler"
-  filename         = var.lambda_zip_path
-  source_code_hash = local.lambda_zip_sha256
+  filename         = var.lambda_zip_path # or the S3 object below: exactly one (preconditions)
+  s3_bucket        = var.lambda_s3_bucket
+  s3_key           = var.lambda_s3_key
+  source_code_hash = local.lambda_zip_sha256 # null for S3: Terraform cannot hash a remote object
   memory_size      = 128
   timeout          = var.recorder_timeout
+
+  # Only with a zip in S3: a new version id of the object updates the code.
+  s3_object_version = var.lambda_s3_object_version
 
   environment {
     variables = local.recorder_environment
@@ -92,8 +114,20 @@ resource "aws_lambda_function" "recorder" {
 
   lifecycle {
     precondition {
+      condition     = local.zip_source_is_one
+      error_message = local.zip_source_message
+    }
+    precondition {
+      condition     = local.zip_s3_complete
+      error_message = local.zip_s3_message
+    }
+    precondition {
+      condition     = local.zip_s3_version_set
+      error_message = local.zip_s3_version_message
+    }
+    precondition {
       condition     = local.zip_matches_arch
-      error_message = "lambda_zip_path (${local.zip_name}) was built for another architecture than var.architecture (${var.architecture}): use the _linux_arm64 zip for arm64 and the _linux_amd64 zip for x86_64."
+      error_message = "The release zip (${local.zip_name}) was built for another architecture than var.architecture (${var.architecture}): use the _linux_arm64 zip for arm64 and the _linux_amd64 zip for x86_64."
     }
   }
 

@@ -11,14 +11,42 @@ variable "name_prefix" {
   }
 }
 
+# --- Where the release zip comes from: a local file OR an S3 object (exactly one) ----------
+# The "exactly one" rule is a precondition on both functions (lambda.tf): a variable validation
+# may only refer to other variables from Terraform 1.9 on, and the module supports 1.5.
+
 variable "lambda_zip_path" {
-  description = "Path to a local release zip: package/codedeploy-trigger_<version>_linux_<amd64|arm64>.zip (built by `make package`). Nothing is downloaded at plan time."
+  description = "Path to a local release zip: codedeploy-trigger_<version>_linux_<amd64|arm64>.zip (a release asset, or built by `make package`). Nothing is downloaded at plan time. Leave null when the zip is in S3 (lambda_s3_bucket, lambda_s3_key)."
   type        = string
+  default     = null
 
   validation {
-    condition     = endswith(var.lambda_zip_path, ".zip")
-    error_message = "lambda_zip_path must point at a .zip file (see `make package`)."
+    condition     = var.lambda_zip_path == null || endswith(coalesce(var.lambda_zip_path, "-"), ".zip")
+    error_message = "lambda_zip_path must point at a .zip file (a release asset or `make package`)."
   }
+}
+
+variable "lambda_s3_bucket" {
+  description = "S3 bucket holding the release zip, for teams that keep artifacts in a bucket (instead of lambda_zip_path). Must be in the functions' region."
+  type        = string
+  default     = null
+}
+
+variable "lambda_s3_key" {
+  description = "Key of the release zip in lambda_s3_bucket, e.g. codedeploy-trigger/codedeploy-trigger_<version>_linux_arm64.zip. Terraform cannot hash a remote object: a new key (the version is in the file name) or a new lambda_s3_object_version is what updates the functions."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.lambda_s3_key == null || endswith(coalesce(var.lambda_s3_key, "-"), ".zip")
+    error_message = "lambda_s3_key must name a .zip object (the release asset's file name)."
+  }
+}
+
+variable "lambda_s3_object_version" {
+  description = "Version id of the zip object in a versioned bucket (optional). Set it when a key is overwritten in place: a new version id updates the functions."
+  type        = string
+  default     = null
 }
 
 variable "architecture" {

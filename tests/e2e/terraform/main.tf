@@ -20,8 +20,27 @@ variable "endpoint" {
 }
 
 variable "lambda_zip_path" {
-  description = "The release zip (package/codedeploy-trigger_<version>_linux_amd64.zip)."
+  description = "The release zip (package/codedeploy-trigger_<version>_linux_amd64.zip), or null with the lambda_s3_* variables."
   type        = string
+  default     = null
+}
+
+variable "lambda_s3_bucket" {
+  description = "Bucket of the release zip in the emulator's S3 (instead of lambda_zip_path)."
+  type        = string
+  default     = null
+}
+
+variable "lambda_s3_key" {
+  description = "Key of the release zip in lambda_s3_bucket."
+  type        = string
+  default     = null
+}
+
+variable "lambda_s3_object_version" {
+  description = "Version id of the zip object in lambda_s3_bucket."
+  type        = string
+  default     = null
 }
 
 variable "name_prefix" {
@@ -155,6 +174,9 @@ module "trigger" {
 
   name_prefix                  = var.name_prefix
   lambda_zip_path              = var.lambda_zip_path
+  lambda_s3_bucket             = var.lambda_s3_bucket
+  lambda_s3_key                = var.lambda_s3_key
+  lambda_s3_object_version     = var.lambda_s3_object_version
   architecture                 = "x86_64"
   codedeploy_application_names = [aws_codedeploy_app.app.name]
   codedeploy_service_role_arns = [aws_iam_role.codedeploy.arn]
