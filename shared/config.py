@@ -66,13 +66,16 @@ class Settings:
             status_table_name=source.get("STATUS_TABLE_NAME", "").strip() or None,
         )
 
-    def require_status_table(self) -> str:
-        """The table name, for code that cannot work without one (the recorder)."""
+    def require_status_table(
+        self,
+        needed_by: str = "the recorder needs the name of the DynamoDB status table it writes to",
+    ) -> str:
+        """The table name, for code that cannot work without one (the recorder, history).
+
+        ``needed_by`` completes the error message: who needs the table, and why.
+        """
         if self.status_table_name is None:
-            raise ConfigurationError(
-                "STATUS_TABLE_NAME is not set: the recorder needs the name of the DynamoDB "
-                "status table it writes to"
-            )
+            raise ConfigurationError(f"STATUS_TABLE_NAME is not set: {needed_by}")
         return self.status_table_name
 
 

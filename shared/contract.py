@@ -31,6 +31,11 @@ TerraformAction = Literal["create", "update", "delete"]
 
 _BOOL = {"type": "boolean"}
 
+
+def _object_schema(properties: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "properties": dict(properties)} | extra
+
+
 # Keys forwarded to CodeDeploy CreateDeployment, exactly as the model (and boto3) names them.
 CREATE_DEPLOYMENT_SCHEMA: dict[str, Any] = tightened(checked_in_schema())
 CREATE_DEPLOYMENT_PROPERTIES: dict[str, Any] = CREATE_DEPLOYMENT_SCHEMA["properties"]
@@ -44,11 +49,36 @@ CONTROL_PROPERTIES: dict[str, Any] = {
 }
 ATTACH_PROPERTIES: dict[str, Any] = {"deploymentId": {"type": "string", "minLength": 1}}
 
+# A query of the status table instead of a deployment: {"history": {...}}, alone. The names
+# are CodeDeploy's (model pattern: no "/", which joins them in the table's group index key).
+HISTORY_KEY = "history"
+HISTORY_DEFAULT_LIMIT = 10
+HISTORY_MAX_LIMIT = 50
+HISTORY_PROPERTIES: dict[str, Any] = {
+    HISTORY_KEY: _object_schema(
+        {
+            "applicationName": CREATE_DEPLOYMENT_PROPERTIES["applicationName"],
+            "deploymentGroupName": CREATE_DEPLOYMENT_PROPERTIES["deploymentGroupName"],
+            "limit": {"type": "integer", "minimum": 1, "maximum": HISTORY_MAX_LIMIT},
+        },
+        required=["applicationName", "deploymentGroupName"],
+    )
+}
+
 # The provider may add keys to its own object one day; only `action` matters.
 TERRAFORM_PROPERTIES: dict[str, Any] = {
     "action": {"enum": ["create", "update", "delete"]},
     "prev_input": {},
 }
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """A validated ``history`` input: which group, how many deployments."""
+
+    application_name: str
+    deployment_group_name: str
+    limit: int = HISTORY_DEFAULT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -61,6 +91,7 @@ class TriggerRequest:
     on_active_deployment: OnActiveDeployment = "fail"
     stop_on_timeout: bool = False
     terraform_action: TerraformAction | None = None
+    history: HistoryQuery | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     """The request as the caller sent it, less the Terraform key (the idempotency key)."""
 
@@ -75,7 +106,13 @@ class TriggerRequest:
 
 def allowed_keys(terraform_key: str) -> list[str]:
     return sorted(
-        [*CREATE_DEPLOYMENT_PROPERTIES, *CONTROL_PROPERTIES, *ATTACH_PROPERTIES, terraform_key]
+        [
+            *CREATE_DEPLOYMENT_PROPERTIES,
+            *CONTROL_PROPERTIES,
+            *ATTACH_PROPERTIES,
+            *HISTORY_PROPERTIES,
+            terraform_key,
+        ]
     )
 
 
@@ -103,6 +140,8 @@ def parse_request(event: object, terraform_key: str) -> TriggerRequest:
             field="input",
         )
 
+    if HISTORY_KEY in payload:
+        return _history_request(payload, terraform_action)
     if "deploymentId" in payload:
         _reject_create_keys_in_attach(payload)
         _run("attach", payload)
@@ -130,11 +169,7 @@ def validate_create_request(payload: Mapping[str, Any]) -> None:
 
 
 Validator = Callable[[Any], Any]
-SchemaKind = Literal["create", "attach", "terraform"]
-
-
-def _object_schema(properties: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "properties": dict(properties)} | extra
+SchemaKind = Literal["create", "attach", "terraform", "history"]
 
 
 def _schema(kind: SchemaKind) -> dict[str, Any]:
@@ -143,6 +178,8 @@ def _schema(kind: SchemaKind) -> dict[str, Any]:
         return CREATE_DEPLOYMENT_SCHEMA | {"properties": properties}
     if kind == "attach":
         return _object_schema(ATTACH_PROPERTIES | CONTROL_PROPERTIES, required=["deploymentId"])
+    if kind == "history":
+        return _object_schema(HISTORY_PROPERTIES, required=[HISTORY_KEY])
     return _object_schema(TERRAFORM_PROPERTIES, required=["action"], additionalProperties=True)
 
 
@@ -172,6 +209,29 @@ def _terraform_action(event: Mapping[str, Any], terraform_key: str) -> Terraform
     _run("terraform", event[terraform_key], root=terraform_key)
     action: TerraformAction = event[terraform_key]["action"]
     return action
+
+
+def _history_request(
+    payload: dict[str, Any], terraform_action: TerraformAction | None
+) -> TriggerRequest:
+    others = sorted(str(key) for key in payload if key != HISTORY_KEY)
+    if others:
+        raise InvalidInput(
+            f"history cannot be combined with {', '.join(others)}: a history query only reads "
+            f"the status table and deploys nothing; remove {', '.join(others)} or remove history",
+            field=HISTORY_KEY,
+        )
+    _run("history", payload)
+    query = payload[HISTORY_KEY]
+    return TriggerRequest(
+        terraform_action=terraform_action,
+        history=HistoryQuery(
+            application_name=query["applicationName"],
+            deployment_group_name=query["deploymentGroupName"],
+            limit=query.get("limit", HISTORY_DEFAULT_LIMIT),
+        ),
+        payload=payload,
+    )
 
 
 def _reject_create_keys_in_attach(payload: Mapping[str, Any]) -> None:
@@ -265,6 +325,9 @@ def _describe(error: fastjsonschema.JsonSchemaValueException, root: str) -> tupl
             f"{preview(value)}",
             field_name,
         )
+    if rule in ("minimum", "maximum"):
+        bound = "at least" if rule == "minimum" else "at most"
+        return f"{field_name} must be {bound} {expected}, got {preview(value)}", field_name
     if rule in ("minItems", "maxItems"):
         bound = "at least" if rule == "minItems" else "at most"
         count = len(value) if isinstance(value, list) else 0

@@ -45,6 +45,10 @@ class ActiveDeploymentConflict(CodeDeployError):
         self.active_deployment_id = active_deployment_id
 
 
+class StatusTableUnavailable(CodeDeployTriggerError):
+    """The status table could not answer a history query (no index, access denied...)."""
+
+
 class DeploymentFailed(CodeDeployTriggerError):
     """The deployment ended Failed or Stopped."""
 

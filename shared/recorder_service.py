@@ -52,8 +52,13 @@ def parse_event(event: Mapping[str, Any]) -> StatusUpdate | None:
         status=status,
         source="event",
         event_state=state,
+        # Both names put the item into the status table's group index, also for
+        # deployments started outside Terraform (console, pipelines).
         application_name=_text(detail.get("application")),
         deployment_group_name=_text(detail.get("deploymentGroup")),
+        # Only the first write's createdAt is kept (the trigger's, for deployments it
+        # started): a deployment known from events only is dated by its first event.
+        created_at=event_time,
         completed_at=event_time if is_terminal(status) else None,
     )
 

@@ -16,6 +16,7 @@ from typing import Any, Literal, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shared import status_table as attr
 from shared.status import is_known, statuses_below
 from shared.timestamps import to_iso
 
@@ -25,6 +26,11 @@ SECONDS_PER_DAY = 86_400
 
 class StoreUnavailable(Exception):
     """The table cannot serve (missing, access denied, throttled after retries...)."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        # DynamoDB's error code when it gave one (ResourceNotFoundException...).
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -50,21 +56,23 @@ class StatusRecord(StatusUpdate):
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> StatusRecord:
+        """Decode an item; attributes it lacks (an index entry's unprojected ones) stay None."""
+
         def text(name: str) -> str | None:
             value = item.get(name)
             return value.get("S") if isinstance(value, dict) else None
 
-        expires = item.get("expiresAt", {}).get("N")
+        expires = item.get(attr.EXPIRES_AT, {}).get("N")
         return cls(
-            deployment_id=text("deploymentId") or "",
-            status=text("status") or "",
-            source=cast(Source, text("source") or "api"),
-            event_state=text("eventState"),
-            application_name=text("applicationName"),
-            deployment_group_name=text("deploymentGroupName"),
-            created_at=text("createdAt"),
-            completed_at=text("completedAt"),
-            updated_at=text("updatedAt"),
+            deployment_id=text(attr.DEPLOYMENT_ID) or "",
+            status=text(attr.STATUS) or "",
+            source=cast(Source, text(attr.SOURCE) or "api"),
+            event_state=text(attr.EVENT_STATE),
+            application_name=text(attr.APPLICATION_NAME),
+            deployment_group_name=text(attr.DEPLOYMENT_GROUP_NAME),
+            created_at=text(attr.CREATED_AT),
+            completed_at=text(attr.COMPLETED_AT),
+            updated_at=text(attr.UPDATED_AT),
             expires_at=int(expires) if expires is not None else None,
         )
 
@@ -90,11 +98,11 @@ class StatusStore:
         try:
             response = self._client.get_item(
                 TableName=self.table_name,
-                Key={"deploymentId": {"S": deployment_id}},
+                Key={attr.DEPLOYMENT_ID: {"S": deployment_id}},
                 ConsistentRead=True,
             )
         except (ClientError, BotoCoreError) as error:
-            raise StoreUnavailable(_describe("GetItem", self.table_name, error)) from error
+            raise _unavailable("GetItem", self.table_name, error) from error
         item = response.get("Item")
         return StatusRecord.from_item(item) if item else None
 
@@ -108,15 +116,15 @@ class StatusStore:
             return False
         names, values, assignments = self._assignments(update)
         below = statuses_below(update.status)
-        condition = "attribute_not_exists(deploymentId)"
+        condition = f"attribute_not_exists({attr.DEPLOYMENT_ID})"
         if below:
             placeholders = [f":below{index}" for index in range(len(below))]
             values.update({p: {"S": s} for p, s in zip(placeholders, below, strict=True)})
-            condition += f" OR #status IN ({', '.join(placeholders)})"
+            condition += f" OR #{attr.STATUS} IN ({', '.join(placeholders)})"
         try:
             self._client.update_item(
                 TableName=self.table_name,
-                Key={"deploymentId": {"S": update.deployment_id}},
+                Key={attr.DEPLOYMENT_ID: {"S": update.deployment_id}},
                 UpdateExpression="SET " + ", ".join(assignments),
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
@@ -125,43 +133,91 @@ class StatusStore:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
-            raise StoreUnavailable(_describe("UpdateItem", self.table_name, error)) from error
+            raise _unavailable("UpdateItem", self.table_name, error) from error
         except BotoCoreError as error:
-            raise StoreUnavailable(_describe("UpdateItem", self.table_name, error)) from error
+            raise _unavailable("UpdateItem", self.table_name, error) from error
         return True
+
+    def group_history(
+        self, application_name: str, deployment_group_name: str, limit: int
+    ) -> list[StatusRecord]:
+        """The group's latest ``limit`` deployments, newest first: one Query on the index.
+
+        Records carry only what the index projects (deploymentId, createdAt,
+        status, source, completedAt). GSIs serve eventually consistent reads
+        only (API_Query: ConsistentRead is rejected on a global secondary
+        index), so a write of the last second may be missing. One page is
+        enough: without a filter, Query returns ``Limit`` items unless 1 MB is
+        reached first, and 50 index entries stay far below that.
+        """
+        try:
+            response = self._client.query(
+                TableName=self.table_name,
+                IndexName=attr.BY_GROUP_INDEX,
+                KeyConditionExpression="#group = :group",
+                ExpressionAttributeNames={"#group": attr.DEPLOYMENT_GROUP_KEY},
+                ExpressionAttributeValues={
+                    ":group": {
+                        "S": attr.deployment_group_key(application_name, deployment_group_name)
+                    }
+                },
+                ScanIndexForward=False,  # descending createdAt: newest first
+                Limit=limit,
+            )
+        except (ClientError, BotoCoreError) as error:
+            where = f"{self.table_name} (index {attr.BY_GROUP_INDEX})"
+            raise _unavailable("Query", where, error) from error
+        return [StatusRecord.from_item(item) for item in response.get("Items", [])]
+
+    def latest_in_group(
+        self, application_name: str, deployment_group_name: str
+    ) -> StatusRecord | None:
+        """The group's most recently created deployment the table knows, if any."""
+        latest = self.group_history(application_name, deployment_group_name, limit=1)
+        return latest[0] if latest else None
 
     def _assignments(
         self, update: StatusUpdate
     ) -> tuple[dict[str, str], dict[str, Any], list[str]]:
         now = self._wall_clock()
-        names = {"#status": "status", "#source": "source"}
-        values: dict[str, Any] = {
-            ":status": {"S": update.status},
-            ":source": {"S": update.source},
-            ":updatedAt": {"S": to_iso(now) or ""},
-            ":expiresAt": {"N": str(int(now) + self._ttl_seconds)},
-        }
-        assignments = [
-            "#status = :status",
-            "#source = :source",
-            "updatedAt = :updatedAt",
-            "expiresAt = :expiresAt",
-        ]
+        # Placeholders for every name: `status` and `source` are DynamoDB reserved words.
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        assignments: list[str] = []
+
+        def assign(attribute: str, value: dict[str, str], *, keep_first: bool = False) -> None:
+            names[f"#{attribute}"] = attribute
+            values[f":{attribute}"] = value
+            expression = f"if_not_exists(#{attribute}, :{attribute})" if keep_first else None
+            assignments.append(f"#{attribute} = {expression or f':{attribute}'}")
+
+        assign(attr.STATUS, {"S": update.status})
+        assign(attr.SOURCE, {"S": update.source})
+        assign(attr.UPDATED_AT, {"S": to_iso(now) or ""})
+        assign(attr.EXPIRES_AT, {"N": str(int(now) + self._ttl_seconds)})
         optional = {
-            "eventState": update.event_state,
-            "applicationName": update.application_name,
-            "deploymentGroupName": update.deployment_group_name,
-            "completedAt": update.completed_at,
+            attr.EVENT_STATE: update.event_state,
+            attr.APPLICATION_NAME: update.application_name,
+            attr.DEPLOYMENT_GROUP_NAME: update.deployment_group_name,
+            attr.COMPLETED_AT: update.completed_at,
         }
         for attribute, value in optional.items():
             if value is not None:
-                values[f":{attribute}"] = {"S": value}
-                assignments.append(f"{attribute} = :{attribute}")
-        # The first writer knows createTime best; later writers only fill a gap.
-        created_at = update.created_at or to_iso(now) or ""
-        values[":createdAt"] = {"S": created_at}
-        assignments.append("createdAt = if_not_exists(createdAt, :createdAt)")
+                assign(attribute, {"S": value})
+        if update.application_name and update.deployment_group_name:
+            # Puts the item into the group index. Every writer knows both names (the
+            # trigger's request, the event's application/deploymentGroup, GetDeployment).
+            group = attr.deployment_group_key(update.application_name, update.deployment_group_name)
+            assign(attr.DEPLOYMENT_GROUP_KEY, {"S": group})
+        # The first writer's createdAt stays: it is the index's sort key, and the
+        # first write is the closest to CodeDeploy's createTime we see.
+        assign(attr.CREATED_AT, {"S": update.created_at or to_iso(now) or ""}, keep_first=True)
         return names, values, assignments
+
+
+def _unavailable(operation: str, table: str, error: Exception) -> StoreUnavailable:
+    code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+    return StoreUnavailable(_describe(operation, table, error), code=code)
 
 
 def _describe(operation: str, table: str, error: Exception) -> str:

@@ -36,6 +36,7 @@ from shared.errors import (
     DeploymentFailed,
     DeploymentWaitTimeout,
 )
+from shared.history import HistoryResult, read_history, require_table
 from shared.idempotency import DeploymentDeduplicator, DuplicateInProgress, IdempotencyUnavailable
 from shared.observability import logger, metrics
 from shared.result import (
@@ -101,7 +102,7 @@ class TriggerService:
 
     def handle(
         self, event: object, context: LambdaContextLike | None
-    ) -> TriggerResult | SkippedResult:
+    ) -> TriggerResult | SkippedResult | HistoryResult:
         logger.remove_keys(["deploymentId"])  # a warm container's previous deployment
         settings = Settings.from_env()
         request = parse_request(event, settings.terraform_key)
@@ -109,6 +110,10 @@ class TriggerService:
             logger.info("Terraform delete: nothing to deploy")
             return skipped(TERRAFORM_DELETE_REASON)
         deadline = Deadline(context, settings.deadline_margin)
+        if request.history is not None:
+            # Reads the table only: no CodeDeploy client is made, nothing is written.
+            dynamodb = self._dynamodb_client or aws.bounded_dynamodb(deadline.final_budget)
+            return read_history(StatusStore(require_table(settings), dynamodb), request.history)
         return TriggerRun(self._clients(deadline), settings, request, deadline, context).run(
             clock=self._clock, sleep=self._sleep
         )

@@ -62,6 +62,20 @@ def test_terminal_event_time_becomes_completed_at() -> None:
     assert start is not None and start.completed_at is None
 
 
+def test_a_deployment_known_only_from_events_is_dated_by_its_first_event(
+    dynamodb: Any, status_table: str
+) -> None:
+    service = RecorderService(dynamodb_client=dynamodb)
+    service.handle(codedeploy_event("START"))
+    service.handle({**codedeploy_event("SUCCESS"), "time": "2026-05-09T10:09:00Z"})
+
+    history = StatusStore(TABLE, dynamodb).group_history("app", "group", limit=10)
+
+    assert [(r.deployment_id, r.status) for r in history] == [("d-ABCDEFGHI", "Succeeded")]
+    assert history[0].created_at == "2026-05-09T10:05:30.000Z"
+    assert history[0].completed_at == "2026-05-09T10:09:00.000Z"
+
+
 def test_handler_writes_the_status(dynamodb: Any, status_table: str) -> None:
     result = recorder.lambda_handler(codedeploy_event("SUCCESS"), FakeLambdaContext())
 

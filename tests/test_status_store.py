@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared import status_table as attr
 from shared.status import EVENT_STATE_TO_STATUS, rank, statuses_below
 from shared.status_store import StatusStore, StatusUpdate, StoreUnavailable
 from tests.conftest import TABLE
@@ -185,3 +186,48 @@ def test_a_missing_table_is_reported_as_unavailable(dynamodb: Any) -> None:
         store(dynamodb).get("d-AAAAAAAAA")
     with pytest.raises(StoreUnavailable, match="UpdateItem"):
         store(dynamodb).record(event("START"))
+
+
+def test_an_item_enters_the_group_index_once_both_names_are_known(
+    dynamodb: Any, status_table: str
+) -> None:
+    table = store(dynamodb)
+    table.record(event("START"))  # an event without application/deploymentGroup
+    assert table.latest_in_group("a", "g") is None
+    raw = dynamodb.get_item(TableName=TABLE, Key={attr.DEPLOYMENT_ID: {"S": "d-AAAAAAAAA"}})
+    assert attr.DEPLOYMENT_GROUP_KEY not in raw["Item"]
+
+    table.record(
+        StatusUpdate(
+            "d-AAAAAAAAA",
+            "Succeeded",
+            "api",
+            application_name="a",
+            deployment_group_name="g",
+            created_at="2026-01-01T00:00:00.000Z",
+            completed_at="2026-01-01T00:05:00.000Z",
+        )
+    )
+
+    raw = dynamodb.get_item(TableName=TABLE, Key={attr.DEPLOYMENT_ID: {"S": "d-AAAAAAAAA"}})
+    assert raw["Item"][attr.DEPLOYMENT_GROUP_KEY] == {"S": "a/g"}
+    latest = table.latest_in_group("a", "g")
+    assert latest is not None
+    # The first write's createdAt stays (the event's, here: the store's clock).
+    assert (latest.deployment_id, latest.status, latest.source) == (
+        "d-AAAAAAAAA",
+        "Succeeded",
+        "api",
+    )
+    assert latest.created_at == "2027-01-15T08:00:00.000Z"
+    assert latest.completed_at == "2026-01-01T00:05:00.000Z"
+    # Only what the index projects: no application name on an index entry.
+    assert latest.application_name is None
+    assert table.latest_in_group("a", "other") is None
+    assert table.group_history("a", "g", limit=5) == [latest]
+
+
+def test_a_query_failure_is_reported_as_unavailable_with_its_code(dynamodb: Any) -> None:
+    with pytest.raises(StoreUnavailable, match=r"Query on .* \(index byGroup\)") as raised:
+        store(dynamodb).group_history("a", "g", limit=1)
+    assert raised.value.code == "ResourceNotFoundException"

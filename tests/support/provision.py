@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared import status_table as attr
+
 SERVICE_ROLE_ARN = "arn:aws:iam::123456789012:role/codedeploy-ecs"
 
 
@@ -22,11 +24,42 @@ def create_blue_green_group(codedeploy: Any, application: str, *groups: str) -> 
         )
 
 
-def create_status_table(dynamodb: Any, table: str) -> None:
-    """The status table as examples/terraform defines it (TTL is moot in moto)."""
+def create_status_table(dynamodb: Any, table: str, *, with_group_index: bool = True) -> None:
+    """The status table as examples/terraform/dynamodb.tf defines it (TTL is moot in moto).
+
+    ``with_group_index=False`` is a table made by an older version of the module.
+    """
     dynamodb.create_table(
         TableName=table,
-        KeySchema=[{"AttributeName": "deploymentId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "deploymentId", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": attr.DEPLOYMENT_ID, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": attr.DEPLOYMENT_ID, "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
+    )
+    if with_group_index:
+        add_group_index(dynamodb, table)
+
+
+def add_group_index(dynamodb: Any, table: str) -> None:
+    """The ``byGroup`` index, added to an existing table as Terraform does: UpdateTable."""
+    dynamodb.update_table(
+        TableName=table,
+        AttributeDefinitions=[
+            {"AttributeName": attr.DEPLOYMENT_GROUP_KEY, "AttributeType": "S"},
+            {"AttributeName": attr.CREATED_AT, "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": attr.BY_GROUP_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": attr.DEPLOYMENT_GROUP_KEY, "KeyType": "HASH"},
+                        {"AttributeName": attr.CREATED_AT, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {
+                        "ProjectionType": "INCLUDE",
+                        "NonKeyAttributes": list(attr.BY_GROUP_PROJECTED),
+                    },
+                }
+            }
+        ],
     )
