@@ -89,7 +89,7 @@ def _explain(error: StoreUnavailable, table: str) -> str:
         "ValidationException": (
             f"the table has no {BY_GROUP_INDEX} index, so it was made by an older version of "
             "the module: apply the module again (adding the index is an in-place change); "
-            "deployments appear once their status is written again"
+            "deployments last written before that stay out of it"
         ),
         "AccessDeniedException": (
             f"the trigger's role needs dynamodb:Query on the index ARN "

@@ -270,3 +270,48 @@ def test_a_missing_table_names_the_variable(dynamodb: Any, monkeypatch: pytest.M
 
     assert "ResourceNotFoundException" in str(raised.value)
     assert "check STATUS_TABLE_NAME" in str(raised.value)
+
+
+def index_entry_bytes(entry: dict[str, Any]) -> int:
+    """DynamoDB's item size: UTF-8 bytes of each attribute name plus its string value
+    (developer guide, "Item sizes and formats"); index entries hold strings only."""
+    assert all(set(value) == {"S"} for value in entry.values()), entry
+    return sum(len(name.encode()) + len(value["S"].encode()) for name, value in entry.items())
+
+
+@pytest.mark.parametrize(("limit", "read_units"), [(10, 0.5), (50, 2.5)])
+def test_a_history_query_costs_a_few_read_units_at_worst(
+    dynamodb: Any, status_table: str, limit: int, read_units: float
+) -> None:
+    """The README's cost figures, from the entries the store really writes.
+
+    Query reads count the total size of the returned entries, rounded up to 4 KB;
+    a GSI read is eventually consistent, half a unit per 4 KB (developer guide,
+    "DynamoDB read and write operations"). Worst case: 100-character names.
+    """
+    application, group = "a" * 100, "g" * 100
+    table = StatusStore(TABLE, dynamodb)
+    for index in range(limit):
+        table.record(
+            StatusUpdate(
+                f"d-{index:09d}",
+                "Succeeded",
+                "trigger",  # the longest source
+                application_name=application,
+                deployment_group_name=group,
+                created_at=f"2026-05-09T10:{index // 60:02d}:{index % 60:02d}.000Z",
+                completed_at="2026-05-09T11:00:00.000Z",
+            )
+        )
+    entries = dynamodb.query(
+        TableName=TABLE,
+        IndexName=attr.BY_GROUP_INDEX,
+        KeyConditionExpression="#k = :k",
+        ExpressionAttributeNames={"#k": attr.DEPLOYMENT_GROUP_KEY},
+        ExpressionAttributeValues={":k": {"S": attr.deployment_group_key(application, group)}},
+    )["Items"]
+
+    assert len(entries) == limit
+    assert max(index_entry_bytes(entry) for entry in entries) == 338
+    total = sum(index_entry_bytes(entry) for entry in entries)
+    assert -(-total // 4096) / 2 == read_units

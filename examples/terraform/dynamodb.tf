@@ -1,5 +1,6 @@
 # One item per deployment (written by the recorder, read by the trigger) plus
 # the trigger's idempotency records, all keyed by the string "deploymentId".
+# Attribute names are defined once in shared/status_table.py; keep them equal.
 resource "aws_dynamodb_table" "status" {
   #checkov:skip=CKV_AWS_119:The table holds deployment ids and states only; server-side encryption with the AWS managed key is enough, and a customer managed key would need its own key policy and KMS permissions for both roles.
   name                        = "${var.name_prefix}-status"
@@ -10,6 +11,33 @@ resource "aws_dynamodb_table" "status" {
   attribute {
     name = "deploymentId"
     type = "S"
+  }
+
+  attribute {
+    name = "deploymentGroupKey"
+    type = "S"
+  }
+
+  attribute {
+    name = "createdAt"
+    type = "S"
+  }
+
+  # Every deployment of a group, newest first (the trigger's `history` query).
+  # Sparse: only deployment items carry deploymentGroupKey ("<application>/<group>"),
+  # never the idempotency records. Adding it to an existing table is an in-place
+  # update: the provider sends UpdateTable with a GlobalSecondaryIndexUpdates
+  # Create (terraform-provider-aws internal/service/dynamodb/table.go, updateDiffGSI;
+  # DynamoDB developer guide "Managing global secondary indexes": an index can be
+  # added to an existing table, which stays available while it backfills).
+  # INCLUDE keeps the index entries small (a history entry's fields only), so a
+  # Query of 50 entries stays within a few read units.
+  global_secondary_index {
+    name               = "byGroup"
+    hash_key           = "deploymentGroupKey"
+    range_key          = "createdAt"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["status", "source", "completedAt"]
   }
 
   # Items expire by themselves: status_ttl_days for deployments,

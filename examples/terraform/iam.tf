@@ -82,6 +82,14 @@ data "aws_iam_policy_document" "trigger" {
     ]
     resources = [aws_dynamodb_table.status.arn]
   }
+
+  # The `history` query: one Query on the group index, nothing else. An index is
+  # authorized by its own ARN (<table ARN>/index/<name>), not the table's.
+  statement {
+    sid       = "QueryHistory"
+    actions   = ["dynamodb:Query"]
+    resources = ["${aws_dynamodb_table.status.arn}/index/byGroup"]
+  }
 }
 
 resource "aws_iam_role_policy" "trigger" {

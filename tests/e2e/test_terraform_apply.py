@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,12 +23,14 @@ from tests.support.moto_codedeploy import error_information
 from tests.support.simulator import HEALTH_FAILURE
 
 from .emulator import Emulator, Invocation
-from .harness import STEP_SECONDS, Terraform, TerraformRun
+from .harness import REPO, STEP_SECONDS, Terraform, TerraformRun
+from .test_ecs_example import provider_override
 
 # Created -> InProgress -> final: two simulated steps.
 SIMULATED_SECONDS = 2 * STEP_SECONDS
 HEALTH_CONSTRAINTS_MESSAGE = HEALTH_FAILURE["message"]
 DEPLOYMENT_ID = re.compile(r"^d-[A-Z0-9]{9}$")
+HISTORY_EXAMPLE = REPO / "examples" / "terraform-deployment-history"
 
 
 @dataclass
@@ -50,10 +53,22 @@ class Scenario:
     status_items: list[dict[str, Any]] = field(default_factory=list)
     trigger_invocations: list[Invocation] = field(default_factory=list)
     replan: TerraformRun | None = None
+    history: HistoryRead | None = None
 
     @property
     def application(self) -> str:
         return f"{self.tf.variables['name_prefix']}-app"
+
+
+@dataclass
+class HistoryRead:
+    """examples/terraform-deployment-history applied after the deployment, then planned."""
+
+    apply: TerraformRun
+    outputs: dict[str, Any] = field(default_factory=dict)
+    invocations_during_apply: list[Invocation] = field(default_factory=list)
+    replan: TerraformRun | None = None
+    invocations_during_replan: int = 0
 
 
 def _deployments(emulator: Emulator, application: str) -> list[Deployment]:
@@ -98,9 +113,40 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def _read_history(
+    emulator: Emulator,
+    example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
+    deployed: Scenario,
+) -> HistoryRead:
+    """Another root configuration reads the group's latest deployment back (a data source)."""
+    tf = example_terraform(
+        HISTORY_EXAMPLE,
+        {
+            "region": "us-east-1",
+            "trigger_function_name": deployed.outputs["trigger_function_name"],
+            "application_name": deployed.application,
+            "deployment_group_name": f"{deployed.tf.variables['name_prefix']}-group",
+        },
+    )
+    (tf.workdir / "e2e_provider_override.tf").write_text(
+        provider_override(emulator.endpoint), encoding="utf-8"
+    )
+    before = len(_trigger_invocations(emulator, deployed.tf))
+    read = HistoryRead(tf.apply())
+    read.invocations_during_apply = _trigger_invocations(emulator, deployed.tf)[before:]
+    if read.apply.returncode == 0:
+        read.outputs = tf.outputs()
+        before = len(_trigger_invocations(emulator, deployed.tf))
+        read.replan = tf.plan()
+        read.invocations_during_replan = len(_trigger_invocations(emulator, deployed.tf)) - before
+    return read
+
+
 @pytest.fixture(scope="module")
 def deployed(
-    emulator: Emulator, terraform_factory: Callable[[str], Terraform]
+    emulator: Emulator,
+    terraform_factory: Callable[[str], Terraform],
+    example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
 ) -> Iterator[Scenario]:
     """A successful apply, and what it left in the emulator."""
     tf = terraform_factory("deployed")
@@ -111,6 +157,7 @@ def deployed(
         scenario.outputs = tf.outputs()
         scenario.status_items = _status_items(emulator, scenario.outputs["status_table_name"])
         scenario.replan = tf.plan(description="e2e: deploy and wait")
+        scenario.history = _read_history(emulator, example_terraform, scenario)
     scenario.deployments = _deployments(emulator, scenario.application)
     scenario.trigger_invocations = _trigger_invocations(emulator, tf)
     yield scenario
@@ -156,6 +203,33 @@ def test_second_plan_has_no_changes(deployed: Scenario, explain: Callable[[str],
     assert deployed.apply.returncode == 0, explain(deployed.apply.describe())
     assert deployed.replan is not None
     assert deployed.replan.returncode == 0, deployed.replan.describe()
+
+
+@pytest.mark.e2e
+def test_a_data_source_reads_the_deployment_back_from_the_table(
+    deployed: Scenario, emulator: Emulator, explain: Callable[[str], str]
+) -> None:
+    """examples/terraform-deployment-history: the group's latest deployment as outputs."""
+    assert deployed.apply.returncode == 0, explain(deployed.apply.describe())
+    read = deployed.history
+    assert read is not None
+    assert read.apply.returncode == 0, explain(read.apply.describe())
+    deployment_id = deployed.outputs["deployment_id"]
+    assert read.outputs["latest_deployment_id"] == deployment_id, explain(str(read.outputs))
+    assert read.outputs["latest_status"] == "Succeeded"
+    assert read.outputs["latest_succeeded"] is True
+    assert read.outputs["latest_completed_at"] is not None
+    assert [d["deploymentId"] for d in read.outputs["deployments"]] == [deployment_id]
+    # The query was one trigger invocation and deployed nothing.
+    assert len(read.invocations_during_apply) == 1, explain(f"{read.invocations_during_apply}")
+    assert not read.invocations_during_apply[0].error
+    assert [d.deployment_id for d in _deployments(emulator, deployed.application)] == [
+        deployment_id
+    ]
+    # A data source is read again on every plan; the answer is stable, so no changes.
+    assert read.replan is not None
+    assert read.replan.returncode == 0, explain(read.replan.describe())
+    assert read.invocations_during_replan == 1
 
 
 @pytest.mark.e2e
