@@ -62,13 +62,15 @@ class Scenario:
 
 @dataclass
 class HistoryRead:
-    """examples/terraform-deployment-history applied after the deployment, then planned."""
+    """examples/terraform-deployment-history applied after the deployment.
+
+    Not planned again (that it reads on every plan is Terraform's data source semantics):
+    each run of the configuration costs about 12 s of CI time.
+    """
 
     apply: TerraformRun
     outputs: dict[str, Any] = field(default_factory=dict)
     invocations_during_apply: list[Invocation] = field(default_factory=list)
-    replan: TerraformRun | None = None
-    invocations_during_replan: int = 0
 
 
 def _deployments(emulator: Emulator, application: str) -> list[Deployment]:
@@ -136,9 +138,6 @@ def _read_history(
     read.invocations_during_apply = _trigger_invocations(emulator, deployed.tf)[before:]
     if read.apply.returncode == 0:
         read.outputs = tf.outputs()
-        before = len(_trigger_invocations(emulator, deployed.tf))
-        read.replan = tf.plan()
-        read.invocations_during_replan = len(_trigger_invocations(emulator, deployed.tf)) - before
     return read
 
 
@@ -226,10 +225,6 @@ def test_a_data_source_reads_the_deployment_back_from_the_table(
     assert [d.deployment_id for d in _deployments(emulator, deployed.application)] == [
         deployment_id
     ]
-    # A data source is read again on every plan; the answer is stable, so no changes.
-    assert read.replan is not None
-    assert read.replan.returncode == 0, explain(read.replan.describe())
-    assert read.invocations_during_replan == 1
 
 
 @pytest.mark.e2e
