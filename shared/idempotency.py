@@ -29,6 +29,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 
+from shared import status_table as table
 from shared.deadline import LambdaContextLike
 
 if TYPE_CHECKING:
@@ -64,12 +65,12 @@ class DeploymentDeduplicator:
     ) -> None:
         self._layer = DynamoDBPersistenceLayer(
             table_name=table_name,
-            key_attr="deploymentId",
-            expiry_attr="expiresAt",
-            in_progress_expiry_attr="inProgressExpiresAt",
-            status_attr="idempotencyStatus",
-            data_attr="idempotencyResult",
-            validation_key_attr="idempotencyValidation",
+            key_attr=table.DEPLOYMENT_ID,
+            expiry_attr=table.EXPIRES_AT,
+            in_progress_expiry_attr=table.IN_PROGRESS_EXPIRES_AT,
+            status_attr=table.IDEMPOTENCY_STATUS,
+            data_attr=table.IDEMPOTENCY_RESULT,
+            validation_key_attr=table.IDEMPOTENCY_VALIDATION,
             boto3_client=client,
         )
         self._config = IdempotencyConfig(expires_after_seconds=max(1, int(ttl_seconds)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from shared import aws
 from shared.config import Settings
@@ -11,6 +11,9 @@ from shared.observability import logger
 from shared.status import EVENT_STATE_TO_STATUS, is_terminal
 from shared.status_store import StatusStore, StatusUpdate
 from shared.timestamps import to_iso
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 SOURCE = "aws.codedeploy"
 DEPLOYMENT_DETAIL_TYPE = "CodeDeploy Deployment State-change Notification"
@@ -66,7 +69,7 @@ def parse_event(event: Mapping[str, Any]) -> StatusUpdate | None:
 class RecorderService:
     """Maps one event and writes it; DynamoDB errors propagate so EventBridge retries."""
 
-    def __init__(self, *, dynamodb_client: Any | None = None) -> None:
+    def __init__(self, *, dynamodb_client: DynamoDBClient | None = None) -> None:
         self._dynamodb_client = dynamodb_client
 
     def handle(self, event: object) -> RecorderResult:

@@ -12,13 +12,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shared import status_table as attr
 from shared.status import is_known, statuses_below
 from shared.timestamps import to_iso
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 Source = Literal["event", "api", "trigger"]
 SECONDS_PER_DAY = 86_400
@@ -83,7 +86,7 @@ class StatusStore:
     def __init__(
         self,
         table_name: str,
-        client: Any,
+        client: DynamoDBClient,
         *,
         ttl_days: float = 30,
         wall_clock: Callable[[], float] | None = None,
