@@ -255,8 +255,9 @@ def _rollback_sections(snapshot: DeploymentSnapshot, report: RollbackReport | No
     if report.status in ("Failed", "Stopped"):
         return [f"{text}: {report.status}, the previous version may NOT be serving"]
     note = f" ({_clean(report.note, 300)})" if report.note else ""
-    status = report.status or "status unknown"
-    return [f"{text}: still {status} when the function had to answer{note}"]
+    if report.status is None:
+        return [f"{text}: its outcome could not be read{note}"]
+    return [f"{text}: still {report.status} when the function had to answer{note}"]
 
 
 def _kind(target: Target) -> str:
@@ -309,6 +310,7 @@ def timeout_message(
     console_url: str,
     *,
     stop_said: str | None,
+    progress: str | None = None,
 ) -> str:
     """Why the trigger stopped waiting, and what the person can do next.
 
@@ -319,6 +321,8 @@ def timeout_message(
         f"stopped waiting for CodeDeploy deployment {deployment_id} (last status "
         f"{last_status}) with {remaining_seconds:.0f}s left before the Lambda timeout. "
     )
+    if progress:
+        message += f"Progress: {progress}. "
     if stop_said is not None:
         message += stop_said
     elif last_status == "Ready":
