@@ -57,6 +57,13 @@ def test_a_failure_names_the_hook_its_log_and_waits_for_the_rollback(
     assert "HEALTH_CONSTRAINTS: The overall deployment failed" in message
     assert "AfterAllowTestTraffic Failed, hook CodeDeployHook_AfterAllowTestTraffic" in message
     assert "smoke test FAILED: 1 of 2 checks failed" in message
+    # The replacement task set's stopped task, from ECS (moto's, seeded by the simulator).
+    assert "ECS cluster/service: stopped task " in message
+    assert (
+        ": Essential container in task exited (container app exit code 1: Error: connect "
+        "ECONNREFUSED" in message
+    )
+    assert "latest service events: (service service, taskSet ecs-svc/" in message
     assert (
         f"Rolled back by deployment {rollback.deployment_id}: Succeeded, the previous version "
         "is serving again" in message

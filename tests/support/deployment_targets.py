@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 ECS_EVENTS = (
@@ -325,3 +325,41 @@ def _instance_count(deployment: Any) -> int:
         digits = description.split(INSTANCES_MARKER, 1)[1].split()[0]
         return max(1, int(digits))
     return 2
+
+
+REPLACEMENT_STOP_REASON = "Essential container in task exited"
+REPLACEMENT_EXIT = (1, "Error: connect ECONNREFUSED 10.0.3.17:5432 (database unreachable)")
+
+
+def record_replacement_task_failure(
+    cluster: str, service: str, task_set: str, *, region: str, account: str
+) -> None:
+    """What ECS shows after a replacement task set's task died: in moto's ECS backend, a
+    STOPPED task started by the task set (``startedBy`` = its id), its container's exit
+    code and reason, and a service event. The cluster and service are made if missing
+    (moto does not check the ECS side of a CodeDeploy group)."""
+    from moto.ecs.models import ecs_backends  # moto is a test dependency only
+
+    backend = ecs_backends[account][region]
+    if cluster not in backend.clusters:
+        backend.create_cluster(cluster_name=cluster)
+    definition = backend.register_task_definition(
+        family=service,
+        container_definitions=[{"name": "app", "image": f"{service}:next", "memory": 512}],
+    )
+    if f"{cluster}:{service}" not in backend.services:
+        backend.create_service(cluster, service, 2, task_definition_str=definition.arn)
+    (task,) = backend.run_task(cluster, definition.arn, 1, None, task_set, None, "FARGATE")
+    backend.stop_task(cluster, task.task_arn, REPLACEMENT_STOP_REASON)
+    container = task.containers[0]
+    container.exitCode = REPLACEMENT_EXIT[0]
+    container.reason = REPLACEMENT_EXIT[1]  # type: ignore[attr-defined]  # moto keeps no reason
+    backend.services[f"{cluster}:{service}"].events.insert(
+        0,
+        {
+            "id": task.task_arn.rsplit("/", 1)[-1],
+            "createdAt": datetime.now(UTC),
+            "message": f"(service {service}, taskSet {task_set}) has stopped 1 running tasks: "
+            f"(task {task.task_arn.rsplit('/', 1)[-1]}).",
+        },
+    )

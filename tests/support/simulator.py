@@ -27,7 +27,11 @@ from typing import Any
 from shared.status import EVENT_STATE_TO_STATUS
 from shared.timestamps import to_iso, utc_now
 from tests.support import moto_codedeploy
-from tests.support.deployment_targets import LEGACY_MARKER, targets_for
+from tests.support.deployment_targets import (
+    LEGACY_MARKER,
+    record_replacement_task_failure,
+    targets_for,
+)
 from tests.support.moto_codedeploy import ACCOUNT_ID
 
 STATUS_TO_EVENT_STATE: dict[str, str] = {
@@ -248,6 +252,15 @@ class SimulatedCodeDeploy:
         targets = targets_for(
             deployment, status, start=start, end=end, region=self.region, account=self.account
         )
+        if status == "Failed":
+            for target in targets:
+                if "ecsTarget" in target:
+                    body = target["ecsTarget"]
+                    cluster, service = body["targetId"].split(":", 1)
+                    green = body["taskSetsInfo"][1]["identifer"]
+                    record_replacement_task_failure(
+                        cluster, service, green, region=self.region, account=self.account
+                    )
         moto_codedeploy.set_targets(
             deployment_id,
             targets,
