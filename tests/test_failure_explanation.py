@@ -27,6 +27,14 @@ from tests.support.simulator import (
     succeed_after,
 )
 
+ROLLBACK_ON_FAILURE = {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]}
+
+
+def _failing(description: str = FAIL_MARKER, **overrides: Any) -> dict[str, Any]:
+    return appspec_request(
+        description=description, autoRollbackConfiguration=ROLLBACK_ON_FAILURE, **overrides
+    )
+
 
 def _harness(make_harness: Callable[..., Harness], seconds: float = 30) -> Harness:
     return make_harness(planner=lambda d: plan_from_description(d, seconds), create_rollbacks=True)
@@ -47,7 +55,7 @@ def test_a_failure_names_the_hook_its_log_and_waits_for_the_rollback(
     harness = _harness(make_harness)
 
     with pytest.raises(DeploymentFailed) as raised:
-        harness.invoke(appspec_request(description=FAIL_MARKER))
+        harness.invoke(_failing())
 
     message = str(raised.value)
     failed = _failed_id()
@@ -81,7 +89,7 @@ def test_wait_for_rollback_false_answers_without_waiting(
     harness = _harness(make_harness)
 
     with pytest.raises(DeploymentFailed) as raised:
-        harness.invoke(appspec_request(description=FAIL_MARKER, waitForRollback=False))
+        harness.invoke(_failing(waitForRollback=False))
 
     rollback = _rollback_of(_failed_id())
     assert rollback.status not in ("Succeeded", "Failed", "Stopped")
@@ -90,11 +98,21 @@ def test_wait_for_rollback_false_answers_without_waiting(
     )
 
 
+def test_no_rollback_without_auto_rollback(make_harness: Callable[..., Harness]) -> None:
+    harness = _harness(make_harness)
+
+    with pytest.raises(DeploymentFailed) as raised:
+        harness.invoke(appspec_request(description=FAIL_MARKER))
+
+    assert len(moto_codedeploy.deployments()) == 1
+    assert "Rolled back" not in str(raised.value)
+
+
 def test_a_failed_rollback_is_said(make_harness: Callable[..., Harness]) -> None:
     harness = _harness(make_harness)
 
     with pytest.raises(DeploymentFailed) as raised:
-        harness.invoke(appspec_request(description=f"{FAIL_MARKER} {ROLLBACK_FAILS_MARKER}"))
+        harness.invoke(_failing(f"{FAIL_MARKER} {ROLLBACK_FAILS_MARKER}"))
 
     rollback = _rollback_of(_failed_id())
     assert rollback.status == "Failed"
@@ -111,7 +129,7 @@ def test_a_rollback_that_outlives_the_function_is_said(
     harness = _harness(make_harness, seconds=100)
 
     with pytest.raises(DeploymentFailed) as raised:
-        harness.invoke(appspec_request(description=FAIL_MARKER), timeout=170)
+        harness.invoke(_failing(), timeout=170)
 
     rollback = _rollback_of(_failed_id())
     assert (

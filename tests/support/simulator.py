@@ -105,6 +105,16 @@ def drop_marked(event: dict[str, Any]) -> bool:
     return NO_EVENTS_MARKER in description
 
 
+def _rolls_back_on_failure(deployment: Any) -> bool:
+    """The deployment's autoRollbackConfiguration, else its group's (CreateDeployment docs:
+    the deployment's own configuration overrides the group's)."""
+    config = deployment.auto_rollback_configuration or getattr(
+        deployment.deployment_group, "auto_rollback_configuration", None
+    )
+    events = (config or {}).get("events") or []
+    return bool(config and config.get("enabled") and "DEPLOYMENT_FAILURE" in events)
+
+
 def deployment_event(
     deployment: Any, state: str, region: str, account: str = ACCOUNT_ID
 ) -> dict[str, Any]:
@@ -273,7 +283,7 @@ class SimulatedCodeDeploy:
         """CodeDeploy's automatic rollback: a new deployment of the previous revision."""
         found = moto_codedeploy.deployments(self.region, self.account)
         failed = found[deployment_id]
-        if failed.creator == "codeDeployRollback":
+        if failed.creator == "codeDeployRollback" or not _rolls_back_on_failure(failed):
             return None  # CodeDeploy does not roll back a rollback
         ending = " simulate:fail" if ROLLBACK_FAILS_MARKER in (failed.description or "") else ""
         rollback_id = moto_codedeploy.backend(self.region, self.account).create_deployment(
