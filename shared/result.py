@@ -132,7 +132,7 @@ def failure_message(
     head = [_headline(snapshot)]
     error = snapshot.error_information or {}
     if error:
-        text = _clean(str(error.get("message", "")), 1000).rstrip(".")
+        text = _clean(str(error.get("message", "")), 1000)
         head.append(f"{error.get('code', 'UNKNOWN')}: {text}")
     tail = [*_rollback_sections(snapshot, rollback), f"Console: {console_url}"]
     for log_bytes, text_chars in ((LOG_TAIL_BYTES, 400), (512, 300), (256, 200), (0, 120)):
