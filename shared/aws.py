@@ -76,6 +76,13 @@ CODEDEPLOY_CREATE_POLICIES = (
     CallPolicy(1, 2, 5),
     CallPolicy(1, 1, 2),
 )
+# Failure diagnostics (shared/diagnostics.py) read ECS only to explain a failure, inside
+# the deadline margin: a few quick attempts, never long stalls.
+ECS_POLICIES = (
+    CallPolicy(3, 2, 5),
+    CallPolicy(2, 1, 3),
+    CallPolicy(1, 1, 2),
+)
 # The status table is an optimisation: give up sooner so that waiting degrades to
 # GetDeployment polling instead of stalling on a throttled table.
 DYNAMODB_POLICIES = (
@@ -151,6 +158,11 @@ def dynamodb_ladder() -> ClientLadder[DynamoDBClient]:
     return ClientLadder("dynamodb", DYNAMODB_POLICIES)
 
 
+@cache
+def ecs_ladder() -> ClientLadder[Any]:
+    return ClientLadder("ecs", ECS_POLICIES)
+
+
 def codedeploy_client() -> CodeDeployClient:
     """The most patient CodeDeploy client (no deadline: tests, the demo, the bench)."""
     return codedeploy_ladder().within(float("inf"))
@@ -173,11 +185,17 @@ def bounded_dynamodb(budget: Callable[[], float]) -> DynamoDBClient:
     return cast("DynamoDBClient", BoundedClient(dynamodb_ladder(), budget))
 
 
+def bounded_ecs(budget: Callable[[], float]) -> Any:
+    """ECS for failure diagnostics (untyped: only three read calls, no stubs dependency)."""
+    return BoundedClient(ecs_ladder(), budget)
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests and the demo switch endpoints and credentials)."""
     codedeploy_ladder.cache_clear()
     codedeploy_create_ladder.cache_clear()
     dynamodb_ladder.cache_clear()
+    ecs_ladder.cache_clear()
 
 
 # The most patient policies' configs, for callers that make their own clients (the bench).

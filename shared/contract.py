@@ -46,6 +46,7 @@ CONTROL_PROPERTIES: dict[str, Any] = {
     "wait": _BOOL,
     "onActiveDeployment": {"enum": ["fail", "wait"]},
     "stopOnTimeout": _BOOL,
+    "waitForRollback": _BOOL,
 }
 ATTACH_PROPERTIES: dict[str, Any] = {"deploymentId": {"type": "string", "minLength": 1}}
 

@@ -3,9 +3,37 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypedDict
 
 from shared.codedeploy import DeploymentSnapshot
+from shared.diagnostics import (
+    Diagnostics,
+    EcsService,
+    LifecycleEvent,
+    RollbackReport,
+    Target,
+    Timeline,
+)
+
+MAX_MESSAGE_CHARS = 4000
+"""The failure message, measured as Terraform prints it (JSON-escaped), stays below 4 KB."""
+LOG_TAIL_LINES = 10
+LOG_TAIL_BYTES = 1024
+MAX_LIFECYCLE_EVENTS = 20
+SECTION_SEPARATOR = " | "
+LOG_LINE_SEPARATOR = " // "
+# Terraform prints the payload JSON-escaped on one line: a newline would show as "\n",
+# so sections are joined with " | " and log lines with " // ".
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_TARGET_KINDS = {
+    "ECSTarget": "ECS service",
+    "LambdaTarget": "Lambda function",
+    "InstanceTarget": "instance",
+    "Instance": "instance",
+    "CloudFormationTarget": "CloudFormation stack",
+}
+
 
 TERRAFORM_DELETE_REASON = (
     "Terraform is destroying or replacing this aws_lambda_invocation; no deployment was created"
@@ -31,6 +59,7 @@ class TriggerResult(TypedDict, total=False):
     detectedBy: str | None
     errorInformation: dict[str, Any]
     rollbackInfo: dict[str, Any]
+    lifecycle: dict[str, Any]
 
 
 class SkippedResult(TypedDict):
@@ -39,7 +68,10 @@ class SkippedResult(TypedDict):
 
 
 def build_result(
-    snapshot: DeploymentSnapshot, console_url: str, detected_by: str | None
+    snapshot: DeploymentSnapshot,
+    console_url: str,
+    detected_by: str | None,
+    timeline: Timeline | None = None,
 ) -> TriggerResult:
     result = TriggerResult(
         deploymentId=snapshot.deployment_id,
@@ -55,28 +87,208 @@ def build_result(
         result["errorInformation"] = snapshot.error_information
     if snapshot.rollback_info:
         result["rollbackInfo"] = snapshot.rollback_info
+    if timeline is not None:
+        result["lifecycle"] = lifecycle_summary(timeline)
     return result
 
 
-def failure_message(snapshot: DeploymentSnapshot, console_url: str) -> str:
-    """Everything a person needs to act on a failed deployment, in one paragraph."""
-    parts = [f"CodeDeploy deployment {snapshot.deployment_id} {snapshot.status}"]
+def lifecycle_summary(timeline: Timeline) -> dict[str, Any]:
+    """``lifecycle`` of a success result: where the time went, for the first target.
+
+    Bounded: at most MAX_LIFECYCLE_EVENTS events of five short fields each.
+    """
+    summary: dict[str, Any] = {"targetCount": timeline.target_count}
+    if timeline.target is not None:
+        summary["targetId"] = _clean(timeline.target.target_id, 200)
+        summary["events"] = [
+            {
+                "name": _clean(event.name, 100),
+                "status": event.status,
+                "startedAt": event.started_at,
+                "endedAt": event.ended_at,
+                "durationSeconds": event.duration_seconds,
+            }
+            for event in timeline.target.lifecycle_events[:MAX_LIFECYCLE_EVENTS]
+        ]
+    if timeline.unavailable:
+        summary["unavailable"] = _clean(timeline.unavailable, 300)
+    return summary
+
+
+def failure_message(
+    snapshot: DeploymentSnapshot,
+    console_url: str,
+    diagnostics: Diagnostics | None = None,
+    rollback: RollbackReport | None = None,
+) -> str:
+    """Everything a person needs to act on a failed deployment, on one line, under 4 KB.
+
+    Sections, separated by " | ": the deployment, CodeDeploy's code and message,
+    up to three failing targets with their first failed lifecycle event (hook,
+    diagnostics, log tail), the ECS service's stopped tasks and events, alarms,
+    why diagnostics are missing, the rollback, the console link. Long parts are
+    shortened until the whole fits, log tails first.
+    """
+    head = [_headline(snapshot)]
+    error = snapshot.error_information or {}
+    if error:
+        text = _clean(str(error.get("message", "")), 1000)
+        head.append(f"{error.get('code', 'UNKNOWN')}: {text}")
+    tail = [*_rollback_sections(snapshot, rollback), f"Console: {console_url}"]
+    for log_bytes, text_chars in ((LOG_TAIL_BYTES, 400), (512, 300), (256, 200), (0, 120)):
+        body = _diagnostics_sections(diagnostics, log_bytes, text_chars) if diagnostics else []
+        message = SECTION_SEPARATOR.join([*head, *body, *tail])
+        if _printed_size(message) <= MAX_MESSAGE_CHARS:
+            return message
+    return _squeeze(head, body, tail)
+
+
+def progress_note(timeline: Timeline) -> str | None:
+    """Where a deployment that outlived the wait stands: its first unfinished lifecycle event."""
+    target = timeline.target
+    if target is None:
+        if timeline.unavailable:
+            return f"progress unavailable: {_clean(timeline.unavailable, 200)}"
+        return None
+    current = next((e for e in target.lifecycle_events if e.status != "Succeeded"), None)
+    where = f"{_kind(target)} {_clean(target.target_id, 200)}"
+    if current is None:
+        return f"{where}: every lifecycle event succeeded so far"
+    since = f" since {current.started_at}" if current.started_at else ""
+    return f"{where} at {_clean(current.name, 100)} ({current.status or 'unknown'}{since})"
+
+
+def _headline(snapshot: DeploymentSnapshot) -> str:
+    line = f"CodeDeploy deployment {snapshot.deployment_id} {snapshot.status}"
     target = "/".join(
         name for name in (snapshot.application_name, snapshot.deployment_group_name) if name
     )
-    if target:
-        parts[0] += f" ({target})"
-    error = snapshot.error_information or {}
-    if error:
-        text = str(error.get("message", "")).strip().rstrip(".")
-        parts.append(f"{error.get('code', 'UNKNOWN')}: {text}")
-    rollback = snapshot.rollback_info or {}
-    if rollback.get("rollbackDeploymentId"):
-        parts.append(f"Rolled back by deployment {rollback['rollbackDeploymentId']}")
-    elif rollback.get("rollbackMessage"):
-        parts.append(f"Rollback: {str(rollback['rollbackMessage']).rstrip('.')}")
-    parts.append(f"Console: {console_url}")
-    return ". ".join(parts)
+    return f"{line} ({target})" if target else line
+
+
+def _diagnostics_sections(diagnostics: Diagnostics, log_bytes: int, text_chars: int) -> list[str]:
+    sections = [_target_section(t, log_bytes, text_chars) for t in diagnostics.failing_targets]
+    more = diagnostics.failing_target_count - len(diagnostics.failing_targets)
+    if more > 0:
+        sections.append(f"and {more} more failing target{'s' if more > 1 else ''}")
+    sections.extend(_ecs_section(s, text_chars) for s in diagnostics.ecs_services)
+    if diagnostics.alarms:
+        names = ", ".join(_clean(a, 100) for a in diagnostics.alarms[:10])
+        sections.append(f"alarms watched by the deployment: {names}")
+    if diagnostics.unavailable:
+        sections.append(f"diagnostics unavailable: {_clean(diagnostics.unavailable, 300)}")
+    return sections
+
+
+def _target_section(target: Target, log_bytes: int, text_chars: int) -> str:
+    label = f", {target.label}" if target.label else ""
+    text = f"{_kind(target)} {_clean(target.target_id, 200)}{label}"
+    event = target.first_failed_event
+    if event is None:
+        return f"{text}: {target.status or 'status unknown'}, no failed lifecycle event reported"
+    return f"{text}: {_event_text(event, log_bytes, text_chars)}"
+
+
+def _event_text(event: LifecycleEvent, log_bytes: int, text_chars: int) -> str:
+    text = f"{_clean(event.name, 100)} {event.status}"
+    found = event.diagnostics
+    if found is None:
+        return text
+    if found.script_name:
+        text += f", hook {_clean(found.script_name, 200)}"
+    said = ": ".join(_clean(part, text_chars) for part in (found.error_code, found.message) if part)
+    if said:
+        text += f": {said}"
+    if found.log_tail and log_bytes > 0:
+        text += f"; {_log_tail(found.log_tail, log_bytes)}"
+    return text
+
+
+def _log_tail(log: str, max_bytes: int) -> str:
+    """The last LOG_TAIL_LINES non-empty lines within ``max_bytes``, saying when cut."""
+    lines = [_clean(line, 10_000) for line in log.splitlines()]
+    lines = [line for line in lines if line]
+    kept = lines[-LOG_TAIL_LINES:]
+    text = LOG_LINE_SEPARATOR.join(kept)
+    encoded = text.encode()
+    cut_bytes = len(encoded) > max_bytes
+    if cut_bytes:
+        text = encoded[-max_bytes:].decode(errors="ignore")
+    if cut_bytes:
+        return f"log tail (cut to its last {max_bytes} bytes): ...{text}"
+    if len(kept) < len(lines):
+        return f"log tail (cut to its last {len(kept)} of {len(lines)} lines): {text}"
+    return f"log tail: {text}"
+
+
+def _ecs_section(service: EcsService, text_chars: int) -> str:
+    name = f"ECS {_clean(service.cluster, 200)}/{_clean(service.service, 200)}"
+    if service.unavailable:
+        return f"{name}: details unavailable: {_clean(service.unavailable, 300)}"
+    parts: list[str] = []
+    for task in service.stopped_tasks:
+        reason = _clean(task.stopped_reason, text_chars)
+        text = f"stopped task {_clean(task.task_id, 100)}: {reason}"
+        if task.container:
+            exit_code = f" exit code {task.exit_code}" if task.exit_code is not None else ""
+            said = _clean(task.container_reason, text_chars)
+            said = f": {said}" if said else ""
+            text += f" (container {_clean(task.container, 100)}{exit_code}{said})"
+        parts.append(text)
+    if service.events:
+        events = LOG_LINE_SEPARATOR.join(_clean(e, text_chars) for e in service.events)
+        parts.append(f"latest service events: {events}")
+    return f"{name}: {'; '.join(parts) if parts else 'no stopped tasks or events reported'}"
+
+
+def _rollback_sections(snapshot: DeploymentSnapshot, report: RollbackReport | None) -> list[str]:
+    info = snapshot.rollback_info or {}
+    rollback_id = (report.deployment_id if report else None) or info.get("rollbackDeploymentId")
+    if not rollback_id:
+        message = info.get("rollbackMessage")
+        return [f"Rollback: {_clean(str(message), 300).rstrip('.')}"] if message else []
+    text = f"Rolled back by deployment {rollback_id}"
+    if report is None or not report.waited:
+        return [text]
+    if report.status == "Succeeded":
+        return [f"{text}: Succeeded, the previous version is serving again"]
+    if report.status in ("Failed", "Stopped"):
+        return [f"{text}: {report.status}, the previous version may NOT be serving"]
+    note = f" ({_clean(report.note, 300)})" if report.note else ""
+    if report.status is None:
+        return [f"{text}: its outcome could not be read{note}"]
+    return [f"{text}: still {report.status} when the function had to answer{note}"]
+
+
+def _kind(target: Target) -> str:
+    return _TARGET_KINDS.get(target.target_type, "target")
+
+
+def _clean(text: str | None, limit: int) -> str:
+    """One line, no control characters, at most ``limit`` characters."""
+    if not text:
+        return ""
+    flat = " ".join(_CONTROL.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: max(limit - 3, 0)] + "..."
+
+
+def _printed_size(message: str) -> int:
+    # What Terraform shows: the runtime's JSON of the error, escapes included.
+    return len(json.dumps(message))
+
+
+def _squeeze(head: list[str], body: list[str], tail: list[str]) -> str:
+    """Last resort: cut the middle so that head (what failed) and tail (rollback, link) stay."""
+    marker = " [cut to fit 4 KB]"
+    fixed = SECTION_SEPARATOR.join([*head, "", *tail])
+    room = MAX_MESSAGE_CHARS - _printed_size(fixed) - len(marker) - 2
+    middle = SECTION_SEPARATOR.join(body)
+    while middle and _printed_size(middle) > room:
+        middle = middle[: max(len(middle) * 3 // 4, 0)]
+    head_text = SECTION_SEPARATOR.join(head)
+    if _printed_size(head_text) > MAX_MESSAGE_CHARS // 2:
+        head_text = head_text[: MAX_MESSAGE_CHARS // 4]
+    return SECTION_SEPARATOR.join([head_text, middle + marker, *tail])
 
 
 def skipped(reason: str) -> SkippedResult:
@@ -98,6 +310,7 @@ def timeout_message(
     console_url: str,
     *,
     stop_said: str | None,
+    progress: str | None = None,
 ) -> str:
     """Why the trigger stopped waiting, and what the person can do next.
 
@@ -108,6 +321,8 @@ def timeout_message(
         f"stopped waiting for CodeDeploy deployment {deployment_id} (last status "
         f"{last_status}) with {remaining_seconds:.0f}s left before the Lambda timeout. "
     )
+    if progress:
+        message += f"Progress: {progress}. "
     if stop_said is not None:
         message += stop_said
     elif last_status == "Ready":

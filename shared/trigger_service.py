@@ -30,6 +30,7 @@ from shared.codedeploy import (
 from shared.config import Settings
 from shared.contract import TriggerRequest, describe_for_log, parse_request
 from shared.deadline import Deadline, LambdaContextLike, NoTimeLeft
+from shared.diagnostics import DiagnosticsCollector, RollbackReport
 from shared.errors import (
     ActiveDeploymentConflict,
     CodeDeployError,
@@ -49,6 +50,7 @@ from shared.result import (
     create_outcome_ambiguous_message,
     create_outcome_unknown_message,
     failure_message,
+    progress_note,
     skipped,
     stop_message,
     timeout_message,
@@ -92,11 +94,13 @@ class TriggerService:
         *,
         codedeploy: CodeDeployGateway | None = None,
         dynamodb_client: DynamoDBClient | None = None,
+        diagnostics: Callable[[Callable[[], float]], DiagnosticsCollector] | None = None,
         clock: Callable[[], float] = monotonic_clock,
         sleep: Callable[[float], None] = real_sleep,
     ) -> None:
         self._codedeploy = codedeploy
         self._dynamodb_client = dynamodb_client
+        self._diagnostics = diagnostics
         self._clock = clock
         self._sleep = sleep
 
@@ -132,7 +136,16 @@ class TriggerService:
                 create_client=aws.bounded_codedeploy_create(deadline.final_budget),
             )
         dynamodb = self._dynamodb_client or aws.bounded_dynamodb(deadline.wait_budget)
-        return RunClients(codedeploy=codedeploy, codedeploy_final=final, dynamodb=dynamodb)
+        # Diagnostics come after the wait and may use the deadline margin (final budget).
+        if self._diagnostics is not None:
+            diagnostics = self._diagnostics(deadline.final_budget)
+        else:
+            diagnostics = DiagnosticsCollector(
+                aws.bounded_codedeploy(deadline.final_budget),
+                deadline.final_budget,
+                ecs=lambda: aws.bounded_ecs(deadline.final_budget),
+            )
+        return RunClients(codedeploy, final, dynamodb, diagnostics)
 
 
 @dataclass(frozen=True)
@@ -142,6 +155,7 @@ class RunClients:
     codedeploy: CodeDeployGateway
     codedeploy_final: CodeDeployGateway
     dynamodb: DynamoDBClient
+    diagnostics: DiagnosticsCollector
 
 
 class TriggerRun:
@@ -157,6 +171,7 @@ class TriggerRun:
     ) -> None:
         self.codedeploy = clients.codedeploy
         self._final_codedeploy = clients.codedeploy_final
+        self._diagnostics = clients.diagnostics
         self.settings = settings
         self.request = request
         self.deadline = deadline
@@ -450,6 +465,8 @@ class TriggerRun:
         deployment_id = reached.deployment_id
         stop_said = self._stop(deployment_id) if self.request.stop_on_timeout else None
         logger.error("deadline reached", extra={"lastStatus": reached.last_status})
+        # As far as it is known: where the deployment stands, read within the margin.
+        progress = progress_note(self._diagnostics.timeline(deployment_id))
         return DeploymentWaitTimeout(
             timeout_message(
                 deployment_id,
@@ -457,6 +474,7 @@ class TriggerRun:
                 reached.remaining_seconds,
                 self.codedeploy.console_url(deployment_id),
                 stop_said=stop_said,
+                progress=progress,
             )
         )
 
@@ -482,8 +500,56 @@ class TriggerRun:
             },
         )
         if snapshot.is_unsuccessful:
-            raise DeploymentFailed(failure_message(snapshot, url))
-        return build_result(snapshot, url, outcome.detected_by)
+            raise DeploymentFailed(self._explain(snapshot, url))
+        timeline = self._diagnostics.timeline(snapshot.deployment_id)
+        return build_result(snapshot, url, outcome.detected_by, timeline)
+
+    def _explain(self, snapshot: DeploymentSnapshot, url: str) -> str:
+        """The failure, its failing targets and hooks, and (``waitForRollback``) the rollback."""
+        error = snapshot.error_information or {}
+        diagnostics = self._diagnostics.explain(
+            snapshot.deployment_id,
+            error_code=error.get("code"),
+            application_name=snapshot.application_name,
+            deployment_group_name=snapshot.deployment_group_name,
+        )
+        # Counts and reasons only: hook messages and log tails may hold secrets, and
+        # belong in the error the caller reads, not in the function's logs.
+        logger.info(
+            "failure diagnostics collected",
+            extra={
+                "failingTargets": diagnostics.failing_target_count,
+                "diagnosticsCalls": self._diagnostics.calls,
+                "diagnosticsUnavailable": diagnostics.unavailable,
+            },
+        )
+        rollback = None
+        if self.request.payload.get("waitForRollback", True):
+            rollback = self._follow_rollback(snapshot)
+        return failure_message(snapshot, url, diagnostics, rollback)
+
+    def _follow_rollback(self, snapshot: DeploymentSnapshot) -> RollbackReport | None:
+        """Wait for CodeDeploy's rollback deployment, within the deadline, and say how it ended."""
+        rollback_id = (snapshot.rollback_info or {}).get("rollbackDeploymentId")
+        if not rollback_id:
+            return None
+        logger.info(
+            "waiting for the rollback deployment", extra={"rollbackDeploymentId": rollback_id}
+        )
+        try:
+            ended = self._waiter().wait(str(rollback_id), self.deadline, just_created=False)
+        except WaitDeadlineReached as reached:
+            return RollbackReport(
+                rollback_id, reached.last_status, waited=True, note="deadline reached"
+            )
+        except (CodeDeployError, NoTimeLeft) as error:
+            logger.warning("could not follow the rollback", extra={"reason": str(error)})
+            return RollbackReport(rollback_id, None, waited=True, note=str(error)[:300])
+        logger.info(
+            "rollback deployment ended",
+            extra={"rollbackDeploymentId": rollback_id, "rollbackStatus": ended.snapshot.status},
+        )
+        return RollbackReport(rollback_id, ended.snapshot.status, waited=True)
 
 
 def _emit_end_metrics(snapshot: DeploymentSnapshot, outcome: WaitOutcome) -> None:

@@ -25,6 +25,7 @@ from tests.support.simulator import SimulatedCodeDeploy, plan_from_description
 
 REGION = "us-east-1"
 APP, GROUP, TABLE = "demo-app", "demo-blue-green", "codedeploy-trigger-status"
+ECS_SERVICE = ("demo-cluster", "web")
 TASK_DEFINITION = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:42"
 APPSPEC = json.dumps(
     {
@@ -69,6 +70,7 @@ def main() -> int:
             deliver=lambda event: recorder.lambda_handler(event, FakeLambdaContext(30, "recorder")),
             planner=lambda deployment: plan_from_description(deployment, DURATION_SECONDS),
             event_delay=lambda: EVENT_DELAY_SECONDS,
+            create_rollbacks=True,
         )
         with simulator.running():
             ok = _successful_apply(trigger.lambda_handler, simulator)
@@ -83,7 +85,9 @@ def main() -> int:
 
 
 def _provision() -> None:
-    create_blue_green_group(boto3.client("codedeploy", region_name=REGION), APP, GROUP)
+    create_blue_green_group(
+        boto3.client("codedeploy", region_name=REGION), APP, GROUP, ecs_service=ECS_SERVICE
+    )
     create_status_table(boto3.client("dynamodb", region_name=REGION), TABLE)
 
 
@@ -127,6 +131,11 @@ def _successful_apply(handler: Any, simulator: SimulatedCodeDeploy) -> bool:
 
 def _failing_apply(handler: Any) -> bool:
     _section("2. terraform apply: a deployment that fails and rolls back")
+    print(
+        "simulated CodeDeploy: the AfterAllowTestTraffic hook fails, a replacement task exits, "
+        f"CodeDeploy rolls back ({DURATION_SECONDS:g} s more); the trigger explains the failure "
+        "and waits for the rollback (waitForRollback, default true)"
+    )
     try:
         handler(_terraform_input("release 43 simulate:fail"), FakeLambdaContext(900, "trigger"))
     except CodeDeployTriggerError as error:
@@ -135,7 +144,15 @@ def _failing_apply(handler: Any) -> bool:
         print(
             "Error: invoking Lambda Function (codedeploy-trigger-trigger): " + json.dumps(payload)
         )
-        return type(error).__name__ == "DeploymentFailed"
+        print("\nThe same message, one section per line:\n")
+        for section in str(error).split(" | "):
+            print(f"  {section}")
+        message = str(error)
+        explained = all(
+            part in message
+            for part in ("AfterAllowTestTraffic Failed", "log tail:", "stopped task", "Succeeded")
+        )
+        return type(error).__name__ == "DeploymentFailed" and explained
     print("the failing deployment did not raise")
     return False
 

@@ -118,7 +118,13 @@ def test_attach_reads_the_table_first(make_harness: Any, dynamodb: Any, status_t
 
     assert result["status"] == "Succeeded"
     assert result["detectedBy"] == "event"
-    assert count.order == ["GetItem", "GetDeployment"]
+    # The table first; one GetDeployment for the details; the success's lifecycle timeline.
+    assert count.order == [
+        "GetItem",
+        "GetDeployment",
+        "ListDeploymentTargets",
+        "BatchGetDeploymentTargets",
+    ]
 
 
 def test_a_missing_table_degrades_to_polling_with_one_warning(

@@ -7,6 +7,8 @@ module "trigger" {
   architecture                 = var.lambda_architecture
   codedeploy_application_names = [aws_codedeploy_app.app.name]
   codedeploy_service_role_arns = [aws_iam_role.codedeploy.arn]
+  # A failed deployment's error then shows the replacement tasks' stop reasons.
+  ecs_diagnostics_cluster_arns = [aws_ecs_cluster.main.arn]
 }
 
 locals {
@@ -62,6 +64,8 @@ resource "aws_lambda_invocation" "deploy" {
     }
     description = "terraform: ${aws_ecs_task_definition.app.family}:${aws_ecs_task_definition.app.revision}"
     wait        = true
+    # On failure, wait for CodeDeploy's rollback and say whether it restored service.
+    waitForRollback = true
     autoRollbackConfiguration = {
       enabled = true
       events  = ["DEPLOYMENT_FAILURE"]

@@ -71,6 +71,41 @@ data "aws_iam_policy_document" "trigger" {
     }
   }
 
+  # Failure diagnostics: which target and lifecycle hook failed and what it
+  # logged (the instance variants serve EC2/on-premises deployments made before
+  # targets existed); GetDeploymentGroup names the alarms of an ALARM_ACTIVE stop.
+  # Resource: the deployment group (CodeDeploy permissions reference).
+  statement {
+    sid = "ReadDeploymentDiagnostics"
+    actions = [
+      "codedeploy:ListDeploymentTargets",
+      "codedeploy:BatchGetDeploymentTargets",
+      "codedeploy:ListDeploymentInstances",
+      "codedeploy:BatchGetDeploymentInstances",
+      "codedeploy:GetDeploymentGroup",
+    ]
+    resources = local.codedeploy_deployment_group_arns
+  }
+
+  # ECS diagnostics: the service's events and its stopped tasks' reasons, only in
+  # the clusters named. All three actions take the ecs:cluster condition key
+  # (Service Authorization Reference, Amazon ECS).
+  dynamic "statement" {
+    for_each = length(var.ecs_diagnostics_cluster_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "ReadEcsDiagnostics"
+      actions   = ["ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"]
+      resources = ["*"]
+
+      condition {
+        test     = "ArnEquals"
+        variable = "ecs:cluster"
+        values   = var.ecs_diagnostics_cluster_arns
+      }
+    }
+  }
+
   # Deployment status (written by the recorder) and idempotency records.
   statement {
     sid = "StatusTable"

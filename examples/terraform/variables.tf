@@ -191,6 +191,17 @@ variable "codedeploy_service_role_arns" {
   default     = []
 }
 
+variable "ecs_diagnostics_cluster_arns" {
+  description = "ECS clusters whose services and stopped tasks the trigger may read (ecs:DescribeServices, ListTasks, DescribeTasks) to explain a failed ECS deployment. Empty: no ECS permission; the failure message then says the ECS details are unavailable."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.ecs_diagnostics_cluster_arns : can(regex("^arn:[^:]+:ecs:[^:]*:[0-9]*:cluster/.+$", arn))])
+    error_message = "ecs_diagnostics_cluster_arns must hold ECS cluster ARNs (arn:<partition>:ecs:<region>:<account>:cluster/<name>)."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of the functions' CloudWatch log groups."
   type        = number

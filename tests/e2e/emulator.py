@@ -24,7 +24,14 @@ functions really run. moto 5.2 covers the control plane; this module fills its g
 Markers in a deployment's description steer the simulator (tests/support/simulator.py):
 ``simulate:fail`` (ends Failed with HEALTH_CONSTRAINTS), ``simulate:stop`` (ends Stopped),
 ``simulate:no-events`` (publishes no events, so only GetDeployment polling can see the outcome).
-Each takes two steps of ``step_seconds`` (E2E_STEP_SECONDS).
+Each takes two steps of ``step_seconds`` (E2E_STEP_SECONDS). A failed deployment is rolled back
+by a real rollback deployment (``creator: codeDeployRollback``, two more steps).
+
+Failure diagnostics: ``ListDeploymentTargets``, ``BatchGetDeploymentTargets`` and the instance
+variants answer with each deployment's targets and lifecycle events (tests/support/
+moto_codedeploy.py, deployment_targets.py); a failed ECS deployment also leaves a stopped
+replacement task and a service event in moto's ECS, which serves DescribeServices, ListTasks and
+DescribeTasks itself.
 
 The patches are process-wide (moto's server runs in this process) and are undone by ``stop()``.
 Only one emulator may run at a time.
@@ -631,6 +638,8 @@ class CodeDeploySimulation:
                     drop_event=drop_marked,
                     region=region,
                     account=account,
+                    # A failed deployment with auto-rollback gets a real rollback deployment.
+                    create_rollbacks=True,
                 )
             return self._simulators[account, region]
 

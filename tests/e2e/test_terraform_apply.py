@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.deployment_targets import ECS_HOOK_FAILURE
 from tests.support.moto_codedeploy import error_information
 from tests.support.simulator import HEALTH_FAILURE
 
@@ -258,12 +259,28 @@ def test_failed_deployment_fails_the_apply(
 
     assert apply.returncode != 0, explain(apply.describe())
     deployments = _deployments(emulator, application)
-    assert [d.status for d in deployments] == ["Failed"], explain(apply.describe())
-    failed = deployments[0]
+    # Ours failed; CodeDeploy's automatic rollback (a deployment of its own) succeeded.
+    assert [d.status for d in deployments] == ["Failed", "Succeeded"], explain(apply.describe())
+    failed, rollback = deployments
     assert failed.error_information["message"] == HEALTH_CONSTRAINTS_MESSAGE
     output = _flat(apply.output)
     assert failed.deployment_id in output, explain(apply.describe())
     assert _flat(HEALTH_CONSTRAINTS_MESSAGE) in output, explain(apply.describe())
+    # The explanation: the failing hook, what it logged, the replacement task's end, and
+    # whether the rollback restored the previous version (waitForRollback, default true).
+    hook = ECS_HOOK_FAILURE
+    assert f"{hook.event} Failed, hook {hook.script_name}: ScriptFailed" in output, explain(
+        apply.describe()
+    )
+    last_log_line = hook.log_tail.splitlines()[-1]
+    assert f"log tail: {hook.log_tail.splitlines()[0]}" in output
+    assert last_log_line in output, explain(apply.describe())
+    assert "Essential container in task exited (container app exit code 1" in output
+    assert (
+        f"Rolled back by deployment {rollback.deployment_id}: Succeeded, the previous version "
+        "is serving again" in output
+    ), explain(apply.describe())
+    print("\n" + apply.output)  # the README quotes this output
     # A failed create leaves no invocation in the state: the next apply tries again.
     assert "aws_lambda_invocation.deploy" not in terraform.state_list()
 

@@ -9,11 +9,18 @@ from shared import status_table as attr
 SERVICE_ROLE_ARN = "arn:aws:iam::123456789012:role/codedeploy-ecs"
 
 
-def create_blue_green_group(codedeploy: Any, application: str, *groups: str) -> None:
-    """An ECS CodeDeploy application and its blue/green deployment group(s)."""
+def create_blue_green_group(
+    codedeploy: Any, application: str, *groups: str, ecs_service: tuple[str, str] | None = None
+) -> None:
+    """An ECS CodeDeploy application and its blue/green deployment group(s);
+    ``ecs_service``: the (cluster, service) the groups deploy to."""
     codedeploy.create_application(applicationName=application, computePlatform="ECS")
+    extra: dict[str, Any] = {}
+    if ecs_service is not None:
+        extra["ecsServices"] = [{"clusterName": ecs_service[0], "serviceName": ecs_service[1]}]
     for group in groups:
         codedeploy.create_deployment_group(
+            **extra,
             applicationName=application,
             deploymentGroupName=group,
             serviceRoleArn=SERVICE_ROLE_ARN,

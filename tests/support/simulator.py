@@ -1,6 +1,12 @@
 """A simulated CodeDeploy: moves moto's deployments through their states on a clock
 and emits the EventBridge state-change events real CodeDeploy would send.
 
+Each deployment also gets targets with lifecycle events (and, when it fails,
+the failing hook's diagnostics) for its compute platform, as
+tests/support/deployment_targets.py builds them; with ``create_rollbacks`` a
+failed deployment that carries rollback info gets a real rollback deployment
+(``creator: codeDeployRollback``), which then runs its own plan.
+
 Time is whatever ``clock`` says, so the same simulator serves freezegun tests
 (``advance()`` after every fake sleep), the real-time demo (a background
 thread) and the time-scaled benchmark.
@@ -15,12 +21,17 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from shared.status import EVENT_STATE_TO_STATUS
 from shared.timestamps import to_iso, utc_now
 from tests.support import moto_codedeploy
+from tests.support.deployment_targets import (
+    LEGACY_MARKER,
+    record_replacement_task_failure,
+    targets_for,
+)
 from tests.support.moto_codedeploy import ACCOUNT_ID
 
 STATUS_TO_EVENT_STATE: dict[str, str] = {
@@ -29,6 +40,8 @@ STATUS_TO_EVENT_STATE: dict[str, str] = {
 FAIL_MARKER = "simulate:fail"
 STOP_MARKER = "simulate:stop"
 NO_EVENTS_MARKER = "simulate:no-events"
+ROLLBACK_FAILS_MARKER = "simulate:rollback-fails"
+"""With ``create_rollbacks``: the rollback of this deployment fails too."""
 
 HEALTH_FAILURE = {
     "code": "HEALTH_CONSTRAINTS",
@@ -92,6 +105,16 @@ def drop_marked(event: dict[str, Any]) -> bool:
     return NO_EVENTS_MARKER in description
 
 
+def _rolls_back_on_failure(deployment: Any) -> bool:
+    """The deployment's autoRollbackConfiguration, else its group's (CreateDeployment docs:
+    the deployment's own configuration overrides the group's)."""
+    config = deployment.auto_rollback_configuration or getattr(
+        deployment.deployment_group, "auto_rollback_configuration", None
+    )
+    events = (config or {}).get("events") or []
+    return bool(config and config.get("enabled") and "DEPLOYMENT_FAILURE" in events)
+
+
 def deployment_event(
     deployment: Any, state: str, region: str, account: str = ACCOUNT_ID
 ) -> dict[str, Any]:
@@ -134,6 +157,9 @@ class SimulatedCodeDeploy:
     drop_event: Callable[[dict[str, Any]], bool] = lambda _event: False
     region: str = "us-east-1"
     account: str = ACCOUNT_ID
+    create_rollbacks: bool = False
+    """A Failed step with rollback info creates a real rollback deployment (off by default:
+    the benchmark's workload counts deployments)."""
     terminal_events: dict[str, float] = field(default_factory=dict)
     """deploymentId -> clock() when its terminal status was set in CodeDeploy."""
     terminal_deliveries: dict[str, float] = field(default_factory=dict)
@@ -199,14 +225,22 @@ class SimulatedCodeDeploy:
                 )
 
     def _apply(self, deployment_id: str, step: Step, now: float) -> None:
+        real_rollback = step.status == "Failed" and step.rollback and self.create_rollbacks
         moto_codedeploy.set_status(
             deployment_id,
             step.status,
             error=step.error,
-            rollback=step.rollback,
+            rollback=None if real_rollback else step.rollback,
             region=self.region,
             account=self.account,
         )
+        if real_rollback:
+            # After the failure is recorded: CodeDeploy runs one deployment per group at a time.
+            rollback = self._roll_back(deployment_id)
+            if rollback is not None:
+                found = moto_codedeploy.deployments(self.region, self.account)
+                found[deployment_id].rollback_info = rollback
+        self._set_targets(deployment_id, step.status)
         if step.status in ("Succeeded", "Failed", "Stopped"):
             self.terminal_events[deployment_id] = now
         state = STATUS_TO_EVENT_STATE.get(step.status)
@@ -216,6 +250,55 @@ class SimulatedCodeDeploy:
         event = deployment_event(deployment, state, self.region, self.account)
         if not self.drop_event(event):
             heapq.heappush(self._outbox, (now + self.event_delay(), next(self._sequence), event))
+
+    def _set_targets(self, deployment_id: str, status: str) -> None:
+        if status not in ("InProgress", "Succeeded", "Failed", "Stopped"):
+            return
+        deployment = moto_codedeploy.deployments(self.region, self.account)[deployment_id]
+        end = utc_now()
+        start = (deployment.start_time or deployment.create_time).replace(tzinfo=UTC)
+        if end - start < timedelta(seconds=1):  # the same frozen instant: still a timeline
+            start = end - timedelta(seconds=1)
+        targets = targets_for(
+            deployment, status, start=start, end=end, region=self.region, account=self.account
+        )
+        if status == "Failed":
+            for target in targets:
+                if "ecsTarget" in target:
+                    body = target["ecsTarget"]
+                    cluster, service = body["targetId"].split(":", 1)
+                    green = body["taskSetsInfo"][1]["identifer"]
+                    record_replacement_task_failure(
+                        cluster, service, green, region=self.region, account=self.account
+                    )
+        moto_codedeploy.set_targets(
+            deployment_id,
+            targets,
+            legacy_instances=LEGACY_MARKER in (deployment.description or ""),
+            region=self.region,
+            account=self.account,
+        )
+
+    def _roll_back(self, deployment_id: str) -> dict[str, str] | None:
+        """CodeDeploy's automatic rollback: a new deployment of the previous revision."""
+        found = moto_codedeploy.deployments(self.region, self.account)
+        failed = found[deployment_id]
+        if failed.creator == "codeDeployRollback" or not _rolls_back_on_failure(failed):
+            return None  # CodeDeploy does not roll back a rollback
+        ending = " simulate:fail" if ROLLBACK_FAILS_MARKER in (failed.description or "") else ""
+        rollback_id = moto_codedeploy.backend(self.region, self.account).create_deployment(
+            application_name=failed.application_name,
+            deployment_group_name=failed.deployment_group_name,
+            revision=failed.revision,
+            description=f"Rollback of {deployment_id}{ending}",
+        )
+        rollback = found[rollback_id]
+        rollback.creator = "codeDeployRollback"
+        rollback.rollback_info = {"rollbackTriggeringDeploymentId": deployment_id}
+        return {
+            "rollbackDeploymentId": rollback_id,
+            "rollbackMessage": f"Deployment rolled back by deployment {rollback_id}",
+        }
 
     @contextmanager
     def running(self, tick: float = 0.05) -> Iterator[SimulatedCodeDeploy]:

@@ -197,6 +197,10 @@ resource "aws_lambda_invocation" "deploy" {
     }
     description = var.description
     wait        = true
+    autoRollbackConfiguration = {
+      enabled = true
+      events  = ["DEPLOYMENT_FAILURE"]
+    }
   })
 
   # The whole module, not only the function: the EventBridge rule, its target and the
