@@ -48,17 +48,22 @@ tar -C examples --exclude=.terraform --exclude=.terraform.lock.hcl \
 
 passed=0
 failed=0
-for dir in examples/*/; do
-    name="$(basename "$dir")"
+# Examples, and the child modules they ship (examples/*/modules/*: validated on
+# their own, since a module that no example calls would otherwise go unchecked).
+for dir in examples/*/ examples/*/modules/*/; do
+    [[ -d "$dir" ]] || continue
+    name="${dir#examples/}"
+    name="${name%/}"
     compgen -G "$dir*.tf" >/dev/null || continue
     echo "terraform-check: examples/$name: init (offline) and validate"
-    export TF_DATA_DIR="$work/data/$name"
+    slug="${name//\//_}"
+    export TF_DATA_DIR="$work/data/$slug"
     if terraform -chdir="$work/examples/$name" init -backend=false -input=false -no-color \
-        >"$work/init-$name.log" 2>&1 \
+        >"$work/init-$slug.log" 2>&1 \
         && terraform -chdir="$work/examples/$name" validate -no-color; then
         passed=$((passed + 1))
     else
-        [[ -s "$work/init-$name.log" ]] && cat "$work/init-$name.log" >&2
+        [[ -s "$work/init-$slug.log" ]] && cat "$work/init-$slug.log" >&2
         echo "terraform-check: examples/$name FAILED" >&2
         failed=$((failed + 1))
     fi

@@ -1,0 +1,11 @@
+# No provider block: the caller's aws provider is used.
+terraform {
+  required_version = ">= 1.5"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.40"
+    }
+  }
+}
