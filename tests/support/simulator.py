@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -42,6 +43,10 @@ STOP_MARKER = "simulate:stop"
 NO_EVENTS_MARKER = "simulate:no-events"
 ROLLBACK_FAILS_MARKER = "simulate:rollback-fails"
 """With ``create_rollbacks``: the rollback of this deployment fails too."""
+READY_MARKER = "simulate:ready"
+"""Blue/green with a wait before rerouting: Ready halfway between InProgress and the end."""
+SECONDS_MARKER = re.compile(r"simulate:seconds=(\d+(?:\.\d+)?)")
+"""``simulate:seconds=N``: the deployment ends N seconds after creation (longer waits)."""
 
 HEALTH_FAILURE = {
     "code": "HEALTH_CONSTRAINTS",
@@ -90,11 +95,20 @@ def stop_after(duration: float, *, start: float = 1.0) -> Plan:
 def plan_from_description(deployment: Any, duration: float = 5.0, *, start: float = 1.0) -> Plan:
     """Default planner: the description's marker chooses the ending."""
     description = deployment.description or ""
+    seconds = SECONDS_MARKER.search(description)
+    if seconds is not None:
+        duration = float(seconds.group(1))
     if FAIL_MARKER in description:
-        return fail_after(duration, start=start)
-    if STOP_MARKER in description:
-        return stop_after(duration, start=start)
-    return succeed_after(duration, start=start)
+        plan = fail_after(duration, start=start)
+    elif STOP_MARKER in description:
+        plan = stop_after(duration, start=start)
+    else:
+        plan = succeed_after(duration, start=start)
+    if READY_MARKER in description:
+        # Ready (READY event), then the ending once the wait before rerouting is over.
+        started = plan[0].after
+        plan.insert(1, Step(started + (duration - started) / 2, "Ready"))
+    return plan
 
 
 def drop_marked(event: dict[str, Any]) -> bool:

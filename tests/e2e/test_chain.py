@@ -1,0 +1,198 @@
+"""End to end: the chain module (examples/terraform/modules/deployment) waits for one
+deployment across several invocations, with the real `terraform apply`, the real release zip
+and a 10 s function timeout, so that a link lasts seconds instead of 14.5 minutes.
+
+One working directory, four applies in a row (each its own scenario, captured once by the
+fixture; the tests assert on what each left behind):
+
+1. a deployment of about three links: the apply waits across links and ends Succeeded;
+2. a new input whose deployment fails during the second link: the apply fails with its message;
+3. the same apply again: the second link attaches to the failed deployment and reports it at
+   once, and nothing is deployed again (what the README says about retrying a failed chain);
+4. `wait_until = "Ready"`: the apply returns at Ready.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.moto_codedeploy import error_information
+from tests.support.simulator import HEALTH_FAILURE
+
+from .emulator import Emulator, Invocation
+from .harness import REPO, Terraform, TerraformRun
+
+CHAIN_CONFIG = REPO / "tests" / "e2e" / "chain"
+TRIGGER_TIMEOUT_SECONDS = 10  # tests/e2e/chain/main.tf defaults: one link waits ~8 s
+LONG_DEPLOYMENT = "e2e chain simulate:seconds=22"
+FAILING_DEPLOYMENT = "e2e chain simulate:fail simulate:seconds=12"
+# InProgress after 2 s, Ready from 8 s to 14 s, then Succeeded (tests/support/simulator.py):
+# the first link (~8 s) or the second one sees Ready.
+READY_DEPLOYMENT = "e2e chain simulate:ready simulate:seconds=14"
+
+
+@dataclass
+class ChainApply:
+    """One `terraform apply` of the chain configuration and what it did."""
+
+    run: TerraformRun
+    invocations: list[Invocation]
+    """The trigger invocations of this apply, in order (one per link that ran)."""
+    new_deployments: list[Any]
+    """Deployments created during this apply (moto DeploymentInfo), after the emulator idled."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        return [json.loads(i.payload) for i in self.invocations]
+
+    def describe(self) -> str:
+        links = "\n".join(
+            f"  link {n}: {i.duration:.1f}s error={i.error} {i.payload.decode()[:300]}"
+            for n, i in enumerate(self.invocations, 1)
+        )
+        return f"{self.run.describe()}\n--- trigger invocations ---\n{links}"
+
+
+def _apply(tf: Terraform, emulator: Emulator, variables: Mapping[str, str]) -> ChainApply:
+    function = f"{tf.variables['name_prefix']}-trigger"
+    application = f"{tf.variables['name_prefix']}-app"
+    calls_before = len(emulator.runner.invocations)
+    known = {d.deployment_id for d in emulator.deployments()}
+    run = tf.apply(**variables)
+    invocations = [
+        i for i in emulator.runner.invocations[calls_before:] if i.function_name == function
+    ]
+    outputs = tf.outputs() if run.returncode == 0 else {}
+    emulator.wait_idle()
+    new = [
+        d
+        for d in emulator.deployments()
+        if d.application_name == application and d.deployment_id not in known
+    ]
+    return ChainApply(run, invocations, new, outputs)
+
+
+@pytest.fixture(scope="module")
+def chain(
+    emulator: Emulator,
+    example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
+    lambda_zip: Path,
+) -> Iterator[dict[str, ChainApply]]:
+    tf = example_terraform(
+        CHAIN_CONFIG,
+        {
+            "endpoint": emulator.endpoint,
+            "lambda_zip_path": str(lambda_zip),
+            "name_prefix": f"e2e-chain-{uuid.uuid4().hex[:6]}",
+        },
+    )
+    applies: dict[str, ChainApply] = {}
+    applies["long"] = _apply(tf, emulator, {"description": LONG_DEPLOYMENT})
+    applies["failing"] = _apply(tf, emulator, {"description": FAILING_DEPLOYMENT})
+    applies["failing again"] = _apply(tf, emulator, {"description": FAILING_DEPLOYMENT})
+    applies["ready"] = _apply(
+        tf, emulator, {"description": READY_DEPLOYMENT, "wait_until": "Ready"}
+    )
+    yield applies
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.e2e
+def test_the_apply_waits_across_links_and_ends_succeeded(
+    chain: dict[str, ChainApply], explain: Callable[[str], str]
+) -> None:
+    long = chain["long"]
+    assert long.run.returncode == 0, explain(long.describe())
+    assert long.outputs["links"] == 4
+    # One deployment, waited for by every link, Succeeded.
+    assert [d.status for d in long.new_deployments] == ["Succeeded"], explain(long.describe())
+    deployment = long.new_deployments[0]
+    assert long.outputs["deployment_id"] == deployment.deployment_id
+    assert long.outputs["status"] == "Succeeded"
+    assert long.outputs["result"]["complete"] is True
+    assert long.outputs["result"]["milestone"] == "Succeeded"
+    assert (deployment.complete_time - deployment.create_time).total_seconds() > (
+        TRIGGER_TIMEOUT_SECONDS
+    ), "the deployment must outlast one invocation for this test to mean anything"
+
+    # Four links ran without an error, all on that deployment; the first one(s) handed over
+    # with complete: false, then one saw the end, and a link after the end returned at once.
+    assert len(long.invocations) == 4, explain(long.describe())
+    assert not any(i.error for i in long.invocations), explain(long.describe())
+    assert {r["deploymentId"] for r in long.results} == {deployment.deployment_id}
+    completes = [r["complete"] for r in long.results]
+    assert completes[0] is False, explain(long.describe())
+    first_complete = completes.index(True)
+    assert completes[first_complete:] == [True] * (4 - first_complete)
+    assert [r["status"] for r in long.results[:first_complete]] == ["InProgress"] * first_complete
+    assert long.results[first_complete]["status"] == "Succeeded"
+    # The handover happened near the deadline, not early.
+    assert long.invocations[0].duration > TRIGGER_TIMEOUT_SECONDS / 2, explain(long.describe())
+
+
+@pytest.mark.e2e
+def test_a_deployment_that_fails_in_the_second_link_fails_the_apply(
+    chain: dict[str, ChainApply], explain: Callable[[str], str]
+) -> None:
+    failing = chain["failing"]
+    assert failing.run.returncode != 0, explain(failing.describe())
+    # The new input replaced the first link: a new deployment, which failed.
+    assert [d.status for d in failing.new_deployments] == ["Failed"], explain(failing.describe())
+    failed = failing.new_deployments[0]
+    assert error_information(failed)["message"] == HEALTH_FAILURE["message"]
+    # Link 1 handed over; link 2 raised DeploymentFailed; links 3 and 4 never ran.
+    assert len(failing.invocations) == 2, explain(failing.describe())
+    first, second = failing.invocations
+    assert not first.error and json.loads(first.payload)["complete"] is False
+    assert second.error and json.loads(second.payload)["errorType"] == "DeploymentFailed"
+    output = _flat(failing.run.output)
+    assert failed.deployment_id in output, explain(failing.describe())
+    assert _flat(HEALTH_FAILURE["message"]) in output, explain(failing.describe())
+
+
+@pytest.mark.e2e
+def test_applying_again_after_a_failed_link_reports_the_failure_and_deploys_nothing(
+    chain: dict[str, ChainApply], explain: Callable[[str], str]
+) -> None:
+    """CREATE_ONLY keeps link 1 (it succeeded) and not link 2: the next apply re-creates link
+    2 only, which attaches to the deployment that already failed. Deploying again takes
+    `-replace` of link 1 or a changed input (README: retrying a failed chain)."""
+    failed = chain["failing"].new_deployments
+    again = chain["failing again"]
+    assert again.run.returncode != 0, explain(again.describe())
+    assert again.new_deployments == [], explain(again.describe())
+    assert len(again.invocations) == 1, explain(again.describe())
+    payload = json.loads(again.invocations[0].payload)
+    assert payload["errorType"] == "DeploymentFailed"
+    assert failed and failed[0].deployment_id in payload["errorMessage"]
+    # Attaching after the end is immediate: no waiting for a deadline.
+    assert again.invocations[0].duration < TRIGGER_TIMEOUT_SECONDS / 2, explain(again.describe())
+
+
+@pytest.mark.e2e
+def test_wait_until_ready_returns_at_ready(
+    chain: dict[str, ChainApply], explain: Callable[[str], str]
+) -> None:
+    ready = chain["ready"]
+    assert ready.run.returncode == 0, explain(ready.describe())
+    assert ready.outputs["status"] == "Ready", explain(ready.describe())
+    assert ready.outputs["result"]["milestone"] == "Ready"
+    assert ready.outputs["result"]["complete"] is True
+    # The link that met the milestone returned at Ready, before the end (a wait for the end
+    # would have said Succeeded); the links after it did not wait (wait = false).
+    completes = [r["complete"] for r in ready.results]
+    met = completes.index(True)
+    assert ready.results[met]["status"] == "Ready", explain(ready.describe())
+    assert all(i.duration < TRIGGER_TIMEOUT_SECONDS / 2 for i in ready.invocations[met + 1 :])
+    assert [d.status for d in ready.new_deployments] == ["Succeeded"]
