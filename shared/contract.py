@@ -27,6 +27,8 @@ from shared.errors import InvalidInput
 from shared.model_schema import VERSION_KEY, checked_in_schema, running_botocore_gap
 
 OnActiveDeployment = Literal["fail", "wait"]
+WaitUntil = Literal["Succeeded", "Ready"]
+OnDeadline = Literal["fail", "return"]
 TerraformAction = Literal["create", "update", "delete"]
 
 _BOOL = {"type": "boolean"}
@@ -47,6 +49,8 @@ CONTROL_PROPERTIES: dict[str, Any] = {
     "onActiveDeployment": {"enum": ["fail", "wait"]},
     "stopOnTimeout": _BOOL,
     "waitForRollback": _BOOL,
+    "waitUntil": {"enum": ["Succeeded", "Ready"]},
+    "onDeadline": {"enum": ["fail", "return"]},
 }
 ATTACH_PROPERTIES: dict[str, Any] = {"deploymentId": {"type": "string", "minLength": 1}}
 
@@ -91,6 +95,8 @@ class TriggerRequest:
     wait: bool = True
     on_active_deployment: OnActiveDeployment = "fail"
     stop_on_timeout: bool = False
+    wait_until: WaitUntil = "Succeeded"
+    on_deadline: OnDeadline = "fail"
     terraform_action: TerraformAction | None = None
     history: HistoryQuery | None = None
     payload: dict[str, Any] = field(default_factory=dict)
@@ -148,6 +154,13 @@ def parse_request(event: object, terraform_key: str) -> TriggerRequest:
         _run("attach", payload)
     else:
         validate_create_request(payload)
+    if payload.get("stopOnTimeout") and payload.get("onDeadline") == "return":
+        raise InvalidInput(
+            'stopOnTimeout cannot be combined with onDeadline "return": that invocation never '
+            "times out, so nothing would be stopped; set stopOnTimeout on the last invocation "
+            'only (onDeadline "fail")',
+            field="stopOnTimeout",
+        )
 
     return TriggerRequest(
         create_params={k: v for k, v in payload.items() if k in CREATE_DEPLOYMENT_PROPERTIES},
@@ -155,6 +168,8 @@ def parse_request(event: object, terraform_key: str) -> TriggerRequest:
         wait=payload.get("wait", True),
         on_active_deployment=payload.get("onActiveDeployment", "fail"),
         stop_on_timeout=payload.get("stopOnTimeout", False),
+        wait_until=payload.get("waitUntil", "Succeeded"),
+        on_deadline=payload.get("onDeadline", "fail"),
         terraform_action=terraform_action,
         payload=payload,
     )

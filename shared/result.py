@@ -15,6 +15,7 @@ from shared.diagnostics import (
     Target,
     Timeline,
 )
+from shared.status import is_terminal, milestone_met
 
 MAX_MESSAGE_CHARS = 4000
 """The failure message, measured as Terraform prints it (JSON-escaped), stays below 4 KB."""
@@ -33,7 +34,6 @@ _TARGET_KINDS = {
     "Instance": "instance",
     "CloudFormationTarget": "CloudFormation stack",
 }
-
 
 TERRAFORM_DELETE_REASON = (
     "Terraform is destroying or replacing this aws_lambda_invocation; no deployment was created"
@@ -57,6 +57,11 @@ class TriggerResult(TypedDict, total=False):
     deploymentGroupName: str | None
     consoleUrl: str
     detectedBy: str | None
+    complete: bool
+    """True when the deployment ended or met ``waitUntil``; false after ``onDeadline: return``
+    (or ``wait: false``) while it still runs: another invocation can carry on."""
+    milestone: str | None
+    """The status that met ``waitUntil`` (``Ready`` or ``Succeeded``), else null."""
     errorInformation: dict[str, Any]
     rollbackInfo: dict[str, Any]
     lifecycle: dict[str, Any]
@@ -72,7 +77,10 @@ def build_result(
     console_url: str,
     detected_by: str | None,
     timeline: Timeline | None = None,
+    *,
+    wait_until: str = "Succeeded",
 ) -> TriggerResult:
+    milestone = milestone_met(snapshot.status, wait_until)
     result = TriggerResult(
         deploymentId=snapshot.deployment_id,
         status=snapshot.status,
@@ -82,6 +90,8 @@ def build_result(
         deploymentGroupName=snapshot.deployment_group_name,
         consoleUrl=console_url,
         detectedBy=detected_by,
+        complete=milestone is not None or is_terminal(snapshot.status),
+        milestone=milestone,
     )
     if snapshot.error_information:
         result["errorInformation"] = snapshot.error_information

@@ -33,6 +33,14 @@ UNSUCCESSFUL_STATUSES: frozenset[str] = frozenset(
     {DeploymentStatus.FAILED, DeploymentStatus.STOPPED}
 )
 
+MILESTONES: dict[str, frozenset[str]] = {
+    "Succeeded": frozenset({DeploymentStatus.SUCCEEDED}),
+    "Ready": frozenset({DeploymentStatus.READY, DeploymentStatus.SUCCEEDED}),
+}
+"""``waitUntil`` value -> the statuses that meet it. ``Ready``: a blue/green replacement is
+ready for traffic (CodeDeploy waits for ContinueDeployment or the group's wait time); a
+deployment that never stops at Ready meets it at Succeeded. Failed and Stopped meet none."""
+
 # Baking and Ready share a rank: both mean "new version serving, not yet done",
 # and CodeDeploy's events cannot tell them apart reliably. Ready -> InProgress
 # after ContinueDeployment is deliberately a step back we never record: the next
@@ -65,6 +73,11 @@ def is_known(status: str) -> bool:
 
 def is_terminal(status: str) -> bool:
     return status in TERMINAL_STATUSES
+
+
+def milestone_met(status: str, wait_until: str) -> str | None:
+    """The milestone ``status`` meets for a caller waiting until ``wait_until``, else None."""
+    return status if status in MILESTONES[wait_until] else None
 
 
 def rank(status: str) -> int:

@@ -55,7 +55,7 @@ from shared.result import (
     stop_message,
     timeout_message,
 )
-from shared.status import DeploymentStatus
+from shared.status import MILESTONES, DeploymentStatus
 from shared.status_store import StatusStore, StatusUpdate, StoreUnavailable
 from shared.timestamps import from_iso, to_iso, utc_now
 from shared.waiter import (
@@ -206,7 +206,8 @@ class TriggerRun:
             deployment_id, just_created = self._create()
         if not self.request.wait:
             snapshot = self.codedeploy.get(deployment_id)
-            return build_result(snapshot, self.codedeploy.console_url(deployment_id), None)
+            url = self.codedeploy.console_url(deployment_id)
+            return build_result(snapshot, url, None, wait_until=self.request.wait_until)
         outcome = self._wait(deployment_id, just_created=just_created)
         try:
             return self._finish(outcome)
@@ -456,10 +457,26 @@ class TriggerRun:
     # --- wait and answer ------------------------------------------------------------------
 
     def _wait(self, deployment_id: str, *, just_created: bool) -> WaitOutcome:
+        """Wait for the end or the ``waitUntil`` milestone; at the deadline, fail or hand over."""
+        started = self._clock()
         try:
-            return self._waiter().wait(deployment_id, self.deadline, just_created=just_created)
+            return self._waiter().wait(
+                deployment_id,
+                self.deadline,
+                just_created=just_created,
+                milestones=MILESTONES[self.request.wait_until],
+            )
         except WaitDeadlineReached as reached:
-            raise self._timeout(reached) from None
+            if self.request.on_deadline == "fail":
+                raise self._timeout(reached) from None
+            # onDeadline "return": one last look, inside the margin, and answer with what it
+            # shows (_finish: complete or not); the next invocation attaches and carries on.
+            try:
+                snapshot = self._final_codedeploy.get(deployment_id)
+            except (CodeDeployError, NoTimeLeft) as error:
+                logger.warning("last look at the deadline failed", extra={"reason": str(error)})
+                raise self._timeout(reached) from None
+            return WaitOutcome(snapshot, "poll", self._clock() - started)
 
     def _timeout(self, reached: WaitDeadlineReached) -> DeploymentWaitTimeout:
         deployment_id = reached.deployment_id
@@ -490,19 +507,26 @@ class TriggerRun:
     def _finish(self, outcome: WaitOutcome) -> TriggerResult:
         snapshot = outcome.snapshot
         url = self.codedeploy.console_url(snapshot.deployment_id)
-        _emit_end_metrics(snapshot, outcome)
-        logger.info(
-            "deployment ended",
-            extra={
-                "status": snapshot.status,
-                "detectedBy": outcome.detected_by,
-                "waitedSeconds": round(outcome.waited_seconds, 3),
-            },
+        result = build_result(
+            snapshot, url, outcome.detected_by, wait_until=self.request.wait_until
         )
+        extra = {
+            "status": snapshot.status,
+            "detectedBy": outcome.detected_by,
+            "waitedSeconds": round(outcome.waited_seconds, 3),
+        }
+        if not result["complete"]:
+            logger.info("deadline reached; handing over to the next invocation", extra=extra)
+            return result
+        _emit_end_metrics(snapshot, outcome)
+        ended = snapshot.is_terminal
+        logger.info("deployment ended" if ended else "milestone reached", extra=extra)
         if snapshot.is_unsuccessful:
             raise DeploymentFailed(self._explain(snapshot, url))
         timeline = self._diagnostics.timeline(snapshot.deployment_id)
-        return build_result(snapshot, url, outcome.detected_by, timeline)
+        return build_result(
+            snapshot, url, outcome.detected_by, timeline, wait_until=self.request.wait_until
+        )
 
     def _explain(self, snapshot: DeploymentSnapshot, url: str) -> str:
         """The failure, its failing targets and hooks, and (``waitForRollback``) the rollback."""

@@ -151,8 +151,11 @@ class DeploymentWaiter:
             interval = self._policy.poll_interval
             first = now + interval if just_created else now
             return _Schedule(next_read=math.inf, next_poll=first, poll_interval=interval)
+        # An attached deployment may have ended while its table item says otherwise (a lost
+        # event, or an item that never existed): one GetDeployment at once settles it.
         interval = self._policy.fallback_poll_interval
-        return _Schedule(next_read=now, next_poll=now + interval, poll_interval=interval)
+        first = now + interval if just_created else now
+        return _Schedule(next_read=now, next_poll=first, poll_interval=interval)
 
     def _next_wake(self, schedule: _Schedule) -> float:
         return min(schedule.next_read, schedule.next_poll)
