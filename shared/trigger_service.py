@@ -55,7 +55,7 @@ from shared.result import (
     stop_message,
     timeout_message,
 )
-from shared.status import MILESTONES, DeploymentStatus
+from shared.status import MILESTONES, DeploymentStatus, is_known
 from shared.status_store import StatusStore, StatusUpdate, StoreUnavailable
 from shared.timestamps import from_iso, to_iso, utc_now
 from shared.waiter import (
@@ -474,8 +474,15 @@ class TriggerRun:
             try:
                 snapshot = self._final_codedeploy.get(deployment_id)
             except (CodeDeployError, NoTimeLeft) as error:
-                logger.warning("last look at the deadline failed", extra={"reason": str(error)})
-                raise self._timeout(reached) from None
+                if not is_known(reached.last_status):
+                    raise self._timeout(reached) from None
+                # The status seen a moment ago keeps the chain going; a failure it missed
+                # is reported by the next invocation.
+                logger.warning(
+                    "last look at the deadline failed; answering with the last status seen",
+                    extra={"reason": str(error), "lastStatus": reached.last_status},
+                )
+                snapshot = DeploymentSnapshot(deployment_id, reached.last_status)
             return WaitOutcome(snapshot, "poll", self._clock() - started)
 
     def _timeout(self, reached: WaitDeadlineReached) -> DeploymentWaitTimeout:

@@ -110,7 +110,7 @@ def test_on_deadline_return_answers_complete_when_the_end_comes_inside_the_margi
     assert (result["status"], result["complete"]) == ("Succeeded", True)
 
 
-def test_on_deadline_return_fails_as_usual_when_the_last_look_fails(
+def test_on_deadline_return_answers_with_the_last_status_seen_when_the_last_look_fails(
     make_harness: Any, monkeypatch: Any
 ) -> None:
     harness = make_harness(planner=lambda _d: succeed_after(2000))
@@ -120,8 +120,10 @@ def test_on_deadline_return_fails_as_usual_when_the_last_look_fails(
 
     _on_last_look(harness, monkeypatch, refuse)
 
-    with pytest.raises(DeploymentWaitTimeout, match="keeps running"):
-        harness.invoke(appspec_request(onDeadline="return"), timeout=TIMEOUT)
+    result = harness.invoke(appspec_request(onDeadline="return"), timeout=TIMEOUT)
+
+    assert (result["status"], result["complete"]) == ("InProgress", False)
+    assert result["deploymentId"] in moto_codedeploy.deployments()
 
 
 # --- attaching after the end ----------------------------------------------------------------

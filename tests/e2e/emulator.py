@@ -24,7 +24,8 @@ functions really run. moto 5.2 covers the control plane; this module fills its g
 Markers in a deployment's description steer the simulator (tests/support/simulator.py):
 ``simulate:fail`` (ends Failed with HEALTH_CONSTRAINTS), ``simulate:stop`` (ends Stopped),
 ``simulate:no-events`` (publishes no events, so only GetDeployment polling can see the outcome).
-Each takes two steps of ``step_seconds`` (E2E_STEP_SECONDS). A failed deployment is rolled back
+``simulate:ready`` (a Ready phase halfway), ``simulate:seconds=N`` (ends N s after creation).
+Otherwise a deployment takes two steps of ``step_seconds`` (E2E_STEP_SECONDS). A failed deployment is rolled back
 by a real rollback deployment (``creator: codeDeployRollback``, two more steps).
 
 Failure diagnostics: ``ListDeploymentTargets``, ``BatchGetDeploymentTargets`` and the instance

@@ -1,6 +1,7 @@
 """End to end: the chain module (examples/terraform/modules/deployment) waits for one
 deployment across several invocations, with the real `terraform apply`, the real release zip
-and a 10 s function timeout, so that a link lasts seconds instead of 14.5 minutes.
+and a 15 s function timeout (5 s margin), so that a link waits about 7 s instead of 14.5
+minutes.
 
 One working directory, four applies in a row (each its own scenario, captured once by the
 fixture; the tests assert on what each left behind):
@@ -30,12 +31,15 @@ from .emulator import Emulator, Invocation
 from .harness import REPO, Terraform, TerraformRun
 
 CHAIN_CONFIG = REPO / "tests" / "e2e" / "chain"
-TRIGGER_TIMEOUT_SECONDS = 10  # tests/e2e/chain/main.tf defaults: one link waits ~8 s
+# tests/e2e/chain/main.tf defaults: a link waits until 5 s (margin) + 3 s (the shortest
+# CodeDeploy call's worst case) remain, about 7 s; with start-up, links begin ~9 s apart.
+TRIGGER_TIMEOUT_SECONDS = 15
+LINK_WAIT_SECONDS = 7
 LONG_DEPLOYMENT = "e2e chain simulate:seconds=22"
 FAILING_DEPLOYMENT = "e2e chain simulate:fail simulate:seconds=12"
-# InProgress after 2 s, Ready from 8 s to 14 s, then Succeeded (tests/support/simulator.py):
-# the first link (~8 s) or the second one sees Ready.
-READY_DEPLOYMENT = "e2e chain simulate:ready simulate:seconds=14"
+# InProgress after 2 s, Ready from 10 s to 18 s, then Succeeded (tests/support/simulator.py):
+# the second link sees Ready.
+READY_DEPLOYMENT = "e2e chain simulate:ready simulate:seconds=18"
 
 
 @dataclass
@@ -122,9 +126,13 @@ def test_the_apply_waits_across_links_and_ends_succeeded(
     assert long.outputs["status"] == "Succeeded"
     assert long.outputs["result"]["complete"] is True
     assert long.outputs["result"]["milestone"] == "Succeeded"
-    assert (deployment.complete_time - deployment.create_time).total_seconds() > (
-        TRIGGER_TIMEOUT_SECONDS
-    ), "the deployment must outlast one invocation for this test to mean anything"
+    # moto keeps createTime naive and completeTime aware, both UTC.
+    lasted = deployment.complete_time.replace(tzinfo=None) - deployment.create_time.replace(
+        tzinfo=None
+    )
+    assert lasted.total_seconds() > TRIGGER_TIMEOUT_SECONDS, (
+        "the deployment must outlast one invocation for this test to mean anything"
+    )
 
     # Four links ran without an error, all on that deployment; the first one(s) handed over
     # with complete: false, then one saw the end, and a link after the end returned at once.
@@ -138,7 +146,7 @@ def test_the_apply_waits_across_links_and_ends_succeeded(
     assert [r["status"] for r in long.results[:first_complete]] == ["InProgress"] * first_complete
     assert long.results[first_complete]["status"] == "Succeeded"
     # The handover happened near the deadline, not early.
-    assert long.invocations[0].duration > TRIGGER_TIMEOUT_SECONDS / 2, explain(long.describe())
+    assert long.invocations[0].duration > LINK_WAIT_SECONDS - 1, explain(long.describe())
 
 
 @pytest.mark.e2e
