@@ -25,8 +25,9 @@ Markers in a deployment's description steer the simulator (tests/support/simulat
 ``simulate:fail`` (ends Failed with HEALTH_CONSTRAINTS), ``simulate:stop`` (ends Stopped),
 ``simulate:no-events`` (publishes no events, so only GetDeployment polling can see the outcome).
 ``simulate:ready`` (a Ready phase halfway), ``simulate:seconds=N`` (ends N s after creation).
-Otherwise a deployment takes two steps of ``step_seconds`` (E2E_STEP_SECONDS). A failed deployment is rolled back
-by a real rollback deployment (``creator: codeDeployRollback``, two more steps).
+Otherwise a deployment takes two steps of ``step_seconds`` (E2E_STEP_SECONDS). A failed
+deployment is rolled back by a real rollback deployment (``creator: codeDeployRollback``, two
+more steps).
 
 Failure diagnostics: ``ListDeploymentTargets``, ``BatchGetDeploymentTargets`` and the instance
 variants answer with each deployment's targets and lifecycle events (tests/support/
