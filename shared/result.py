@@ -35,6 +35,7 @@ _TARGET_KINDS = {
     "CloudFormationTarget": "CloudFormation stack",
 }
 
+
 TERRAFORM_DELETE_REASON = (
     "Terraform is destroying or replacing this aws_lambda_invocation; no deployment was created"
 )
