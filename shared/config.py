@@ -12,11 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.errors import ConfigurationError
+from shared.read_cadence import ReadCadence
 
 DEFAULTS: dict[str, float] = {
     "POLL_INTERVAL_SECONDS": 15,
     "DEADLINE_MARGIN_SECONDS": 30,
     "STATUS_READ_INTERVAL_SECONDS": 1,
+    "STATUS_READ_MIN_INTERVAL_SECONDS": 0.15,
+    "STATUS_READ_MAX_INTERVAL_SECONDS": 4,
     "FALLBACK_POLL_INTERVAL_SECONDS": 60,
     "FALLBACK_POLL_MAX_INTERVAL_SECONDS": 300,
     "STATUS_TTL_DAYS": 30,
@@ -33,6 +36,8 @@ class Settings:
     poll_interval: float
     deadline_margin: float
     status_read_interval: float
+    status_read_min_interval: float
+    status_read_max_interval: float
     fallback_poll_interval: float
     fallback_poll_max_interval: float
     status_ttl_days: float
@@ -53,10 +58,22 @@ class Settings:
                 f"FALLBACK_POLL_MAX_INTERVAL_SECONDS ({fallback_max:g}) must be at least "
                 f"FALLBACK_POLL_INTERVAL_SECONDS ({fallback:g})"
             )
+        read = _positive(source, "STATUS_READ_INTERVAL_SECONDS")
+        read_min = _positive(source, "STATUS_READ_MIN_INTERVAL_SECONDS")
+        read_max = _positive(source, "STATUS_READ_MAX_INTERVAL_SECONDS")
+        if not read_min <= read <= read_max:
+            # The fixed interval is the read budget's unit and the no-history cadence: it
+            # must lie between the fastest and the slowest read (equal values: a fixed cadence).
+            raise ConfigurationError(
+                f"STATUS_READ_MIN_INTERVAL_SECONDS ({read_min:g}) <= STATUS_READ_INTERVAL_SECONDS "
+                f"({read:g}) <= STATUS_READ_MAX_INTERVAL_SECONDS ({read_max:g}) must hold"
+            )
         return cls(
             poll_interval=_positive(source, "POLL_INTERVAL_SECONDS"),
             deadline_margin=_positive(source, "DEADLINE_MARGIN_SECONDS"),
-            status_read_interval=_positive(source, "STATUS_READ_INTERVAL_SECONDS"),
+            status_read_interval=read,
+            status_read_min_interval=read_min,
+            status_read_max_interval=read_max,
             fallback_poll_interval=fallback,
             fallback_poll_max_interval=fallback_max,
             status_ttl_days=_positive(source, "STATUS_TTL_DAYS"),
@@ -64,6 +81,15 @@ class Settings:
             replay_window=_positive(source, "REPLAY_WINDOW_SECONDS"),
             terraform_key=_terraform_key(source),
             status_table_name=source.get("STATUS_TABLE_NAME", "").strip() or None,
+        )
+
+    @property
+    def read_cadence(self) -> ReadCadence:
+        """The table read policy (shared/read_cadence.py) with this invocation's intervals."""
+        return ReadCadence(
+            default_interval=self.status_read_interval,
+            near_end_interval=self.status_read_min_interval,
+            far_interval=self.status_read_max_interval,
         )
 
     def require_status_table(

@@ -29,3 +29,9 @@ def to_iso(value: datetime | str | float | None) -> str | None:
 def from_iso(value: str | None) -> datetime | None:
     """The inverse of :func:`to_iso` (None stays None)."""
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def seconds_between(start: str | None, end: str | None) -> float | None:
+    """``end - start`` for two instants as :func:`to_iso` writes them (None if either is)."""
+    begun, ended = from_iso(start), from_iso(end)
+    return None if begun is None or ended is None else (ended - begun).total_seconds()

@@ -2,9 +2,10 @@
 and within the deadline.
 
 Modelled on botocore's waiters: the policy is data (:class:`WaitPolicy`) and the
-loop is small. With a status table the waiter reads the item every
-``STATUS_READ_INTERVAL_SECONDS`` (events written by the recorder make the end
-visible within about a second) and keeps a GetDeployment safety net every
+loop is small. With a status table the waiter reads the item at the pace of the read
+cadence (shared/read_cadence.py: every 0.1 s near the group's usual end, up to 4 s
+while it is far, every ``STATUS_READ_INTERVAL_SECONDS`` without history; events
+written by the recorder make the end visible that soon) and keeps a GetDeployment safety net every
 ``FALLBACK_POLL_INTERVAL_SECONDS``, because EventBridge delivery is best effort.
 Once events are seen flowing for the deployment, the safety net backs off
 (doubling up to ``FALLBACK_POLL_MAX_INTERVAL_SECONDS``): the pipeline has proved
@@ -25,14 +26,18 @@ from shared.codedeploy import CodeDeployGateway, DeploymentSnapshot
 from shared.config import Settings
 from shared.deadline import Deadline, NoTimeLeft
 from shared.observability import logger
+from shared.read_cadence import ReadCadence, WaitFacts, next_read_interval
 from shared.result import READY_EXPLANATION, continue_command
 from shared.status import DeploymentStatus, is_terminal
 from shared.status_store import StatusRecord, StatusStore, StatusUpdate, StoreUnavailable
+from shared.timestamps import seconds_between
 
 DetectedBy = Literal["event", "poll"]
 # Clocks are not infinitely fine (freezegun keeps microseconds): never sleep for
 # less than this, or a rounding residue could spin the loop without time passing.
 MIN_PAUSE_SECONDS = 0.001
+RECENT_DEPLOYMENTS = 6
+"""The group's latest deployments the read cadence looks at (this one among them)."""
 
 
 def monotonic_clock() -> float:
@@ -48,7 +53,7 @@ def real_sleep(seconds: float) -> None:
 class WaitPolicy:
     """How often to look, by which path: the waiter's whole configuration."""
 
-    read_interval: float
+    read_cadence: ReadCadence
     fallback_poll_interval: float
     fallback_poll_max_interval: float
     poll_interval: float
@@ -56,7 +61,7 @@ class WaitPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> WaitPolicy:
         return cls(
-            read_interval=settings.status_read_interval,
+            read_cadence=settings.read_cadence,
             fallback_poll_interval=settings.fallback_poll_interval,
             fallback_poll_max_interval=settings.fallback_poll_max_interval,
             poll_interval=settings.poll_interval,
@@ -86,6 +91,10 @@ class _Schedule:
     next_poll: float
     poll_interval: float
     events_seen: bool = False
+    started: float = 0.0
+    recent_durations: tuple[float, ...] | None = None
+    """The group's recent durations for the read cadence: None until looked up, () when
+    not wanted (only a deployment this wait created has a known age)."""
 
 
 class DeploymentWaiter:
@@ -126,6 +135,9 @@ class DeploymentWaiter:
         self._last_status = DeploymentStatus.CREATED if just_created else None
         targets = milestones | {s for s in DeploymentStatus if is_terminal(s)}
         schedule = self._initial_schedule(started, just_created=just_created)
+        schedule.started = started
+        if not (just_created and self._policy.read_cadence.adapts):
+            schedule.recent_durations = ()
         while True:
             try:
                 found = self._look(deployment_id, schedule, targets, self._clock())
@@ -182,7 +194,7 @@ class DeploymentWaiter:
         except StoreUnavailable as error:
             self._degrade(schedule, now, error)
             return None
-        schedule.next_read = now + self._policy.read_interval
+        schedule.next_read = now + self._read_interval(deployment_id, schedule, record, now)
         if record is None:
             return None
         self._observe(deployment_id, record.status, record.source)
@@ -191,6 +203,41 @@ class DeploymentWaiter:
             return None
         detected_by: DetectedBy = "event" if record.source == "event" else "poll"
         return self._fill_in(deployment_id, record, targets), detected_by
+
+    def _read_interval(
+        self, deployment_id: str, schedule: _Schedule, record: StatusRecord | None, now: float
+    ) -> float:
+        """The read cadence's answer (shared/read_cadence.py) for what is known now."""
+        if schedule.recent_durations is None and record is not None:
+            schedule.recent_durations = self._recent_durations(deployment_id, record)
+        facts = WaitFacts(
+            elapsed=now - schedule.started,
+            status=None if record is None else record.status,
+            recent_durations=schedule.recent_durations or (),
+        )
+        return next_read_interval(self._policy.read_cadence, facts)
+
+    def _recent_durations(self, deployment_id: str, record: StatusRecord) -> tuple[float, ...]:
+        """createdAt -> completedAt of the group's latest successes: one Query on the group
+        index (eventually consistent, which a duration minutes old can afford)."""
+        assert self._store is not None
+        if not (record.application_name and record.deployment_group_name):
+            return ()
+        try:
+            history = self._store.group_history(
+                record.application_name, record.deployment_group_name, RECENT_DEPLOYMENTS
+            )
+        except StoreUnavailable as error:
+            # Only the cadence needs it: read at the fixed interval; the next status read
+            # decides whether the table still serves.
+            logger.warning("group history unavailable", extra={"reason": str(error)})
+            return ()
+        durations = [
+            seconds_between(item.created_at, item.completed_at)
+            for item in history
+            if item.deployment_id != deployment_id and item.status == DeploymentStatus.SUCCEEDED
+        ]
+        return tuple(seconds for seconds in durations if seconds is not None and seconds > 0)
 
     def _poll(
         self, deployment_id: str, schedule: _Schedule, targets: frozenset[str], now: float

@@ -383,6 +383,7 @@ def test_the_deadline_guard_holds_for_any_time_and_intervals(
     monkeypatch.setenv("DEADLINE_MARGIN_SECONDS", repr(margin))
     monkeypatch.setenv("POLL_INTERVAL_SECONDS", repr(poll))
     monkeypatch.setenv("STATUS_READ_INTERVAL_SECONDS", repr(read))
+    monkeypatch.setenv("STATUS_READ_MAX_INTERVAL_SECONDS", repr(read * 4))
     monkeypatch.setenv("FALLBACK_POLL_INTERVAL_SECONDS", repr(fallback))
     monkeypatch.setenv("FALLBACK_POLL_MAX_INTERVAL_SECONDS", repr(fallback * 5))
     if use_table:
