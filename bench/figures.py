@@ -88,6 +88,18 @@ def calls_per_deployment(
     return _mean(count(run.calls.get(index, {})) for index in chosen)
 
 
+def calls_per_wait_second(run: DetectorRun) -> dict[str, float]:
+    """Calls per real second of deployment, over the whole workload (the cost model scales
+    them to its own deployment length)."""
+    seconds = sum(spec.duration_s for spec in run.workload.deployments)
+
+    def rate(names: str | tuple[str, ...]) -> float:
+        per_deployment = calls_per_deployment(run, names) or 0.0
+        return round(per_deployment * len(run.workload.deployments) / seconds, 5)
+
+    return {"dynamodb_reads": rate(DYNAMODB_READS), "codedeploy": rate(CODEDEPLOY)}
+
+
 def event_path(run: DetectorRun) -> dict[str, float | None]:
     """Where the lag of event detections goes: EventBridge's delay, then our reads."""
     delays, after, lateness = [], [], []
@@ -130,6 +142,7 @@ def detector_figures(run: DetectorRun) -> dict[str, Any]:
         ),
         "dynamodb_reads_per_deployment": _round(calls_per_deployment(run, DYNAMODB_READS), 1),
         "dynamodb_writes_per_deployment": _round(calls_per_deployment(run, DYNAMODB_WRITES)),
+        "calls_per_wait_s": calls_per_wait_second(run),
         "correct": not wrong and len(lag) == len(run.outcomes),
         "mismatches": wrong,
         "detected_by": detected_by(run.outcomes),

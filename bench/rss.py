@@ -30,13 +30,6 @@ REGION = "us-east-1"
 WAIT_S = 40.0
 """The probe deployment's length in real seconds (scaled like everything else); shorter than
 the first fallback poll, so the end is seen through the event as usual."""
-SCALED = {
-    "POLL_INTERVAL_SECONDS": 15.0,
-    "STATUS_READ_INTERVAL_SECONDS": 1.0,
-    "FALLBACK_POLL_INTERVAL_SECONDS": 60.0,
-    "FALLBACK_POLL_MAX_INTERVAL_SECONDS": 300.0,
-    "DEADLINE_MARGIN_SECONDS": 30.0,
-}
 
 
 def peak_rss_mb() -> float:
@@ -59,6 +52,30 @@ def _write(path: str, result: dict[str, Any]) -> None:
     Path(path).write_text(json.dumps(result))
 
 
+class CallCpu:
+    """CPU time of each AWS call, request build to parsed response (this thread's process
+    time: a waiting trigger has one thread), by operation. Over HTTP to a local server, so
+    it is the client's side of a call: what the function's CPU share has to pay for."""
+
+    def __init__(self) -> None:
+        self._started = 0.0
+        self.seconds: dict[str, list[float]] = {}
+
+    def start(self, **_kwargs: Any) -> None:
+        self._started = time.process_time()
+
+    def stop(self, model: Any, **_kwargs: Any) -> None:
+        self.seconds.setdefault(model.name, []).append(time.process_time() - self._started)
+
+    def median_ms(self) -> dict[str, float]:
+        import statistics
+
+        return {
+            name: round(statistics.median(values) * 1000, 2)
+            for name, values in sorted(self.seconds.items())
+        }
+
+
 def trigger_child(out: str, factor: float) -> None:
     """The Lambda function's process: import the handler, wait once, report."""
     started = time.perf_counter()
@@ -67,6 +84,15 @@ def trigger_child(out: str, factor: float) -> None:
     from tests.support.lambda_context import FakeLambdaContext
 
     after_import = peak_rss_mb()
+    import boto3
+
+    # The function's clients come from boto3's default session, made on first use: hooks on
+    # the session are copied into them.
+    boto3.setup_default_session()
+    meter = CallCpu()
+    assert boto3.DEFAULT_SESSION is not None
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build.*.*", meter.start)
+    boto3.DEFAULT_SESSION.events.register("after-call.*.*", meter.stop)
     context = FakeLambdaContext(timeout_seconds=900 / factor)
     result = lambda_handler(request_for(0), context)
     _write(
@@ -77,6 +103,8 @@ def trigger_child(out: str, factor: float) -> None:
             "status": result.get("status"),
             "detected_by": result.get("detectedBy"),
             "seconds": round(time.perf_counter() - started, 2),
+            "cpu_ms_per_call": meter.median_ms(),
+            "calls": {name: len(values) for name, values in sorted(meter.seconds.items())},
         },
     )
 
@@ -92,7 +120,10 @@ def _child_env(endpoint: str, factor: float) -> dict[str, str]:
     from bench.names import TABLE
 
     env = clean_env()
-    env.update({name: repr(value / factor) for name, value in SCALED.items()})
+    from bench.detectors import SCALED_SETTINGS
+    from shared.config import DEFAULTS
+
+    env.update({name: repr(DEFAULTS[name] / factor) for name in SCALED_SETTINGS})
     env.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",

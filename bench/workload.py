@@ -28,6 +28,12 @@ FAILED_SHARE = 0.08
 STOPPED_SHARE = 0.02
 LONG_DEPLOYMENT_S = 300.0
 """The call-ratio target applies to deployments of 5 minutes or more."""
+HISTORY_LENGTH = 5
+DURATION_SPREAD = 0.05
+"""A group's deployments last its usual duration times U(1 - spread, 1 + spread), this one
+and its recent ones alike (drawn independently, so this one is no likelier than the others
+to sit in the middle). An assumption, stated in the report: a service's deployments repeat
+the same task start-up, health checks and configured traffic-shift and termination waits."""
 
 _INDEX = re.compile(re.escape(DESCRIPTION).replace(re.escape("{index}"), r"(\d+)"))
 
@@ -38,6 +44,9 @@ class DeploymentSpec:
     start_offset_s: float
     duration_s: float
     ending: str  # Succeeded | Failed | Stopped
+    recent_durations_s: tuple[float, ...] = ()
+    """The group's previous successful durations, newest first, as the status table keeps
+    them for the read cadence (real seconds)."""
 
     @property
     def is_long(self) -> bool:
@@ -64,7 +73,14 @@ class Workload:
                 if draw < FAILED_SHARE + STOPPED_SHARE
                 else "Succeeded"
             )
-            specs.append(DeploymentSpec(index, offset, duration, ending))
+            # Its own generator: the draws above stay those of earlier versions of the workload.
+            spread = random.Random(f"{seed}:{index}:durations")
+            jitter = [
+                spread.uniform(1 - DURATION_SPREAD, 1 + DURATION_SPREAD)
+                for _ in range(1 + HISTORY_LENGTH)
+            ]
+            history = tuple(duration * factor for factor in jitter[1 : 1 + HISTORY_LENGTH])
+            specs.append(DeploymentSpec(index, offset, duration * jitter[0], ending, history))
         return cls(seed, tuple(specs))
 
     @classmethod
@@ -91,6 +107,8 @@ class Workload:
             "endings": {name: endings.count(name) for name in sorted(set(endings))},
             "start_spread_s": START_SPREAD_S,
             "event_delay_s": f"uniform {EVENT_DELAY_S[0]:g}-{EVENT_DELAY_S[1]:g}",
+            "group_history": f"{HISTORY_LENGTH} recent durations per group; every duration "
+            f"= the group's usual one x U({1 - DURATION_SPREAD:g}, {1 + DURATION_SPREAD:g})",
         }
 
 

@@ -42,9 +42,9 @@ from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from bench.names import APPLICATION, REGION, TABLE, group_name
 from shared.aws import CODEDEPLOY_CONFIG, DYNAMODB_CONFIG
 from tests.support import moto_codedeploy
+from tests.support.provision import create_blue_green_group, create_status_table
 
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item")
-SERVICE_ROLE = f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/codedeploy"
 
 
 FAKE_CREDENTIALS = {
@@ -218,23 +218,8 @@ class World:
 
 def create_resources(codedeploy: Any, dynamodb: Any, n: int) -> None:
     """The application, one deployment group per deployment, and the status table."""
-    codedeploy.create_application(applicationName=APPLICATION, computePlatform="ECS")
-    for index in range(n):
-        codedeploy.create_deployment_group(
-            applicationName=APPLICATION,
-            deploymentGroupName=group_name(index),
-            serviceRoleArn=SERVICE_ROLE,
-            deploymentStyle={
-                "deploymentType": "BLUE_GREEN",
-                "deploymentOption": "WITH_TRAFFIC_CONTROL",
-            },
-        )
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "deploymentId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "deploymentId", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_blue_green_group(codedeploy, APPLICATION, *(group_name(i) for i in range(n)))
+    create_status_table(dynamodb, TABLE)
 
 
 @contextlib.contextmanager

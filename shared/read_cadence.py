@@ -2,8 +2,8 @@
 while it cannot, and never more reads than a fixed ``STATUS_READ_INTERVAL_SECONDS`` cadence.
 
 The trigger's own share of the lag (terminal status in the table -> the trigger returns)
-is the wait for its next read: with a fixed 1 s cadence, up to 1 s. Reading every 0.15 s
-throughout would cut that to 0.15 s but cost about 7x the reads. What makes a cheaper
+is the wait for its next read: with a fixed 1 s cadence, up to 1 s. Reading every 0.1 s
+throughout would cut that to 0.1 s but cost 10x the reads. What makes a cheaper
 answer possible is that a deployment group's deployments take about the same time each
 time (task start-up, health checks and the deployment config's traffic-shift and
 termination waits repeat), and the group's recent durations are kept in the status table.
@@ -23,6 +23,7 @@ deployment.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ class ReadCadence:
     default_interval: float = 1.0
     """Without a usable history: the fixed cadence (``STATUS_READ_INTERVAL_SECONDS``). It is
     also the unit of the read budget: the policy spends no more reads than this cadence."""
-    near_end_interval: float = 0.15
+    near_end_interval: float = 0.1
     """Inside the window where the deployment is likely to end
     (``STATUS_READ_MIN_INTERVAL_SECONDS``)."""
     far_interval: float = 4.0
@@ -46,13 +47,13 @@ class ReadCadence:
     approach_share: float = 0.25
     """Before the window, pause for this share of the time left until it opens: a few reads
     while far, converging on the window without overshooting it."""
-    window_margin: float = 0.05
+    window_margin: float = 0.03
     """The window runs from the shortest recent duration less this share to the longest
     plus this share."""
     window_read_share: float = 0.75
-    """The window may spend at most this share of the fixed cadence's reads for the group's
-    usual duration; a wide (noisy) history therefore reads the window more slowly rather
-    than more often."""
+    """Until the group's usual end, the window may spend at most this share of the reads the
+    fixed cadence would make in that time, less those spent before the window; a wide
+    (noisy) history therefore reads the window more slowly rather than more often."""
     overrun_growth: float = 0.1
     """Past the window, the pause grows by this many seconds per second of overrun."""
     min_history: int = 2
@@ -93,12 +94,23 @@ def next_read_interval(cadence: ReadCadence, facts: WaitFacts) -> float:
     if facts.elapsed < opens:
         approach = cadence.approach_share * (opens - facts.elapsed)
         return _bounded(cadence, approach)
-    # The window's reads until the usual end stay within the fixed cadence's budget share.
-    budget = cadence.window_read_share * usual / cadence.default_interval
+    # The window's reads until the usual end stay within the fixed cadence's budget.
+    budget = usual / cadence.default_interval - _reads_before(cadence, opens)
+    budget = max(1.0, cadence.window_read_share * budget)
     near = _bounded(cadence, max(cadence.near_end_interval, (usual - opens) / budget))
     if facts.elapsed <= closes:
         return near
     return _bounded(cadence, near + cadence.overrun_growth * (facts.elapsed - closes))
+
+
+def _reads_before(cadence: ReadCadence, opens: float) -> float:
+    """About how many reads the policy makes before the window opens: every far interval
+    while the approach pause would be longer, then pauses shrinking by the approach share."""
+    approach_from = min(opens, cadence.far_interval / cadence.approach_share)
+    far_reads = (opens - approach_from) / cadence.far_interval
+    ratio = max(1.0, cadence.approach_share * approach_from / cadence.near_end_interval)
+    steps = math.log(ratio) / -math.log(1 - cadence.approach_share)
+    return far_reads + steps + 1
 
 
 def _bounded(cadence: ReadCadence, seconds: float) -> float:

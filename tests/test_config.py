@@ -17,6 +17,8 @@ NUMERIC = [
     "POLL_INTERVAL_SECONDS",
     "DEADLINE_MARGIN_SECONDS",
     "STATUS_READ_INTERVAL_SECONDS",
+    "STATUS_READ_MIN_INTERVAL_SECONDS",
+    "STATUS_READ_MAX_INTERVAL_SECONDS",
     "FALLBACK_POLL_INTERVAL_SECONDS",
     "FALLBACK_POLL_MAX_INTERVAL_SECONDS",
     "STATUS_TTL_DAYS",
@@ -27,12 +29,12 @@ NUMERIC = [
 @pytest.mark.parametrize("name", NUMERIC)
 @pytest.mark.parametrize("value", ["0", "-5", "abc", "nan", "inf", "1e999"])
 def test_bad_numeric_settings_name_the_variable(name: str, value: str) -> None:
+    generous = {
+        "FALLBACK_POLL_MAX_INTERVAL_SECONDS": "1e9",
+        "STATUS_READ_MAX_INTERVAL_SECONDS": "1e9",
+    }
     with pytest.raises(ConfigurationError, match=name):
-        Settings.from_env(
-            {name: value, "FALLBACK_POLL_MAX_INTERVAL_SECONDS": "1e9"}
-            if name != "FALLBACK_POLL_MAX_INTERVAL_SECONDS"
-            else {name: value}
-        )
+        Settings.from_env({**generous, name: value})
 
 
 def test_defaults_and_fractions() -> None:
@@ -40,9 +42,31 @@ def test_defaults_and_fractions() -> None:
     assert settings.poll_interval == 0.25
     defaults = Settings.from_env({})
     assert (defaults.deadline_margin, defaults.status_read_interval) == (30, 1)
+    assert (defaults.status_read_min_interval, defaults.status_read_max_interval) == (0.1, 4)
     assert (defaults.fallback_poll_interval, defaults.fallback_poll_max_interval) == (60, 300)
     assert (defaults.status_ttl_days, defaults.idempotency_ttl) == (30, 3600)
     assert (defaults.terraform_key, defaults.status_table_name) == ("tf", None)
+
+
+@pytest.mark.parametrize(
+    ("low", "fixed", "high"), [("2", "1", "4"), ("0.1", "5", "4"), ("0.5", "0.2", "4")]
+)
+def test_read_intervals_out_of_order_are_rejected(low: str, fixed: str, high: str) -> None:
+    with pytest.raises(ConfigurationError, match="STATUS_READ_MIN_INTERVAL_SECONDS"):
+        Settings.from_env(
+            {
+                "STATUS_READ_MIN_INTERVAL_SECONDS": low,
+                "STATUS_READ_INTERVAL_SECONDS": fixed,
+                "STATUS_READ_MAX_INTERVAL_SECONDS": high,
+            }
+        )
+
+
+def test_equal_read_intervals_make_a_fixed_cadence() -> None:
+    fixed = {name: "1" for name in ("MIN_", "", "MAX_")}
+    settings = Settings.from_env({f"STATUS_READ_{k}INTERVAL_SECONDS": v for k, v in fixed.items()})
+    assert not settings.read_cadence.adapts
+    assert Settings.from_env({}).read_cadence.adapts
 
 
 def test_fallback_cap_below_the_interval_is_rejected() -> None:

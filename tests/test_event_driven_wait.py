@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from shared.errors import DeploymentFailed
 from shared.recorder_service import RecorderService
 from shared.status_store import StatusStore
 from tests.conftest import APP, GROUP, TABLE, appspec_request
@@ -196,3 +197,52 @@ def test_the_deadline_guard_holds_on_the_store_path(
         harness.invoke(appspec_request(), timeout=100)
 
     assert sum(harness.sleeps) <= 100 - 30
+
+
+def test_a_group_with_history_is_read_fast_near_its_usual_end_and_learns(
+    make_harness: Any, dynamodb: Any, status_table: str
+) -> None:
+    store = StatusStore(TABLE, dynamodb)
+    store.remember_duration(APP, GROUP, 300.0, (310.0, 295.0, 305.0, 290.0))
+    harness = event_harness(
+        make_harness, dynamodb, planner=lambda _d: succeed_after(300), event_delay=lambda: 0.7
+    )
+    count = counters(harness)
+
+    result = harness.invoke(appspec_request())
+
+    returned = time.monotonic()
+    assert result["status"] == "Succeeded"
+    assert result["detectedBy"] == "event"
+    # Read every ~0.1 s near the usual end (shared/read_cadence.py), not every 1 s...
+    assert returned - harness.simulator.terminal_deliveries[result["deploymentId"]] <= 0.25
+    # ...and yet fewer reads than the fixed 1 s cadence's ~300.
+    assert count.calls["GetItem"] < 300
+    # The success joins the group's history, newest first, the oldest dropped.
+    recent = store.recent_durations(APP, GROUP)
+    assert recent[0] == pytest.approx(300, abs=1)
+    assert recent[1:] == (300.0, 310.0, 295.0, 305.0)
+
+
+def test_a_first_deployment_reads_every_second_and_starts_the_history(
+    make_harness: Any, dynamodb: Any, status_table: str
+) -> None:
+    harness = event_harness(make_harness, dynamodb, planner=lambda _d: succeed_after(120))
+    count = counters(harness)
+
+    harness.invoke(appspec_request())
+
+    # One read a second for 120 s, plus the history lookup: the fixed cadence.
+    assert 120 <= count.calls["GetItem"] <= 124
+    assert StatusStore(TABLE, dynamodb).recent_durations(APP, GROUP) == pytest.approx((120,), abs=1)
+
+
+def test_a_failed_deployment_does_not_join_the_history(
+    make_harness: Any, dynamodb: Any, status_table: str
+) -> None:
+    harness = event_harness(make_harness, dynamodb, planner=lambda _d: fail_after(30))
+
+    with pytest.raises(DeploymentFailed, match="Failed"):
+        harness.invoke(appspec_request())
+
+    assert StatusStore(TABLE, dynamodb).recent_durations(APP, GROUP) == ()
