@@ -154,8 +154,9 @@ def cost_figures(
             "events_per_deployment": EVENTS_PER_DEPLOYMENT,
             "botocore_waiter": "the waiter run in a Lambda function of the same memory; run "
             "from a CI runner instead its AWS cost is 0 and the runner's minutes are billed",
-            "read_units": "every GetItem counted as 1 read unit (items < 4 KB; the group-"
-            "durations read is eventually consistent, 0.5 unit: an upper bound)",
+            "read_units": "every read call counted as 1 read unit: strongly consistent "
+            "GetItem of an item < 4 KB; the one Query on the group index is eventually "
+            "consistent, 0.5 unit for its < 4 KB (an upper bound)",
         },
         "prices": {
             "read_on": PRICES_READ_ON,

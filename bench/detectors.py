@@ -40,9 +40,9 @@ from shared.errors import DeploymentFailed
 from shared.observability import logger, metrics
 from shared.recorder_service import RecorderService
 from shared.status import is_terminal
-from shared.status_store import StatusStore
 from shared.trigger_service import TriggerService
 from tests.support.lambda_context import FakeLambdaContext
+from tests.support.provision import record_past_successes
 from tests.support.simulator import SimulatedCodeDeploy
 
 LAMBDA_TIMEOUT_S = 900.0
@@ -412,12 +412,11 @@ def _simulator(
 
 
 def seed_group_history(world: World, workload: Workload, factor: float) -> None:
-    """Each group's recent durations in the table, as earlier deployments left them."""
-    store = StatusStore(TABLE, world.recorder_dynamodb)
+    """Each group's earlier deployments in the table, as the recorder left them."""
     for spec in workload.deployments:
-        if spec.recent_durations_s:
-            newest, *older = (seconds / factor for seconds in spec.recent_durations_s)
-            store.remember_duration(APPLICATION, group_name(spec.index), newest, tuple(older))
+        scaled = [seconds / factor for seconds in spec.recent_durations_s]
+        group = group_name(spec.index)
+        record_past_successes(world.recorder_dynamodb, TABLE, APPLICATION, group, scaled)
 
 
 def detector_named(name: str) -> DetectorSpec:

@@ -10,7 +10,7 @@ from typing import Any
 from bench.detectors import DetectorRun, Outcome
 
 CODEDEPLOY = "codedeploy:"
-DYNAMODB_READS = ("dynamodb:GetItem",)
+DYNAMODB_READS = ("dynamodb:GetItem", "dynamodb:Query")
 DYNAMODB_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 LAG_FIGURES = ("lag_p50_s", "lag_p95_s", "lag_max_s")
 REQUIRED_FIGURES = (

@@ -33,7 +33,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         "... on deployments >= 5 min",
         f"polling / event >= {CALL_RATIO_MIN:g}",
     ),
-    ("dynamodb_reads_per_deployment", "DynamoDB reads / deployment (GetItem)", ""),
+    ("dynamodb_reads_per_deployment", "DynamoDB reads / deployment (GetItem + Query)", ""),
     ("dynamodb_writes_per_deployment", "DynamoDB writes / deployment (trigger's)", ""),
     ("correct", "correct (every result = simulator's final status)", "true"),
     ("detected_by", "detected by", ""),

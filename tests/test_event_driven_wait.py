@@ -13,6 +13,7 @@ from shared.errors import DeploymentFailed
 from shared.recorder_service import RecorderService
 from shared.status_store import StatusStore
 from tests.conftest import APP, GROUP, TABLE, appspec_request
+from tests.support.provision import create_status_table, record_past_successes
 from tests.support.simulator import fail_after, succeed_after
 
 
@@ -199,11 +200,10 @@ def test_the_deadline_guard_holds_on_the_store_path(
     assert sum(harness.sleeps) <= 100 - 30
 
 
-def test_a_group_with_history_is_read_fast_near_its_usual_end_and_learns(
+def test_a_group_with_history_is_read_fast_near_its_usual_end(
     make_harness: Any, dynamodb: Any, status_table: str
 ) -> None:
-    store = StatusStore(TABLE, dynamodb)
-    store.remember_duration(APP, GROUP, 300.0, (310.0, 295.0, 305.0, 290.0))
+    record_past_successes(dynamodb, TABLE, APP, GROUP, (300.0, 310.0, 295.0, 305.0, 290.0))
     harness = event_harness(
         make_harness, dynamodb, planner=lambda _d: succeed_after(300), event_delay=lambda: 0.7
     )
@@ -216,15 +216,12 @@ def test_a_group_with_history_is_read_fast_near_its_usual_end_and_learns(
     assert result["detectedBy"] == "event"
     # Read every ~0.1 s near the usual end (shared/read_cadence.py), not every 1 s...
     assert returned - harness.simulator.terminal_deliveries[result["deploymentId"]] <= 0.25
-    # ...and yet fewer reads than the fixed 1 s cadence's ~300.
+    # ...and yet fewer reads than the fixed 1 s cadence's ~300, plus one Query for history.
     assert count.calls["GetItem"] < 300
-    # The success joins the group's history, newest first, the oldest dropped.
-    recent = store.recent_durations(APP, GROUP)
-    assert recent[0] == pytest.approx(300, abs=1)
-    assert recent[1:] == (300.0, 310.0, 295.0, 305.0)
+    assert count.calls["Query"] == 1
 
 
-def test_a_first_deployment_reads_every_second_and_starts_the_history(
+def test_a_first_deployment_reads_every_second(
     make_harness: Any, dynamodb: Any, status_table: str
 ) -> None:
     harness = event_harness(make_harness, dynamodb, planner=lambda _d: succeed_after(120))
@@ -232,17 +229,37 @@ def test_a_first_deployment_reads_every_second_and_starts_the_history(
 
     harness.invoke(appspec_request())
 
-    # One read a second for 120 s, plus the history lookup: the fixed cadence.
-    assert 120 <= count.calls["GetItem"] <= 124
-    assert StatusStore(TABLE, dynamodb).recent_durations(APP, GROUP) == pytest.approx((120,), abs=1)
+    # Nothing to learn from: one read a second for 120 s, the fixed cadence.
+    assert count.calls["Query"] == 1
+    assert 119 <= count.calls["GetItem"] <= 122
 
 
-def test_a_failed_deployment_does_not_join_the_history(
+def test_failures_and_the_running_deployment_are_no_history(
     make_harness: Any, dynamodb: Any, status_table: str
 ) -> None:
-    harness = event_harness(make_harness, dynamodb, planner=lambda _d: fail_after(30))
+    """Only successes count: a failure can end at any time."""
+    first = event_harness(make_harness, dynamodb, planner=lambda _d: fail_after(300))
+    with pytest.raises(DeploymentFailed):
+        first.invoke(appspec_request(description="fails"))
+    record_past_successes(dynamodb, TABLE, APP, GROUP, (300.0,))  # one is not a history
+    harness = event_harness(make_harness, dynamodb, planner=lambda _d: succeed_after(120))
+    count = counters(harness)
 
-    with pytest.raises(DeploymentFailed, match="Failed"):
-        harness.invoke(appspec_request())
+    harness.invoke(appspec_request())
 
-    assert StatusStore(TABLE, dynamodb).recent_durations(APP, GROUP) == ()
+    assert 119 <= count.calls["GetItem"] <= 122
+
+
+def test_a_table_without_the_group_index_keeps_the_fixed_cadence(
+    make_harness: Any, dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table made by an older module has no byGroup index: no history, no degradation."""
+    create_status_table(dynamodb, TABLE, with_group_index=False)
+    monkeypatch.setenv("STATUS_TABLE_NAME", TABLE)
+    harness = event_harness(make_harness, dynamodb, planner=lambda _d: succeed_after(60))
+    count = counters(harness)
+
+    result = harness.invoke(appspec_request())
+
+    assert result["detectedBy"] == "event"
+    assert 59 <= count.calls["GetItem"] <= 62

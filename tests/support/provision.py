@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from shared import status_table as attr
+from shared.status_store import StatusStore, StatusUpdate
+from shared.timestamps import to_iso, utc_now
 
 SERVICE_ROLE_ARN = "arn:aws:iam::123456789012:role/codedeploy-ecs"
 
@@ -70,3 +74,25 @@ def add_group_index(dynamodb: Any, table: str) -> None:
             }
         ],
     )
+
+
+def record_past_successes(
+    dynamodb: Any, table: str, application: str, group: str, durations: Sequence[float]
+) -> None:
+    """Earlier successful deployments of a group, newest first, one a day, as the recorder
+    and the trigger leave them in the status table (what the read cadence learns from)."""
+    store = StatusStore(table, dynamodb)
+    now = utc_now()
+    for age, seconds in enumerate(durations, start=1):
+        created = now - timedelta(days=age)
+        store.record(
+            StatusUpdate(
+                deployment_id=f"d-PAST{age:02d}-{application}-{group}",
+                status="Succeeded",
+                source="event",
+                application_name=application,
+                deployment_group_name=group,
+                created_at=to_iso(created),
+                completed_at=to_iso(created + timedelta(seconds=seconds)),
+            )
+        )
