@@ -136,8 +136,7 @@ def import_note(cold: dict[str, Any]) -> str:
         )
     return text + (
         f" Separately, validating one request costs {cold['request_validation_ms']:g} ms of "
-        f"CPU per invocation, warm: Powertools' validate() calls fastjsonschema.validate, "
-        f"which compiles the schema on every call."
+        f"CPU per invocation, warm."
     )
 
 

@@ -75,6 +75,8 @@ class WaitFacts:
     """The status the table holds (None: no item yet)."""
     recent_durations: Sequence[float] = ()
     """The group's recent successful deployments, createTime to completeTime, seconds."""
+    events_seen: bool = True
+    """Whether a state-change event has reached the table for this deployment yet."""
 
 
 def next_read_interval(cadence: ReadCadence, facts: WaitFacts) -> float:
@@ -86,7 +88,9 @@ def next_read_interval(cadence: ReadCadence, facts: WaitFacts) -> float:
         # and only a STOP can come early.
         return cadence.far_interval
     durations = [d for d in facts.recent_durations if d > 0]
-    if not cadence.adapts or len(durations) < cadence.min_history:
+    if not cadence.adapts or len(durations) < cadence.min_history or not facts.events_seen:
+        # No event yet (START comes seconds after creation): the pipeline may be down, and
+        # fast reads of a table nobody writes to would only spend the budget.
         return cadence.default_interval
     usual = statistics.mean(durations)
     opens = min(durations) * (1 - cadence.window_margin)

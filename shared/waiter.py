@@ -214,6 +214,8 @@ class DeploymentWaiter:
             elapsed=now - schedule.started,
             status=None if record is None else record.status,
             recent_durations=schedule.recent_durations or (),
+            events_seen=schedule.events_seen
+            or (record is not None and (record.source == "event" or bool(record.event_state))),
         )
         return next_read_interval(self._policy.read_cadence, facts)
 

@@ -33,6 +33,11 @@ def test_slow_while_far_fast_in_the_window_slower_again_past_it() -> None:
     assert interval(330) < past <= 4.0
 
 
+def test_before_any_event_the_fixed_interval() -> None:
+    """No event yet: the pipeline may be down; fast reads would find nothing new."""
+    assert next_read_interval(CADENCE, WaitFacts(300, "InProgress", USUAL, False)) == 1.0
+
+
 def test_ready_waits_for_continue_deployment_so_reads_slowly() -> None:
     assert interval(300, status="Ready") == 4.0
 
