@@ -115,11 +115,13 @@ class FastReads:
 
     def _answer(self, model: Any, params: dict[str, Any], **_kwargs: Any) -> Any:
         if model.name == "GetItem":
-            parsed = self._get_item(json.loads(params["body"]))
+            parsed: dict[str, Any] | None = self._get_item(json.loads(params["body"]))
         elif model.name == "GetDeployment":
             parsed = self._get_deployment(json.loads(params["body"]))
         else:
             return None
+        if parsed is None:
+            return None  # moto's full path answers, with the error botocore would raise
         return AWSResponse(params.get("url", ""), 200, {}, None), parsed
 
     def _get_item(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -128,9 +130,11 @@ class FastReads:
             item = backend.get_item(body["TableName"], body["Key"])
             return item.to_json("Item") if item is not None else {}
 
-    def _get_deployment(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _get_deployment(self, body: dict[str, Any]) -> dict[str, Any] | None:
         backend = codedeploy_backends[DEFAULT_ACCOUNT_ID][REGION]
         with self._locks.status:
+            if body["deploymentId"] not in backend.deployments:
+                return None  # e.g. the simulator's rollback id, which names no deployment
             deployment = backend.get_deployment(body["deploymentId"])
             # moto's renderer, as patched by tests.support.moto_codedeploy (error details).
             info = codedeploy_responses._deployment_info(deployment)
