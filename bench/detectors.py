@@ -36,6 +36,7 @@ from bench.workload import (
 from bench.world import World, emulated_aws, fake_credentials
 from shared.codedeploy import CodeDeployGateway
 from shared.config import DEFAULTS
+from shared.diagnostics import DiagnosticsCollector
 from shared.errors import DeploymentFailed
 from shared.observability import logger, metrics
 from shared.recorder_service import RecorderService
@@ -281,14 +282,17 @@ def compiled_schemas_cached() -> Iterator[None]:
 def wait_with_trigger(
     world: World, spec: DeploymentSpec, factor: float, sleeper: SleepMeter
 ) -> Outcome:
+    # Every client the trigger uses is the world's, so that each call is counted (and reads
+    # take the fast path): CreateDeployment's own, and the failure diagnostics'.
     service = TriggerService(
-        codedeploy=CodeDeployGateway(world.codedeploy),
+        codedeploy=CodeDeployGateway(world.codedeploy, create_client=world.codedeploy_create),
         dynamodb_client=world.trigger_dynamodb,
+        diagnostics=lambda time_left: DiagnosticsCollector(world.codedeploy, time_left),
         sleep=sleeper.sleep,
     )
     context = FakeLambdaContext(timeout_seconds=LAMBDA_TIMEOUT_S / factor)
     try:
-        result = service.handle(request_for(spec.index), context)
+        result = service.handle(trigger_input(spec.index), context)
     except DeploymentFailed as failed:
         returned = time.monotonic()
         found = _FAILURE.search(str(failed))
@@ -303,6 +307,17 @@ def wait_with_trigger(
         result.get("detectedBy"),  # type: ignore[arg-type]
         returned,
     )
+
+
+def trigger_input(index: int) -> dict[str, object]:
+    """The trigger's input: the deployment's request, and no wait for a rollback.
+
+    The bench measures how soon the end of a deployment is seen. By default a failed
+    deployment's trigger then follows CodeDeploy's rollback deployment (``waitForRollback``),
+    a deliberate further wait; the simulator's rollback id names no deployment, so it would
+    only add the fallback poll's 60 s to every failure.
+    """
+    return {**request_for(index), "waitForRollback": False}
 
 
 def wait_with_botocore(world: World, spec: DeploymentSpec, factor: float) -> Outcome:

@@ -33,6 +33,7 @@ from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from botocore.config import Config
 from moto import mock_aws
 from moto.codedeploy import responses as codedeploy_responses
 from moto.codedeploy.models import CodeDeployBackend, codedeploy_backends
@@ -209,11 +210,18 @@ class World:
         self.locks = locks
         self.meter = ApiMeter()
         self.codedeploy = boto3.client("codedeploy", region_name=REGION, config=CODEDEPLOY_CONFIG)
+        # CreateDeployment is never retried blindly (shared/codedeploy.py): a client of its own.
+        self.codedeploy_create = boto3.client(
+            "codedeploy",
+            region_name=REGION,
+            config=CODEDEPLOY_CONFIG.merge(Config(retries={"total_max_attempts": 1})),
+        )
         self.trigger_dynamodb = boto3.client("dynamodb", region_name=REGION, config=DYNAMODB_CONFIG)
         # The recorder's own client: its writes are not the trigger's reads.
         self.recorder_dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_resources(self.codedeploy, self.recorder_dynamodb, n)
         self.meter.watch(self.codedeploy)
+        self.meter.watch(self.codedeploy_create)
         self.meter.watch(self.trigger_dynamodb)
         reads = FastReads(locks)
         reads.install(self.codedeploy)
