@@ -72,7 +72,7 @@ variable "runtime" {
 }
 
 variable "memory_size" {
-  description = "Memory (MB) of the trigger function. It mostly sleeps: it peaks near 55 MB, and 192 MB leaves 3.5x headroom while its CPU share (memory / 1769 MB of a vCPU) keeps a status read and the cold start's imports short (bench/results.md, cost section)."
+  description = "Memory (MB) of the trigger function. It mostly sleeps: it peaks near 52 MB, and 192 MB leaves 3.7x headroom while its CPU share (memory / 1769 MB of a vCPU) keeps a status read and the cold start's imports short (bench/results.md, cost section)."
   type        = number
   default     = 192
 }
