@@ -247,29 +247,36 @@ class DiagnosticsCollector:
                 return
 
     def _batch_targets(self, deployment_id: str, ids: Sequence[str]) -> list[Target]:
-        if not ids:
-            return []
-        targets: list[Target] = []
-        for chunk in _chunks(ids, BATCH_SIZE):
-            page = self._call(
-                self.codedeploy,
-                "BatchGetDeploymentTargets",
-                {"deploymentId": deployment_id, "targetIds": list(chunk)},
-            )
-            targets.extend(_target(t) for t in page.get("deploymentTargets") or [])
-        return targets
+        return self._batch(
+            deployment_id,
+            ids,
+            ("BatchGetDeploymentTargets", "targetIds", "deploymentTargets"),
+            _target,
+        )
 
     def _batch_instances(self, deployment_id: str, ids: Sequence[str]) -> list[Target]:
-        if not ids:
-            return []
+        return self._batch(
+            deployment_id,
+            ids,
+            ("BatchGetDeploymentInstances", "instanceIds", "instancesSummary"),
+            _instance,
+        )
+
+    def _batch(
+        self,
+        deployment_id: str,
+        ids: Sequence[str],
+        api: tuple[str, str, str],
+        parse: Callable[[dict[str, Any]], Target],
+    ) -> list[Target]:
+        """One batch call per BATCH_SIZE ids; ``api`` is (operation, ids key, result key)."""
+        operation, ids_key, result_key = api
         targets: list[Target] = []
         for chunk in _chunks(ids, BATCH_SIZE):
             page = self._call(
-                self.codedeploy,
-                "BatchGetDeploymentInstances",
-                {"deploymentId": deployment_id, "instanceIds": list(chunk)},
+                self.codedeploy, operation, {"deploymentId": deployment_id, ids_key: list(chunk)}
             )
-            targets.extend(_instance(i) for i in page.get("instancesSummary") or [])
+            targets.extend(parse(item) for item in page.get(result_key) or [])
         return targets
 
     # --- alarms --------------------------------------------------------------------------------
