@@ -50,14 +50,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         source = os.environ if env is None else env
         fallback = _positive(source, "FALLBACK_POLL_INTERVAL_SECONDS")
-        fallback_max = _positive(source, "FALLBACK_POLL_MAX_INTERVAL_SECONDS")
-        if fallback_max < fallback:
-            # A cap below the start would silently shorten the safety net's
-            # promised interval; make the operator choose.
-            raise ConfigurationError(
-                f"FALLBACK_POLL_MAX_INTERVAL_SECONDS ({fallback_max:g}) must be at least "
-                f"FALLBACK_POLL_INTERVAL_SECONDS ({fallback:g})"
-            )
+        fallback_max = _fallback_cap(source, fallback)
         read = _positive(source, "STATUS_READ_INTERVAL_SECONDS")
         read_min = _positive(source, "STATUS_READ_MIN_INTERVAL_SECONDS")
         read_max = _positive(source, "STATUS_READ_MAX_INTERVAL_SECONDS")
@@ -106,9 +99,9 @@ class Settings:
 
 
 def _positive(env: Mapping[str, str], name: str) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
+    if not _is_set(env, name):
         return DEFAULTS[name]
+    raw = env[name]
     try:
         value = float(raw)
     except ValueError:
@@ -118,6 +111,32 @@ def _positive(env: Mapping[str, str], name: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ConfigurationError(f"{name} must be a positive, finite number, got {raw!r}")
     return value
+
+
+def _fallback_cap(env: Mapping[str, str], interval: float) -> float:
+    """FALLBACK_POLL_MAX_INTERVAL_SECONDS, given the safety net's first interval.
+
+    Unset, the cap is its default or the interval, whichever is longer: raising
+    only FALLBACK_POLL_INTERVAL_SECONDS (say to 600) is a complete setting, the
+    safety net then simply never backs off. Only an explicit cap below the
+    interval is an error: it would silently shorten the promised interval, so
+    the operator must choose.
+    """
+    name = "FALLBACK_POLL_MAX_INTERVAL_SECONDS"
+    if not _is_set(env, name):
+        return max(DEFAULTS[name], interval)
+    cap = _positive(env, name)
+    if cap < interval:
+        raise ConfigurationError(
+            f"{name} ({cap:g}) must be at least FALLBACK_POLL_INTERVAL_SECONDS ({interval:g}); "
+            f"leave {name} unset to follow the interval"
+        )
+    return cap
+
+
+def _is_set(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name)
+    return raw is not None and raw.strip() != ""
 
 
 def _terraform_key(env: Mapping[str, str]) -> str:

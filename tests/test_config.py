@@ -69,11 +69,33 @@ def test_equal_read_intervals_make_a_fixed_cadence() -> None:
     assert Settings.from_env({}).read_cadence.adapts
 
 
-def test_fallback_cap_below_the_interval_is_rejected() -> None:
+def test_an_explicit_fallback_cap_below_the_interval_is_rejected() -> None:
     with pytest.raises(ConfigurationError, match="FALLBACK_POLL_MAX_INTERVAL_SECONDS"):
         Settings.from_env(
             {"FALLBACK_POLL_INTERVAL_SECONDS": "120", "FALLBACK_POLL_MAX_INTERVAL_SECONDS": "60"}
         )
+
+
+@pytest.mark.parametrize("unset", [{}, {"FALLBACK_POLL_MAX_INTERVAL_SECONDS": " "}])
+def test_a_fallback_interval_above_the_default_cap_alone_is_valid(unset: dict[str, str]) -> None:
+    """Raising only the interval is a complete setting: the unset cap follows it."""
+    settings = Settings.from_env({"FALLBACK_POLL_INTERVAL_SECONDS": "600", **unset})
+
+    assert (settings.fallback_poll_interval, settings.fallback_poll_max_interval) == (600, 600)
+
+
+def test_an_unset_fallback_cap_keeps_its_default_above_the_interval() -> None:
+    settings = Settings.from_env({"FALLBACK_POLL_INTERVAL_SECONDS": "30"})
+
+    assert settings.fallback_poll_max_interval == 300
+
+
+def test_an_explicit_fallback_cap_equal_to_the_interval_is_valid() -> None:
+    settings = Settings.from_env(
+        {"FALLBACK_POLL_INTERVAL_SECONDS": "600", "FALLBACK_POLL_MAX_INTERVAL_SECONDS": "600"}
+    )
+
+    assert settings.fallback_poll_max_interval == 600
 
 
 def test_a_bad_poll_interval_creates_nothing(codedeploy: Any, monkeypatch: Any) -> None:
