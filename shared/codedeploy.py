@@ -29,7 +29,16 @@ from shared.timestamps import to_iso
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
 
-CONSOLE_URL = "https://console.aws.amazon.com/codesuite/codedeploy/deployments/{id}?region={region}"
+CONSOLE_URL = "https://{host}/codesuite/codedeploy/deployments/{id}?region={region}"
+# The console has its own host in each partition: console.aws.amazon.com;
+# console.amazonaws.cn ("Getting Started with Amazon Web Services in China");
+# console.amazonaws-us-gov.com (AWS GovCloud (US) User Guide, "Configuring Your
+# Account"). The partition comes from the region.
+CONSOLE_HOSTS = {
+    "aws": "console.aws.amazon.com",
+    "aws-cn": "console.amazonaws.cn",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+}
 # Real ids are d- plus nine upper-case letters or digits; emulators use UUIDs.
 _DEPLOYMENT_ID = re.compile(
     r"\b(d-[A-Z0-9]{9}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
@@ -113,8 +122,13 @@ class CodeDeployGateway:
     def region(self) -> str:
         return str(self._client.meta.region_name)
 
+    @property
+    def partition(self) -> str:
+        # botocore resolves it from the region (its partitions data), like the ARNs.
+        return str(self._client.meta.partition)
+
     def console_url(self, deployment_id: str) -> str:
-        return CONSOLE_URL.format(id=deployment_id, region=self.region)
+        return console_url(deployment_id, region=self.region, partition=self.partition)
 
     def create(self, params: Mapping[str, Any]) -> str:
         """CreateDeployment once; says whether a failure may have left a deployment behind."""
@@ -225,6 +239,16 @@ def _without_retries(client: CodeDeployClient) -> CodeDeployClient:
     return copy
 
 
+def console_url(deployment_id: str, *, region: str, partition: str) -> str:
+    """The deployment's page in the CodeDeploy console of the region's partition.
+
+    Partitions without a public console host known here (the isolated ones) get
+    the commercial host: the link is then only a hint, the id stays right.
+    """
+    host = CONSOLE_HOSTS.get(partition, CONSOLE_HOSTS["aws"])
+    return CONSOLE_URL.format(host=host, id=deployment_id, region=region)
+
+
 def _non_empty(value: Any) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, Mapping) and value else None
 
@@ -248,7 +272,14 @@ _HINTS = {
     "DeploymentDoesNotExistException": "check deploymentId",
     "InvalidDeploymentIdException": "check deploymentId",
     "AccessDeniedException": "the function's role lacks this CodeDeploy permission",
-    "InvalidRoleException": "the deployment group's service role cannot be assumed",
+    # botocore's model: "The service role ARN was specified in an invalid format.
+    # Or, if an Auto Scaling group was specified, the specified service role does
+    # not grant the appropriate permissions to Amazon EC2 Auto Scaling."
+    "InvalidRoleException": (
+        "check the deployment group's service role: its ARN may be malformed, or, with Auto "
+        "Scaling groups in the deployment group, the role lacks the Auto Scaling permissions "
+        "(see the AWSCodeDeployRole managed policy)"
+    ),
 }
 
 
@@ -271,14 +302,26 @@ def _translate(operation: str, error: ClientError, params: Mapping[str, Any]) ->
 
 
 def _active_conflict(error: ClientError, params: Mapping[str, Any]) -> ActiveDeploymentConflict:
-    # The id is only in the prose, whose wording has changed before: best effort.
+    """DeploymentLimitExceededException: the group is busy, or the account is full.
+
+    CodeDeploy raises it for both of its deployment quotas (CodeDeploy quotas
+    page): one concurrent deployment per deployment group, and "Concurrent
+    deployments per account" (adjustable in Service Quotas). Only the first
+    names a deployment, in prose whose wording has changed before: best effort.
+    """
     found = _DEPLOYMENT_ID.search(_message(error))
     active = found.group(1) if found else None
     group = f"{params.get('applicationName')}/{params.get('deploymentGroupName')}"
-    who = f"deployment {active}" if active else "another deployment"
+    if active:
+        cause = f"deployment group {group} already has an active deployment (deployment {active})"
+    else:
+        cause = (
+            f"CodeDeploy refused another deployment: either deployment group {group} already has "
+            "an active deployment, or the account reached its CodeDeploy quota of concurrent "
+            'deployments ("Concurrent deployments per account", adjustable in Service Quotas)'
+        )
     return ActiveDeploymentConflict(
-        f"deployment group {group} already has an active deployment ({who}); CodeDeploy runs "
-        f'one at a time. Wait for it to end, or set onActiveDeployment to "wait". '
-        f"CodeDeploy said: {_message(error)}",
+        f"{cause}; CodeDeploy runs one deployment per group at a time. Wait for it to end, or "
+        f'set onActiveDeployment to "wait". CodeDeploy said: {_message(error)}',
         active_deployment_id=active,
     )
