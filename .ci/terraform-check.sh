@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Offline checks of the Terraform examples: `terraform fmt -check`, then
-# `terraform init -backend=false` from the local provider mirror and
-# `terraform validate` for every folder under examples/.
+# `terraform init -backend=false` from the local provider mirror,
+# `terraform validate` and, where a folder has tests/, `terraform test`, for
+# every folder under examples/.
 #
 # Nothing is written into examples/: each example is validated in a copy
 # under a temporary directory, with its own TF_DATA_DIR, and the copy is
@@ -46,6 +47,16 @@ mkdir -p "$work/examples"
 tar -C examples --exclude=.terraform --exclude=.terraform.lock.hcl \
     --exclude='terraform.tfstate*' --exclude='*.tfvars' -cf - . | tar -C "$work/examples" -xf -
 
+# `terraform test` for a folder with tests/*.tftest.hcl: plan-time checks with
+# a mocked provider (no credentials, nothing created), e.g. the module's IAM
+# statements and its timeout precondition.
+run_module_tests() {
+    local name="$1"
+    compgen -G "examples/$name/tests/*.tftest.hcl" >/dev/null || return 0
+    echo "terraform-check: examples/$name: terraform test"
+    terraform -chdir="$work/examples/$name" test -no-color
+}
+
 passed=0
 failed=0
 # Examples, and the child modules they ship (examples/*/modules/*: validated on
@@ -60,7 +71,8 @@ for dir in examples/*/ examples/*/modules/*/; do
     export TF_DATA_DIR="$work/data/$slug"
     if terraform -chdir="$work/examples/$name" init -backend=false -input=false -no-color \
         >"$work/init-$slug.log" 2>&1 \
-        && terraform -chdir="$work/examples/$name" validate -no-color; then
+        && terraform -chdir="$work/examples/$name" validate -no-color \
+        && run_module_tests "$name"; then
         passed=$((passed + 1))
     else
         [[ -s "$work/init-$slug.log" ]] && cat "$work/init-$slug.log" >&2

@@ -6,7 +6,6 @@ module "trigger" {
   lambda_zip_path              = var.lambda_zip_path
   architecture                 = var.lambda_architecture
   codedeploy_application_names = [aws_codedeploy_app.app.name]
-  codedeploy_service_role_arns = [aws_iam_role.codedeploy.arn]
   # A failed deployment's error then shows the replacement tasks' stop reasons.
   ecs_diagnostics_cluster_arns = [aws_ecs_cluster.main.arn]
 }
@@ -39,15 +38,14 @@ locals {
 resource "aws_lambda_invocation" "deploy" {
   function_name = module.trigger.trigger_function_name
 
-  # CRUD: the function is told what Terraform is doing (input.tf = {action,
-  # prev_input}). create and update start a deployment; delete, sent on
-  # `terraform destroy` and as the first half of a replacement, is answered
-  # with {"status": "Skipped"} and starts nothing: tearing the stack down or
-  # replacing this resource never deploys by itself.
-  lifecycle_scope = "CRUD"
+  # CREATE_ONLY (the provider's default, written out to say it is chosen):
+  # any change of input or triggers replaces this resource, so every
+  # deployment is a create. A failed create is not saved in the state, so the
+  # next apply tries again; destroy invokes nothing. (With "CRUD" a failed
+  # update is saved anyway and never retried: terraform-provider-aws #43447.)
+  lifecycle_scope = "CREATE_ONLY"
 
-  # A new task definition revision replaces this resource: delete (skipped),
-  # then create (deploys the new revision).
+  # A new task definition revision replaces this resource: a new deployment.
   triggers = {
     task_definition = aws_ecs_task_definition.app.arn
   }

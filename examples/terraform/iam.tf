@@ -55,20 +55,17 @@ data "aws_iam_policy_document" "trigger" {
     resources = ["${local.codedeploy_arn_prefix}:deploymentconfig:*"]
   }
 
-  dynamic "statement" {
-    for_each = length(var.codedeploy_service_role_arns) > 0 ? [1] : []
-
-    content {
-      sid       = "PassCodeDeployServiceRole"
-      actions   = ["iam:PassRole"]
-      resources = var.codedeploy_service_role_arns
-
-      condition {
-        test     = "StringEquals"
-        variable = "iam:PassedToService"
-        values   = ["codedeploy.amazonaws.com"]
-      }
-    }
+  # Replays and the recovery of an ambiguous CreateDeployment look at the
+  # group's recent deployments. Both actions are authorized on the deployment
+  # group (Service Authorization Reference, "Actions defined by AWS
+  # CodeDeploy": ListDeployments and BatchGetDeployments, deploymentgroup*).
+  statement {
+    sid = "ReadGroupDeployments"
+    actions = [
+      "codedeploy:ListDeployments",
+      "codedeploy:BatchGetDeployments",
+    ]
+    resources = local.codedeploy_deployment_group_arns
   }
 
   # Failure diagnostics: which target and lifecycle hook failed and what it
@@ -106,6 +103,10 @@ data "aws_iam_policy_document" "trigger" {
     }
   }
 
+  # No iam:PassRole: CreateDeployment takes no role (botocore's
+  # CreateDeploymentInput has none); CodeDeploy assumes the deployment group's
+  # service role itself, and that role passes the ECS task roles.
+
   # Deployment status (written by the recorder) and idempotency records.
   statement {
     sid = "StatusTable"
@@ -124,6 +125,16 @@ data "aws_iam_policy_document" "trigger" {
     sid       = "QueryHistory"
     actions   = ["dynamodb:Query"]
     resources = ["${aws_dynamodb_table.status.arn}/index/byGroup"]
+  }
+
+  dynamic "statement" {
+    for_each = local.tracing_active ? [1] : []
+
+    content {
+      sid       = "XRayTracing"
+      actions   = local.xray_write_actions
+      resources = ["*"]
+    }
   }
 }
 
@@ -160,6 +171,16 @@ data "aws_iam_policy_document" "recorder" {
     sid       = "DeadLetterQueue"
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.dlq.arn]
+  }
+
+  dynamic "statement" {
+    for_each = local.tracing_active ? [1] : []
+
+    content {
+      sid       = "XRayTracing"
+      actions   = local.xray_write_actions
+      resources = ["*"]
+    }
   }
 }
 

@@ -65,6 +65,13 @@ resource "aws_lambda_function" "trigger" {
       condition     = local.zip_matches_arch
       error_message = "The release zip (${local.zip_name}) was built for another architecture than var.architecture (${var.architecture}): use the _linux_arm64 zip for arm64 and the _linux_amd64 zip for x86_64."
     }
+
+    # A precondition, not a variable validation: validations may refer to
+    # other variables only from Terraform 1.9, and this module supports 1.5.
+    precondition {
+      condition     = var.timeout >= local.min_trigger_timeout
+      error_message = "timeout (${var.timeout} s) must be at least deadline_margin_seconds + 2 * status_read_interval_seconds + 10 = ${var.deadline_margin_seconds} + 2 * ${var.status_read_interval_seconds} + 10 = ${local.min_trigger_timeout} s: below that the trigger gives up before it can read the deployment's status. Raise timeout or lower deadline_margin_seconds."
+    }
   }
 
   # The log group must exist first: otherwise Lambda creates it on the first

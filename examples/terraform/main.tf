@@ -23,21 +23,41 @@ locals {
     for app in var.codedeploy_application_names : "${local.codedeploy_arn_prefix}:deploymentgroup:${app}/*"
   ]
 
-  # Read by handlers/trigger.py; every value must be a string.
-  trigger_environment = {
-    STATUS_TABLE_NAME                  = aws_dynamodb_table.status.name
-    POLL_INTERVAL_SECONDS              = tostring(var.poll_interval_seconds)
-    STATUS_READ_INTERVAL_SECONDS       = tostring(var.status_read_interval_seconds)
-    FALLBACK_POLL_INTERVAL_SECONDS     = tostring(var.fallback_poll_interval_seconds)
-    FALLBACK_POLL_MAX_INTERVAL_SECONDS = tostring(var.fallback_poll_max_interval_seconds)
-    DEADLINE_MARGIN_SECONDS            = tostring(var.deadline_margin_seconds)
-    STATUS_TTL_DAYS                    = tostring(var.status_ttl_days)
-    IDEMPOTENCY_TTL_SECONDS            = tostring(var.idempotency_ttl_seconds)
-    TERRAFORM_KEY                      = var.terraform_key
-    POWERTOOLS_SERVICE_NAME            = "codedeploy-trigger"
-    POWERTOOLS_METRICS_NAMESPACE       = "CodeDeployTrigger"
-    POWERTOOLS_LOG_LEVEL               = var.log_level
-  }
+  # Read by handlers/trigger.py; every value must be a string. An unset
+  # fallback cap is left out, so that the function's default (which follows
+  # FALLBACK_POLL_INTERVAL_SECONDS) applies.
+  trigger_environment = merge(
+    {
+      STATUS_TABLE_NAME              = aws_dynamodb_table.status.name
+      POLL_INTERVAL_SECONDS          = tostring(var.poll_interval_seconds)
+      STATUS_READ_INTERVAL_SECONDS   = tostring(var.status_read_interval_seconds)
+      FALLBACK_POLL_INTERVAL_SECONDS = tostring(var.fallback_poll_interval_seconds)
+      DEADLINE_MARGIN_SECONDS        = tostring(var.deadline_margin_seconds)
+      STATUS_TTL_DAYS                = tostring(var.status_ttl_days)
+      IDEMPOTENCY_TTL_SECONDS        = tostring(var.idempotency_ttl_seconds)
+      TERRAFORM_KEY                  = var.terraform_key
+      POWERTOOLS_SERVICE_NAME        = "codedeploy-trigger"
+      POWERTOOLS_METRICS_NAMESPACE   = "CodeDeployTrigger"
+      POWERTOOLS_LOG_LEVEL           = var.log_level
+    },
+    var.fallback_poll_max_interval_seconds == null ? {} : {
+      FALLBACK_POLL_MAX_INTERVAL_SECONDS = tostring(var.fallback_poll_max_interval_seconds)
+    },
+  )
+
+  # The shortest timeout that leaves the trigger room to work: the deadline
+  # margin, two status reads and 10 s for CreateDeployment and the final
+  # GetDeployment. Below it the deadline guard would fire before the first read.
+  min_trigger_timeout = var.deadline_margin_seconds + 2 * var.status_read_interval_seconds + 10
+
+  # With tracing_config mode = "Active", Lambda uploads trace data with the
+  # function's role and refuses to create the function without these (Lambda
+  # developer guide, "Using AWS Lambda with AWS X-Ray": "Your function needs
+  # permission to upload trace data to X-Ray"; the two write actions of the
+  # AWSXRayDaemonWriteAccess policy it names). X-Ray has no resource types
+  # for them (Service Authorization Reference), hence Resource "*".
+  tracing_active     = var.tracing_mode == "Active"
+  xray_write_actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 
   # Read by handlers/recorder.py.
   recorder_environment = {

@@ -78,7 +78,7 @@ variable "memory_size" {
 }
 
 variable "timeout" {
-  description = "Timeout (seconds) of the trigger function: the longest Terraform can wait for one deployment. Lambda's hard limit is 900."
+  description = "Timeout (seconds) of the trigger function: the longest Terraform can wait for one deployment. Lambda's hard limit is 900; the minimum is deadline_margin_seconds + 2 * status_read_interval_seconds + 10."
   type        = number
   default     = 900
 
@@ -118,9 +118,9 @@ variable "fallback_poll_interval_seconds" {
 }
 
 variable "fallback_poll_max_interval_seconds" {
-  description = "FALLBACK_POLL_MAX_INTERVAL_SECONDS: upper bound of the fallback polling backoff."
+  description = "FALLBACK_POLL_MAX_INTERVAL_SECONDS: upper bound of the fallback polling backoff. null (default): the function's default, 300 s or fallback_poll_interval_seconds if that is longer."
   type        = number
-  default     = 300
+  default     = null
 }
 
 variable "deadline_margin_seconds" {
@@ -183,12 +183,6 @@ variable "codedeploy_application_names" {
     condition     = length(var.codedeploy_application_names) > 0
     error_message = "codedeploy_application_names must not be empty (use [\"*\"] for all applications)."
   }
-}
-
-variable "codedeploy_service_role_arns" {
-  description = "CodeDeploy service roles the trigger may pass (iam:PassRole, only to codedeploy.amazonaws.com). Empty: no PassRole permission."
-  type        = list(string)
-  default     = []
 }
 
 variable "ecs_diagnostics_cluster_arns" {

@@ -1,0 +1,143 @@
+# Plan-time tests of the module with a mocked aws provider: no credentials, no
+# network, no resources. `make tf-check` runs them (`terraform test`).
+
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { id = "eu-west-1", name = "eu-west-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  # Roles and policies validate their JSON at plan time; the statements are
+  # asserted on the data sources' own blocks below.
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{}", minified_json = "{}" }
+  }
+}
+
+variables {
+  # An empty zip: the module only hashes it.
+  lambda_zip_path              = "tests/codedeploy-trigger_0.0.0_linux_arm64.zip"
+  architecture                 = "arm64"
+  codedeploy_application_names = ["web"]
+}
+
+run "defaults_plan" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_function.trigger.timeout == 900
+    error_message = "the default timeout must pass the minimum-timeout check"
+  }
+
+  # CreateDeployment takes no role: the trigger needs no iam:PassRole.
+  assert {
+    condition = !anytrue([
+      for s in data.aws_iam_policy_document.trigger.statement : contains(s.actions, "iam:PassRole")
+    ])
+    error_message = "the trigger's policy must not grant iam:PassRole"
+  }
+
+  # Replay checks and ambiguous-create recovery read the group's deployments,
+  # scoped like CreateDeployment to the deployment groups of the applications.
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.trigger.statement : [s.actions, s.resources]
+      if s.sid == "ReadGroupDeployments"
+      ] == [[
+        toset(["codedeploy:ListDeployments", "codedeploy:BatchGetDeployments"]),
+        toset(["arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:web/*"]),
+    ]]
+    error_message = "the trigger's policy must allow ListDeployments and BatchGetDeployments on the applications' deployment groups"
+  }
+
+  # Tracing off by default: no X-Ray statement in either role.
+  assert {
+    condition = !anytrue(concat(
+      [for s in data.aws_iam_policy_document.trigger.statement : contains(s.actions, "xray:PutTraceSegments")],
+      [for s in data.aws_iam_policy_document.recorder.statement : contains(s.actions, "xray:PutTraceSegments")],
+    ))
+    error_message = "without Active tracing the roles must not grant X-Ray writes"
+  }
+
+  # An unset fallback cap is left to the function (it then follows the interval).
+  assert {
+    condition     = !contains(keys(aws_lambda_function.trigger.environment[0].variables), "FALLBACK_POLL_MAX_INTERVAL_SECONDS")
+    error_message = "FALLBACK_POLL_MAX_INTERVAL_SECONDS must be left unset by default"
+  }
+}
+
+run "fallback_cap_when_given" {
+  command = plan
+
+  variables {
+    fallback_poll_interval_seconds     = 600
+    fallback_poll_max_interval_seconds = 900
+  }
+
+  assert {
+    condition     = aws_lambda_function.trigger.environment[0].variables["FALLBACK_POLL_MAX_INTERVAL_SECONDS"] == "900"
+    error_message = "an explicit fallback cap must reach the function"
+  }
+}
+
+run "active_tracing_grants_xray_writes_to_both_roles" {
+  command = plan
+
+  variables {
+    tracing_mode = "Active"
+  }
+
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.trigger.statement : s.actions if s.sid == "XRayTracing"
+    ] == [toset(["xray:PutTraceSegments", "xray:PutTelemetryRecords"])]
+    error_message = "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords in the trigger's role"
+  }
+
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.recorder.statement : s.actions if s.sid == "XRayTracing"
+    ] == [toset(["xray:PutTraceSegments", "xray:PutTelemetryRecords"])]
+    error_message = "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords in the recorder's role"
+  }
+}
+
+# deadline_margin_seconds + 2 * status_read_interval_seconds + 10 = 30 + 2 + 10 = 42.
+run "timeout_below_the_minimum_is_refused" {
+  command = plan
+
+  variables {
+    timeout = 41
+  }
+
+  expect_failures = [aws_lambda_function.trigger]
+}
+
+run "timeout_at_the_minimum_is_accepted" {
+  command = plan
+
+  variables {
+    timeout = 42
+  }
+
+  assert {
+    condition     = aws_lambda_function.trigger.timeout == 42
+    error_message = "timeout = 42 s meets the minimum (30 + 2 * 1 + 10)"
+  }
+}
+
+run "the_minimum_follows_the_margin_and_the_read_interval" {
+  command = plan
+
+  variables {
+    timeout                      = 100
+    deadline_margin_seconds      = 80
+    status_read_interval_seconds = 10
+  }
+
+  expect_failures = [aws_lambda_function.trigger]
+}
