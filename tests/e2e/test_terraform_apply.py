@@ -4,6 +4,10 @@ starts a CodeDeploy deployment, against the local emulator, with the real releas
 Each Terraform scenario runs once (fixtures) and the tests assert on what it left behind, so
 the slow parts (the provider waits ~25 s for SQS attributes to settle, on create and on
 destroy) are paid as few times as possible and the tests do not depend on their order.
+
+Two working directories, one module apply each: `lifecycle` walks the recommended
+lifecycle_scope = "CREATE_ONLY" through a failing deployment, its retry, a revert and a
+destroy; `deployed` keeps one lifecycle_scope = "CRUD" apply and destroy.
 """
 
 from __future__ import annotations
@@ -148,8 +152,9 @@ def deployed(
     terraform_factory: Callable[[str], Terraform],
     example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
 ) -> Iterator[Scenario]:
-    """A successful apply, and what it left in the emulator."""
+    """A successful apply with lifecycle_scope = "CRUD", and what it left in the emulator."""
     tf = terraform_factory("deployed")
+    tf.variables["lifecycle_scope"] = "CRUD"
     apply = tf.apply(description="e2e: deploy and wait")
     scenario = Scenario(tf, apply, [])
     if apply.returncode == 0:
@@ -229,7 +234,7 @@ def test_a_data_source_reads_the_deployment_back_from_the_table(
 
 
 @pytest.mark.e2e
-def test_destroy_creates_no_deployment(
+def test_crud_destroy_is_skipped_and_creates_no_deployment(
     deployed: Scenario, emulator: Emulator, explain: Callable[[str], str]
 ) -> None:
     assert deployed.apply.returncode == 0, explain(deployed.apply.describe())
@@ -249,19 +254,76 @@ def test_destroy_creates_no_deployment(
     assert json.loads(deletes[0].payload)["status"] == "Skipped"
 
 
-@pytest.mark.e2e
-def test_failed_deployment_fails_the_apply(
-    terraform: Terraform, emulator: Emulator, explain: Callable[[str], str]
-) -> None:
-    application = f"{terraform.variables['name_prefix']}-app"
-    apply = terraform.apply(description="e2e simulate:fail")
-    emulator.wait_idle()
+# --- lifecycle_scope = "CREATE_ONLY": what a user of the README's recommendation lives through
 
+
+@dataclass
+class Step:
+    """One terraform command of the lifecycle walk and what it changed in the emulator."""
+
+    run: TerraformRun
+    new_deployments: list[Deployment]
+    trigger_invocations: list[Invocation]
+    state: list[str] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+FAILING = "e2e lifecycle simulate:fail"
+INPUT_A = "e2e lifecycle: revision A"
+INPUT_B = "e2e lifecycle: revision B"
+
+
+@pytest.fixture(scope="module")
+def lifecycle(
+    emulator: Emulator, terraform_factory: Callable[[str], Terraform]
+) -> Iterator[dict[str, Step]]:
+    """One working directory (one module apply), six commands in a row:
+
+    fail: apply an input whose deployment fails; retry: apply it again, unchanged;
+    a, b, revert: apply A, then B, then A again; destroy: terraform destroy.
+    (No plan after the revert: the `deployed` scenario checks for drift, and each
+    terraform command costs 15-60 s here.)
+    """
+    tf = terraform_factory("lifecycle")  # lifecycle_scope: the configuration's CREATE_ONLY
+    application = f"{tf.variables['name_prefix']}-app"
+    steps: dict[str, Step] = {}
+
+    def step(name: str, command: Callable[[], TerraformRun], *, outputs: bool = False) -> None:
+        deployments_before = len(_deployments(emulator, application))
+        calls_before = len(_trigger_invocations(emulator, tf))
+        run = command()
+        emulator.wait_idle()
+        steps[name] = Step(
+            run,
+            _deployments(emulator, application)[deployments_before:],
+            _trigger_invocations(emulator, tf)[calls_before:],
+        )
+        if name != "destroy":
+            steps[name].state = tf.state_list()
+        if outputs and run.returncode == 0:
+            steps[name].outputs = tf.outputs()
+
+    step("fail", lambda: tf.apply(description=FAILING))
+    step("retry", lambda: tf.apply(description=FAILING))
+    step("a", lambda: tf.apply(description=INPUT_A), outputs=True)
+    step("b", lambda: tf.apply(description=INPUT_B), outputs=True)
+    step("revert", lambda: tf.apply(description=INPUT_A), outputs=True)
+    step("destroy", lambda: tf.destroy(description=INPUT_A))
+    yield steps
+
+
+@pytest.mark.e2e
+def test_create_only_a_failing_deployment_fails_the_apply(
+    lifecycle: dict[str, Step], explain: Callable[[str], str]
+) -> None:
+    fail = lifecycle["fail"]
+    apply = fail.run
     assert apply.returncode != 0, explain(apply.describe())
-    deployments = _deployments(emulator, application)
     # Ours failed; CodeDeploy's automatic rollback (a deployment of its own) succeeded.
-    assert [d.status for d in deployments] == ["Failed", "Succeeded"], explain(apply.describe())
-    failed, rollback = deployments
+    assert [d.status for d in fail.new_deployments] == ["Failed", "Succeeded"], explain(
+        apply.describe()
+    )
+    failed, rollback = fail.new_deployments
     assert failed.error_information["message"] == HEALTH_CONSTRAINTS_MESSAGE
     output = _flat(apply.output)
     assert failed.deployment_id in output, explain(apply.describe())
@@ -281,8 +343,58 @@ def test_failed_deployment_fails_the_apply(
         "is serving again" in output
     ), explain(apply.describe())
     print("\n" + apply.output)  # the README quotes this output
-    # A failed create leaves no invocation in the state: the next apply tries again.
-    assert "aws_lambda_invocation.deploy" not in terraform.state_list()
+    # A failed create leaves no invocation in the state (the module itself is there).
+    assert "aws_lambda_invocation.deploy" not in fail.state, fail.state
+    assert "module.trigger.aws_lambda_function.trigger" in fail.state, fail.state
+
+
+@pytest.mark.e2e
+def test_create_only_the_next_unchanged_apply_deploys_again(
+    lifecycle: dict[str, Step], explain: Callable[[str], str]
+) -> None:
+    """Nothing changed in the configuration, yet the apply invokes again: the failed create
+    was never saved. (With CRUD a failed update is saved: terraform-provider-aws #43447.)"""
+    fail, retry = lifecycle["fail"], lifecycle["retry"]
+    assert len(retry.trigger_invocations) == 1, explain(retry.run.describe())
+    # A new deployment (and, as it fails the same way, CodeDeploy's rollback of it).
+    assert [d.status for d in retry.new_deployments] == ["Failed", "Succeeded"], explain(
+        retry.run.describe()
+    )
+    again = retry.new_deployments[0]
+    assert again.deployment_id != fail.new_deployments[0].deployment_id
+    assert retry.run.returncode != 0, explain(retry.run.describe())
+    assert again.deployment_id in _flat(retry.run.output), explain(retry.run.describe())
+    assert "aws_lambda_invocation.deploy" not in retry.state
+
+
+@pytest.mark.e2e
+def test_create_only_a_revert_deploys_again(
+    lifecycle: dict[str, Step], explain: Callable[[str], str]
+) -> None:
+    """A -> B -> A: three applies, three deployments; the service ends on A, not on B."""
+    applied = [lifecycle[name] for name in ("a", "b", "revert")]
+    for step in applied:
+        assert step.run.returncode == 0, explain(step.run.describe())
+    created = [[(d.deployment_id, d.status) for d in step.new_deployments] for step in applied]
+    assert [len(ids) for ids in created] == [1, 1, 1], explain(
+        f"new deployments per apply (A, B, A): {created}; trigger results: "
+        f"{[[i.payload.decode() for i in step.trigger_invocations] for step in applied]}"
+    )
+    ids = [ids[0][0] for ids in created]
+    assert len(set(ids)) == 3, ids
+    assert [ids[0][1] for ids in created] == ["Succeeded"] * 3
+    # Each apply's output is its own deployment: the revert did not replay A's first one.
+    assert [step.outputs["deployment_id"] for step in applied] == ids
+
+
+@pytest.mark.e2e
+def test_create_only_destroy_invokes_nothing(
+    lifecycle: dict[str, Step], explain: Callable[[str], str]
+) -> None:
+    destroy = lifecycle["destroy"]
+    assert destroy.run.returncode == 0, explain(destroy.run.describe())
+    assert destroy.trigger_invocations == [], [i.payload for i in destroy.trigger_invocations]
+    assert destroy.new_deployments == []
 
 
 @pytest.mark.e2e

@@ -55,6 +55,12 @@ variable "description" {
   default     = "e2e deployment"
 }
 
+variable "lifecycle_scope" {
+  description = "aws_lambda_invocation lifecycle_scope: CREATE_ONLY (what the README recommends) or CRUD."
+  type        = string
+  default     = "CREATE_ONLY"
+}
+
 variable "appspec" {
   description = "AppSpec content of the deployment revision."
   type        = string
@@ -179,14 +185,13 @@ module "trigger" {
   lambda_s3_object_version     = var.lambda_s3_object_version
   architecture                 = "x86_64"
   codedeploy_application_names = [aws_codedeploy_app.app.name]
-  codedeploy_service_role_arns = [aws_iam_role.codedeploy.arn]
 }
 
 # --- one deployment, waited for --------------------------------------------------------------
 
 resource "aws_lambda_invocation" "deploy" {
   function_name   = module.trigger.trigger_function_name
-  lifecycle_scope = "CRUD"
+  lifecycle_scope = var.lifecycle_scope
 
   input = jsonencode({
     applicationName     = aws_codedeploy_app.app.name
