@@ -3,8 +3,9 @@
 moto provides CodeDeploy and DynamoDB in process; a simulated CodeDeploy moves
 each deployment through its states and sends the state-change events to the
 real recorder handler, as the EventBridge rule would. The trigger handler is
-invoked exactly as Terraform's ``aws_lambda_invocation`` (lifecycle_scope =
-"CRUD") invokes it.
+invoked exactly as Terraform's ``aws_lambda_invocation`` invokes it: with the
+recommended ``lifecycle_scope = "CREATE_ONLY"`` for the applies (the payload is
+the input as written), and as ``"CRUD"`` does on destroy (``tf.action = delete``).
 """
 
 from __future__ import annotations
@@ -91,8 +92,9 @@ def _provision() -> None:
     create_status_table(boto3.client("dynamodb", region_name=REGION), TABLE)
 
 
-def _terraform_input(description: str, action: str = "create") -> dict[str, Any]:
-    """What aws_lambda_invocation sends with lifecycle_scope = "CRUD"."""
+def _terraform_input(description: str, action: str | None = None) -> dict[str, Any]:
+    """What aws_lambda_invocation sends: the input as written with CREATE_ONLY (no action),
+    plus ``tf: {action, prev_input}`` with lifecycle_scope = "CRUD"."""
     request = {
         "applicationName": APP,
         "deploymentGroupName": GROUP,
@@ -100,6 +102,8 @@ def _terraform_input(description: str, action: str = "create") -> dict[str, Any]
         "description": description,
         "autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
     }
+    if action is None:
+        return request
     previous = request if action == "delete" else None
     return {**request, "tf": {"action": action, "prev_input": previous}}
 
@@ -158,7 +162,10 @@ def _failing_apply(handler: Any) -> bool:
 
 
 def _destroy(handler: Any) -> bool:
-    _section("3. terraform destroy: lifecycle_scope = CRUD sends action=delete")
+    _section(
+        "3. terraform destroy: CREATE_ONLY invokes nothing; CRUD sends action=delete, "
+        "which creates nothing"
+    )
     codedeploy = boto3.client("codedeploy", region_name=REGION)
     before = len(codedeploy.list_deployments()["deployments"])
     result = handler(_terraform_input("release 42", "delete"), FakeLambdaContext(900, "trigger"))
