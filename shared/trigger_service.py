@@ -118,9 +118,11 @@ class TriggerService:
             # Reads the table only: no CodeDeploy client is made, nothing is written.
             dynamodb = self._dynamodb_client or aws.bounded_dynamodb(deadline.final_budget)
             return read_history(StatusStore(require_table(settings), dynamodb), request.history)
-        return TriggerRun(self._clients(deadline), settings, request, deadline, context).run(
-            clock=self._clock, sleep=self._sleep
+        clients = self._clients(deadline)
+        run = TriggerRun(
+            clients, settings, request, deadline, context, clock=self._clock, sleep=self._sleep
         )
+        return run.run()
 
     def _clients(self, deadline: Deadline) -> RunClients:
         """Clients whose every call fits in this invocation's time (unless injected)."""
@@ -168,7 +170,12 @@ class TriggerRun:
         request: TriggerRequest,
         deadline: Deadline,
         context: LambdaContextLike | None,
+        *,
+        clock: Callable[[], float] = monotonic_clock,
+        sleep: Callable[[float], None] = real_sleep,
     ) -> None:
+        self._clock = clock
+        self._sleep = sleep
         self.codedeploy = clients.codedeploy
         self._final_codedeploy = clients.codedeploy_final
         self._diagnostics = clients.diagnostics
@@ -188,16 +195,8 @@ class TriggerRun:
                     ttl_seconds=settings.idempotency_ttl,
                     context=context,
                 )
-        self._sleep: Callable[[float], None] = real_sleep
-        self._clock: Callable[[], float] = monotonic_clock
 
-    def run(
-        self,
-        *,
-        clock: Callable[[], float] = monotonic_clock,
-        sleep: Callable[[float], None] = real_sleep,
-    ) -> TriggerResult:
-        self._clock, self._sleep = clock, sleep
+    def run(self) -> TriggerResult:
         if self.request.deployment_id is not None:
             deployment_id, just_created = self.request.deployment_id, False
             logger.append_keys(deploymentId=deployment_id)
