@@ -119,24 +119,8 @@ resource "aws_lambda_function" "recorder" {
 
   tags = var.tags
 
-  lifecycle {
-    precondition {
-      condition     = local.zip_source_is_one
-      error_message = local.zip_source_message
-    }
-    precondition {
-      condition     = local.zip_s3_complete
-      error_message = local.zip_s3_message
-    }
-    precondition {
-      condition     = local.zip_s3_version_set
-      error_message = local.zip_s3_version_message
-    }
-    precondition {
-      condition     = local.zip_matches_arch
-      error_message = "The release zip (${local.zip_name}) was built for another architecture than var.architecture (${var.architecture}): use the _linux_arm64 zip for arm64 and the _linux_amd64 zip for x86_64."
-    }
-  }
+  # The zip-source and architecture checks sit on the trigger only: both functions
+  # run the same zip, and a failed precondition fails the whole plan.
 
   depends_on = [
     aws_cloudwatch_log_group.recorder,
