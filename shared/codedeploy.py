@@ -17,10 +17,16 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
+    ChecksumError,
     ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    FlexibleChecksumError,
+    HTTPClientError,
+    IncompleteReadError,
 )
+from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.parsers import ResponseParserError
 
 from shared.errors import ActiveDeploymentConflict, CodeDeployError
 from shared.status import UNSUCCESSFUL_STATUSES, is_terminal
@@ -102,6 +108,20 @@ _THROTTLING_CODES = frozenset(
 )
 # Raised before a byte of the request left: CodeDeploy cannot have acted.
 _NOT_SENT = (EndpointConnectionError, ConnectTimeoutError)
+# Raised once the request may have reached CodeDeploy (botocore httpsession.py maps urllib3's
+# errors while sending and reading: ReadTimeoutError, ConnectionClosedError and the generic
+# HTTPClientError; SSLError and ProxyConnectionError can come mid-exchange too), or with an
+# answer that cannot be read (parsers.py ResponseParserError, a short or corrupt body). Every
+# other BotoCoreError (ParamValidationError, NoCredentialsError, NoRegionError...) is raised
+# while building or signing the request, before it is sent: a clear error, not ambiguous.
+_MAYBE_SENT = (
+    HTTPClientError,
+    BotoConnectionError,
+    IncompleteReadError,
+    ChecksumError,
+    FlexibleChecksumError,
+    ResponseParserError,
+)
 BATCH_GET_LIMIT = 25  # BatchGetDeployments: "up to 25" ids (CodeDeploy API reference)
 
 
@@ -145,9 +165,11 @@ class CodeDeployGateway:
             raise _translate("CreateDeployment", error, params) from error
         except _NOT_SENT as error:
             raise CreateNotAttempted(str(error)) from error
-        except BotoCoreError as error:
+        except _MAYBE_SENT as error:
             # Read timeouts and dropped connections: the request may have been processed.
             raise CreateOutcomeUnknown(str(error)) from error
+        except BotoCoreError as error:
+            raise _not_sent_error(error, params) from error
         return str(response["deploymentId"])
 
     def get(self, deployment_id: str) -> DeploymentSnapshot:
@@ -299,6 +321,29 @@ def _translate(operation: str, error: ClientError, params: Mapping[str, Any]) ->
     if hint:
         text += f"; {hint}"
     return CodeDeployError(text, code=code)
+
+
+def _not_sent_error(error: BotoCoreError, params: Mapping[str, Any]) -> CodeDeployError:
+    """A request boto3 refused to build or sign: CodeDeploy never saw it; resending is pointless."""
+    kind = type(error).__name__
+    group = f"{params.get('applicationName')}/{params.get('deploymentGroupName')}"
+    return CodeDeployError(
+        f"CodeDeploy CreateDeployment for {group} was not sent ({kind}): {error}; no deployment "
+        f"was created. {_NOT_SENT_HINTS.get(kind, 'Fix the cause, then apply again.')}",
+        code=kind,
+    )
+
+
+_NOT_SENT_HINTS = {
+    "ParamValidationError": (
+        "The function's boto3 rejected the request: its CodeDeploy model may be older than "
+        "the input's keys (the Lambda runtime's bundled boto3 is not pinned)."
+    ),
+    "NoCredentialsError": "The function found no AWS credentials: check its execution role.",
+    "PartialCredentialsError": "The function's AWS credentials are incomplete.",
+    "CredentialRetrievalError": "The function could not load its AWS credentials.",
+    "NoRegionError": "No region is set: set AWS_REGION.",
+}
 
 
 def _active_conflict(error: ClientError, params: Mapping[str, Any]) -> ActiveDeploymentConflict:

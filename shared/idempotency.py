@@ -10,13 +10,27 @@ deployment or deploy again (a revert to an earlier input must deploy) is the
 caller's decision; :meth:`DeploymentDeduplicator.forget` clears the record when
 it decides to deploy again.
 
-This module is the boundary to Powertools: its exceptions are translated here
-into :class:`DuplicateInProgress` and :class:`IdempotencyUnavailable`.
+This module is the boundary to Powertools, and every error of the table is decided
+here, by *when* it happened (Powertools' ``IdempotencyHandler``: ``save_inprogress``
+failures, and ``save_success`` or ``delete_record`` failures after the function ran, are
+each raised as ``IdempotencyPersistenceLayerError``; :meth:`forget` calls ``delete_record``
+directly, which lets a botocore ``ClientError`` through unwrapped):
+
+- before CreateDeployment (PutItem, GetItem): :class:`IdempotencyUnavailable`; the caller
+  may switch the table off and create without protection, nothing was sent yet;
+- after CreateDeployment returned an id (the UpdateItem that saves it): the id is kept and
+  returned, with a warning. Raising would make the caller send CreateDeployment again;
+- after CreateDeployment raised (the DeleteItem that clears the record): CreateDeployment's
+  own error is raised, with its explanation, and the warning says the record is left
+  (in progress until this invocation's time would have run out: no identical request
+  resends meanwhile, which an ambiguous failure needs);
+- :meth:`forget`: :class:`IdempotencyUnavailable`, never a raw botocore error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
@@ -31,6 +45,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from shared import status_table as table
 from shared.deadline import LambdaContextLike
+from shared.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -50,6 +65,14 @@ class IdempotencyUnavailable(Exception):
 
 class _Forgotten(Exception):
     """The reason Powertools wants when a record is deleted (it only logs its class name)."""
+
+
+@dataclass
+class _CreateCall:
+    """What the wrapped create did, so a table error can be told apart from its own."""
+
+    deployment_id: str | None = None
+    error: Exception | None = None
 
 
 class DeploymentDeduplicator:
@@ -77,14 +100,23 @@ class DeploymentDeduplicator:
         if context is not None:
             # A crash mid-create then frees the record when this invocation would have ended.
             self._config.register_lambda_context(context)  # type: ignore[arg-type]
+        self._left_in_progress = False
 
     def create_once(self, payload: dict[str, Any], create: Callable[[], str]) -> tuple[str, bool]:
         """Run ``create`` unless an identical payload already did.
 
         Returns the deployment id and whether it was created by this call. An
-        exception from ``create`` clears the record (Powertools does) and propagates.
+        exception from ``create`` clears the record (Powertools does) and propagates,
+        even when the record cannot be cleared. :class:`IdempotencyUnavailable` means
+        ``create`` was not called.
         """
-        created: list[str] = []
+        if self._left_in_progress:
+            # This invocation's own record, left by a create that failed (an active
+            # deployment in the group, then onActiveDeployment "wait"): clear it first,
+            # or the retry would wait for itself.
+            self.forget(payload)
+            self._left_in_progress = False
+        call = _CreateCall()
 
         @idempotent_function(  # type: ignore[untyped-decorator]
             data_keyword_argument="request",
@@ -93,22 +125,48 @@ class DeploymentDeduplicator:
             key_prefix=KEY_PREFIX,
         )
         def create_deployment(request: dict[str, Any]) -> dict[str, str]:
-            deployment_id = create()
-            created.append(deployment_id)
-            return {"deploymentId": deployment_id}
+            try:
+                call.deployment_id = create()
+            except Exception as error:
+                call.error = error
+                raise
+            return {"deploymentId": call.deployment_id}
 
         try:
             outcome = create_deployment(request=payload)
         except IdempotencyAlreadyInProgressError as busy:
             raise DuplicateInProgress(str(busy)) from busy
-        except BaseError as error:
-            raise IdempotencyUnavailable(f"idempotency records: {error}") from error
-        return str(outcome["deploymentId"]), bool(created)
+        except Exception as error:
+            if call.error is not None:
+                if error is not call.error:
+                    self._left_in_progress = True
+                    logger.warning(
+                        "CreateDeployment failed and its idempotency record could not be "
+                        "cleared; an identical request waits for it until this invocation's "
+                        "time would have run out",
+                        extra={"reason": _reason(error)},
+                    )
+                raise call.error from call.error.__cause__
+            if call.deployment_id is not None:
+                logger.warning(
+                    "deployment created but its idempotency record could not be saved; "
+                    "continuing with it (an identical request waits until this invocation's "
+                    "time would have run out, then deploys again)",
+                    extra={"deploymentId": call.deployment_id, "reason": _reason(error)},
+                )
+                return call.deployment_id, True
+            raise IdempotencyUnavailable(f"idempotency records: {_reason(error)}") from error
+        return str(outcome["deploymentId"]), call.deployment_id is not None
 
     def forget(self, payload: dict[str, Any]) -> None:
         """Drop the record so the next identical request creates a new deployment."""
         try:
             self._layer.configure(self._config, key_prefix=KEY_PREFIX)
             self._layer.delete_record(data=payload, exception=_Forgotten())
-        except BaseError as error:
-            raise IdempotencyUnavailable(f"idempotency records: {error}") from error
+        except Exception as error:
+            raise IdempotencyUnavailable(f"idempotency records: {_reason(error)}") from error
+
+
+def _reason(error: Exception) -> str:
+    """The table's own words: Powertools' errors print the botocore error they wrap."""
+    return str(error) if isinstance(error, BaseError) else f"{type(error).__name__}: {error}"

@@ -66,6 +66,10 @@ class TriggerResult(TypedDict, total=False):
     errorInformation: dict[str, Any]
     rollbackInfo: dict[str, Any]
     lifecycle: dict[str, Any]
+    replayed: bool
+    """True when an identical request's earlier deployment is returned instead of a new one."""
+    replayReason: str | None
+    """Why it was replayed (still running, or succeeded within the replay window), else null."""
 
 
 class SkippedResult(TypedDict):
@@ -80,6 +84,7 @@ def build_result(
     timeline: Timeline | None = None,
     *,
     wait_until: str = "Succeeded",
+    replay_reason: str | None = None,
 ) -> TriggerResult:
     milestone = milestone_met(snapshot.status, wait_until)
     result = TriggerResult(
@@ -93,6 +98,8 @@ def build_result(
         detectedBy=detected_by,
         complete=milestone is not None or is_terminal(snapshot.status),
         milestone=milestone,
+        replayed=replay_reason is not None,
+        replayReason=replay_reason,
     )
     if snapshot.error_information:
         result["errorInformation"] = snapshot.error_information

@@ -184,6 +184,9 @@ class TriggerRun:
         self.deadline = deadline
         self.store: StatusStore | None = None
         self.deduplicator: DeploymentDeduplicator | None = None
+        # Why the deployment returned is an identical request's earlier one; None when this
+        # invocation created it or was asked to attach to it.
+        self.replay_reason: str | None = None
         if settings.status_table_name is not None:
             self.store = StatusStore(
                 settings.status_table_name, clients.dynamodb, ttl_days=settings.status_ttl_days
@@ -206,7 +209,13 @@ class TriggerRun:
         if not self.request.wait:
             snapshot = self.codedeploy.get(deployment_id)
             url = self.codedeploy.console_url(deployment_id)
-            return build_result(snapshot, url, None, wait_until=self.request.wait_until)
+            return build_result(
+                snapshot,
+                url,
+                None,
+                wait_until=self.request.wait_until,
+                replay_reason=self.replay_reason,
+            )
         outcome = self._wait(deployment_id, just_created=just_created)
         try:
             return self._finish(outcome)
@@ -257,6 +266,8 @@ class TriggerRun:
                 self._pause(DUPLICATE_RETRY_SECONDS, busy)
                 continue
             except IdempotencyUnavailable as error:
+                # Raised only before CreateDeployment was sent (a failure after it keeps
+                # the deployment or CreateDeployment's own error; shared/idempotency.py).
                 # Same table as the status store: stop using it for this invocation.
                 # CodeDeploy's one-active-deployment-per-group rule still stops most
                 # duplicates.
@@ -345,38 +356,52 @@ class TriggerRun:
 
         Only a true duplicate (an SDK resend of Invoke, an async retry) should attach:
         those arrive while the first deployment runs or seconds after it ended. A
-        revert to an earlier input, or ``terraform apply -replace``, must deploy again.
+        revert to an earlier input, or ``terraform apply -replace`` after the replay
+        window, must deploy again.
         """
         snapshot = self.codedeploy.get(deployment_id)
         logger.append_keys(deploymentId=deployment_id)
-        reason = self._deploy_again_reason(snapshot)
-        if reason is None:
+        replays, reason = self._replay_decision(snapshot)
+        if replays:
             logger.info(
-                "identical request already created this deployment; attaching to it",
-                extra={"status": snapshot.status},
+                "identical request already created this deployment; returning it",
+                extra={"status": snapshot.status, "replayReason": reason},
             )
+            self.replay_reason = reason
             return True
         logger.info(
             f"identical request's deployment {reason}; creating a new one",
             extra={"previousStatus": snapshot.status},
         )
-        self._forget()
+        if not self._forget():
+            # The record would answer the next create_once with the same deployment again:
+            # deploy without duplicate protection (nothing was sent yet).
+            self.deduplicator = None
         logger.remove_keys(["deploymentId"])
         return False
 
-    def _deploy_again_reason(self, snapshot: DeploymentSnapshot) -> str | None:
+    def _replay_decision(self, snapshot: DeploymentSnapshot) -> tuple[bool, str]:
+        """Whether to return ``snapshot``'s deployment, and why (or why to deploy again)."""
         if not snapshot.is_terminal:
-            return None
+            return True, (
+                f"an identical request created this deployment and it has not ended "
+                f"({snapshot.status}); returned it instead of deploying again"
+            )
         if snapshot.is_unsuccessful:
-            return "ended unsuccessfully"
+            return False, "ended unsuccessfully"
         ended = from_iso(snapshot.completed_at)
         window = timedelta(seconds=self.settings.replay_window)
         if ended is None or utc_now() - ended > window:
-            return f"ended more than REPLAY_WINDOW_SECONDS ({window.total_seconds():g}s) ago"
+            return False, f"ended more than REPLAY_WINDOW_SECONDS ({window.total_seconds():g}s) ago"
         newer = self._newer_deployments(snapshot)
         if newer:
-            return f"was followed by a newer deployment in the group ({', '.join(newer)})"
-        return None
+            return False, f"was followed by a newer deployment in the group ({', '.join(newer)})"
+        age = max(0.0, (utc_now() - ended).total_seconds())
+        return True, (
+            f"an identical request's deployment succeeded {age:.0f}s ago, within "
+            f"REPLAY_WINDOW_SECONDS ({window.total_seconds():g}s); returned it instead of "
+            "deploying again"
+        )
 
     def _newer_deployments(self, snapshot: DeploymentSnapshot) -> list[str]:
         created = from_iso(snapshot.created_at)
@@ -390,18 +415,23 @@ class TriggerRun:
             if info.get("deploymentId") != snapshot.deployment_id
         )
 
-    def _forget(self) -> None:
+    def _forget(self) -> bool:
+        """Clear this request's idempotency record; whether it is gone (or there is none)."""
         if self.deduplicator is None:
-            return
+            return True
         try:
             self.deduplicator.forget(self.request.payload)
         except IdempotencyUnavailable as error:
-            # Not fatal: the record expires after IDEMPOTENCY_TTL_SECONDS anyway.
+            # Not fatal, and never in place of the error being raised: the record names a
+            # deployment that ended unsuccessfully or too long ago, so an identical retry
+            # reads it, sees that, and deploys again.
             logger.warning(
-                "could not clear the idempotency record; an identical retry will attach to "
-                "the previous deployment until it expires",
+                "could not clear the idempotency record; an identical retry will check the "
+                "deployment it names and deploy again",
                 extra={"reason": str(error)},
             )
+            return False
+        return True
 
     def _pause(self, seconds: float, cause: Exception) -> None:
         if not self.deadline.allows(seconds):
@@ -514,7 +544,11 @@ class TriggerRun:
         snapshot = outcome.snapshot
         url = self.codedeploy.console_url(snapshot.deployment_id)
         result = build_result(
-            snapshot, url, outcome.detected_by, wait_until=self.request.wait_until
+            snapshot,
+            url,
+            outcome.detected_by,
+            wait_until=self.request.wait_until,
+            replay_reason=self.replay_reason,
         )
         extra = {
             "status": snapshot.status,
@@ -531,7 +565,12 @@ class TriggerRun:
             raise DeploymentFailed(self._explain(snapshot, url))
         timeline = self._diagnostics.timeline(snapshot.deployment_id)
         return build_result(
-            snapshot, url, outcome.detected_by, timeline, wait_until=self.request.wait_until
+            snapshot,
+            url,
+            outcome.detected_by,
+            timeline,
+            wait_until=self.request.wait_until,
+            replay_reason=self.replay_reason,
         )
 
     def _explain(self, snapshot: DeploymentSnapshot, url: str) -> str:
