@@ -200,15 +200,18 @@ class DeploymentWaiter:
         schedule.next_read = now + self._read_interval(deployment_id, schedule, record, now)
         if record is None:
             return None
-        self._observe(deployment_id, record.status, record.source)
         schedule.events_seen |= record.source == "event" or record.event_state is not None
-        if record.status not in targets or now < schedule.distrust_until:
+        if record.status not in targets:
+            self._observe(deployment_id, record.status, record.source)
+            return None
+        if now < schedule.distrust_until:
             return None
         # One GetDeployment confirms the end and brings completeTime, errorInformation and
         # rollbackInfo. CodeDeploy has the last word: the table's status may come from a
         # forged or stray event (a direct invoke of the recorder, say).
         snapshot = self._poller.get(deployment_id)
-        self._observe(deployment_id, snapshot.status, "api")
+        confirmed = snapshot.status == record.status
+        self._observe(deployment_id, snapshot.status, record.source if confirmed else "api")
         if _contradicts(snapshot.status, record.status):
             logger.warning(
                 "status table contradicted by GetDeployment; CodeDeploy's status wins",
