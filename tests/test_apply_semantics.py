@@ -32,7 +32,9 @@ from tests.test_reliability import deployment_limit_exceeded
 
 
 def with_events(make_harness: Any, dynamodb: Any, **options: Any) -> Any:
-    return make_harness(deliver=RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN).handle, **options)
+    return make_harness(
+        deliver=RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN).handle, **options
+    )
 
 
 def revision(content: str) -> dict[str, Any]:

@@ -30,7 +30,9 @@ PROPERTY = settings(
 
 
 def with_events(make_harness: Any, dynamodb: Any, **options: Any) -> Any:
-    return make_harness(deliver=RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN).handle, **options)
+    return make_harness(
+        deliver=RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN).handle, **options
+    )
 
 
 # --- one deployment per request -------------------------------------------------------

@@ -154,7 +154,9 @@ def test_stop_on_timeout_stops_a_deployment_this_function_created(
     stops = stub_stop_deployment(aws.codedeploy_client())
 
     with pytest.raises(DeploymentWaitTimeout, match="StopDeployment"):
-        harness.invoke({"deploymentId": created["deploymentId"], "stopOnTimeout": True}, timeout=100)
+        harness.invoke(
+            {"deploymentId": created["deploymentId"], "stopOnTimeout": True}, timeout=100
+        )
 
     assert stops == [{"deploymentId": created["deploymentId"], "autoRollbackEnabled": True}]
 
@@ -201,7 +203,9 @@ def test_codedeploys_own_fields_can_refute_the_table(
     harness.sleeps.clear()
 
     with pytest.raises(InvalidInput, match="does not confirm") as refused:
-        harness.invoke({"deploymentId": created["deploymentId"], "stopOnTimeout": True}, timeout=100)
+        harness.invoke(
+            {"deploymentId": created["deploymentId"], "stopOnTimeout": True}, timeout=100
+        )
 
     assert reason in str(refused.value)
     assert stops == [] and harness.sleeps == []
@@ -234,8 +238,10 @@ def test_an_unreadable_table_refuses_to_stop_rather_than_guess(
 
     aws.dynamodb_client().meta.events.register("before-call.dynamodb.GetItem", denied)
 
-    with pytest.raises(StatusTableUnavailable, match="AccessDeniedException.*Nothing was stopped"):
-        harness.invoke({"deploymentId": created["deploymentId"], "stopOnTimeout": True}, timeout=100)
+    with pytest.raises(StatusTableUnavailable, match=r"AccessDeniedException.*Nothing was stopped"):
+        harness.invoke(
+            {"deploymentId": created["deploymentId"], "stopOnTimeout": True}, timeout=100
+        )
 
     assert stops == []
 
@@ -249,6 +255,9 @@ def test_attaching_without_stop_on_timeout_is_unchanged(
     result = harness.invoke({"deploymentId": other})
 
     assert result["status"] == "Succeeded"
-    assert boto3.client("codedeploy", region_name=REGION).get_deployment(deploymentId=other)[
-        "deploymentInfo"
-    ]["status"] == "Succeeded"
+    assert (
+        boto3.client("codedeploy", region_name=REGION).get_deployment(deploymentId=other)[
+            "deploymentInfo"
+        ]["status"]
+        == "Succeeded"
+    )

@@ -24,9 +24,7 @@ class FakeLambdaContext(LambdaContext):
         self.started = time.monotonic()
         self._function_name = function_name
         self._function_version = "$LATEST"
-        self._invoked_function_arn = (
-            f"arn:aws:lambda:{region}:{account}:function:{function_name}"
-        )
+        self._invoked_function_arn = f"arn:aws:lambda:{region}:{account}:function:{function_name}"
         self._memory_limit_in_mb = 256
         self._aws_request_id = str(uuid.uuid4())
         self._log_group_name = f"/aws/lambda/{function_name}"
