@@ -101,7 +101,7 @@ variable "recorder_timeout" {
 }
 
 variable "recorder_allowed_event_origins" {
-  description = "RECORDER_ALLOWED_EVENT_ORIGINS: origins besides its own account and region whose CodeDeploy events the recorder writes, for a central event bus that receives other accounts' events: "ACCOUNT:REGION" ("123456789012:eu-west-1") or "ACCOUNT" (every region of it). Empty (default): only the module's own account and region; events from elsewhere are logged and dropped."
+  description = "RECORDER_ALLOWED_EVENT_ORIGINS: origins besides its own account and region whose CodeDeploy events the recorder writes, for a central event bus that receives other accounts' events: ACCOUNT:REGION (123456789012:eu-west-1) or ACCOUNT (every region of it). Empty (default): only the module's own account and region; events from elsewhere are logged and dropped."
   type        = list(string)
   default     = []
 
