@@ -71,6 +71,29 @@ def test_a_forged_success_does_not_hide_a_failure(
     )
 
 
+def test_a_forged_success_ahead_of_the_real_failure_is_replaced_by_it(
+    make_harness: Any, dynamodb: Any, status_table: str
+) -> None:
+    """Both terminal, so the recorder's monotonic write would keep the forged one forever."""
+
+    def forge_before_the_failure(event: dict[str, Any]) -> None:
+        if event["detail"]["state"] == "FAILURE":
+            forged = {**event, "id": "forged", "detail": {**event["detail"], "state": "SUCCESS"}}
+            through_the_recorder(forged)
+        through_the_recorder(event)
+
+    harness = make_harness(deliver=forge_before_the_failure, planner=lambda _d: fail_after(60))
+
+    with pytest.raises(DeploymentFailed, match="HEALTH_CONSTRAINTS"):
+        harness.invoke(appspec_request())
+
+    (deployment_id,) = moto_codedeploy.deployments()
+    item = StatusStore(TABLE, dynamodb).get(deployment_id)
+    assert item is not None
+    assert (item.status, item.source, item.event_state) == ("Failed", "api", None)
+    assert item.completed_at is not None
+
+
 def test_a_forged_success_is_corrected_and_the_wait_goes_on(
     make_harness: Any, dynamodb: Any, status_table: str
 ) -> None:
