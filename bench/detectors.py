@@ -44,7 +44,7 @@ from shared.status import is_terminal
 from shared.trigger_service import TriggerService
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import record_past_successes
-from tests.support.simulator import SimulatedCodeDeploy
+from tests.support.simulator import HOME_ORIGIN, SimulatedCodeDeploy
 
 LAMBDA_TIMEOUT_S = 900.0
 WAITER_DELAY_S = 15.0
@@ -398,7 +398,7 @@ class _Tracking:
 def _simulator(
     world: World, detector: DetectorSpec, workload: Workload, factor: float, tracking: _Tracking
 ) -> SimulatedCodeDeploy:
-    recorder = RecorderService(dynamodb_client=world.recorder_dynamodb)
+    recorder = RecorderService(dynamodb_client=world.recorder_dynamodb, home=HOME_ORIGIN)
 
     def planner(deployment: Any) -> Any:
         index = index_of(deployment)

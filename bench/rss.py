@@ -143,7 +143,7 @@ def over_http(out: str, factor: float) -> None:
     from bench.names import TABLE
     from bench.world import create_resources, fake_credentials, serialised_backends
     from shared.recorder_service import RecorderService
-    from tests.support.simulator import SimulatedCodeDeploy, succeed_after
+    from tests.support.simulator import HOME_ORIGIN, SimulatedCodeDeploy, succeed_after
 
     os.environ["STATUS_TABLE_NAME"] = TABLE  # the recorder reads it
     port = _free_port()
@@ -157,7 +157,7 @@ def over_http(out: str, factor: float) -> None:
             create_resources(codedeploy, dynamodb, 1)
             simulator = SimulatedCodeDeploy(
                 clock=time.monotonic,
-                deliver=RecorderService(dynamodb_client=dynamodb).handle,
+                deliver=RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN).handle,
                 planner=lambda _d: succeed_after(WAIT_S / factor, start=1 / factor),
                 event_delay=lambda: 0.5 / factor,
             )

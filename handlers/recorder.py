@@ -22,4 +22,6 @@ def service() -> RecorderService:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: Any, context: LambdaContext) -> dict[str, Any]:
-    return dict(service().handle(event))
+    # The context tells the recorder its own account (events of others are dropped) and
+    # the time left (every table write fits in it).
+    return dict(service().handle(event, context))

@@ -90,6 +90,24 @@ DYNAMODB_POLICIES = (
     CallPolicy(2, 2, 3),
     CallPolicy(1, 1, 2),
 )
+# The recorder's one UpdateItem per event must fail before its own timeout (module
+# variable recorder_timeout, default 30 s): a function killed at its timeout has no
+# chance to raise, and its retry comes from Lambda's asynchronous-invocation retries
+# and the EventBridge target's retry policy anyway. The most patient policy fits the
+# default timeout with RECORDER_TIMEOUT_MARGIN_SECONDS to spare (validated by the
+# module: recorder_timeout >= RECORDER_MIN_TIMEOUT_SECONDS); the recorder still picks
+# the rung that fits the time its invocation has left.
+RECORDER_DYNAMODB_POLICIES = (
+    CallPolicy(3, 1, 3),
+    CallPolicy(2, 1, 2),
+    CallPolicy(1, 1, 2),
+)
+RECORDER_TIMEOUT_MARGIN_SECONDS = 5.0
+"""Kept after the slowest write: start-up of a cold container, logging, returning."""
+RECORDER_MIN_TIMEOUT_SECONDS = math.ceil(
+    RECORDER_DYNAMODB_POLICIES[0].worst_case_seconds() + RECORDER_TIMEOUT_MARGIN_SECONDS
+)
+"""The module's lower bound on recorder_timeout (examples/terraform/variables.tf)."""
 
 
 class ClientLadder(Generic[ClientT]):
@@ -159,6 +177,11 @@ def dynamodb_ladder() -> ClientLadder[DynamoDBClient]:
 
 
 @cache
+def recorder_dynamodb_ladder() -> ClientLadder[DynamoDBClient]:
+    return ClientLadder("dynamodb", RECORDER_DYNAMODB_POLICIES)
+
+
+@cache
 def ecs_ladder() -> ClientLadder[Any]:
     return ClientLadder("ecs", ECS_POLICIES)
 
@@ -169,7 +192,7 @@ def codedeploy_client() -> CodeDeployClient:
 
 
 def dynamodb_client() -> DynamoDBClient:
-    """The most patient DynamoDB client (no deadline: the recorder, tests)."""
+    """The most patient DynamoDB client (no deadline: tests, the bench)."""
     return dynamodb_ladder().within(float("inf"))
 
 
@@ -185,6 +208,11 @@ def bounded_dynamodb(budget: Callable[[], float]) -> DynamoDBClient:
     return cast("DynamoDBClient", BoundedClient(dynamodb_ladder(), budget))
 
 
+def bounded_recorder_dynamodb(budget: Callable[[], float]) -> DynamoDBClient:
+    """The recorder's DynamoDB client: each call's worst case fits ``budget()``."""
+    return cast("DynamoDBClient", BoundedClient(recorder_dynamodb_ladder(), budget))
+
+
 def bounded_ecs(budget: Callable[[], float]) -> Any:
     """ECS for failure diagnostics (untyped: only three read calls, no stubs dependency)."""
     return BoundedClient(ecs_ladder(), budget)
@@ -195,6 +223,7 @@ def reset_clients() -> None:
     codedeploy_ladder.cache_clear()
     codedeploy_create_ladder.cache_clear()
     dynamodb_ladder.cache_clear()
+    recorder_dynamodb_ladder.cache_clear()
     ecs_ladder.cache_clear()
 
 

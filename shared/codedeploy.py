@@ -63,6 +63,9 @@ class DeploymentSnapshot:
     completed_at: str | None = None
     error_information: dict[str, Any] | None = None
     rollback_info: dict[str, Any] | None = None
+    creator: str | None = None
+    """How it was created (the model's DeploymentCreator): ``user`` for CreateDeployment
+    calls, whoever made them; ``codeDeployRollback``, ``autoscaling``... otherwise."""
 
     @property
     def is_terminal(self) -> bool:
@@ -83,6 +86,7 @@ class DeploymentSnapshot:
             completed_at=to_iso(info.get("completeTime")),
             error_information=_non_empty(info.get("errorInformation")),
             rollback_info=_non_empty(info.get("rollbackInfo")),
+            creator=info.get("creator"),
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -144,3 +145,48 @@ def _terraform_key(env: Mapping[str, str]) -> str:
     if not key:
         raise ConfigurationError("TERRAFORM_KEY must not be empty (default: 'tf')")
     return key
+
+
+# --- the recorder's event origins -----------------------------------------------------------
+ALLOWED_EVENT_ORIGINS_VARIABLE = "RECORDER_ALLOWED_EVENT_ORIGINS"
+_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")  # EventBridge event metadata: "account", 12 digits
+_REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")  # us-east-1, us-gov-west-1, cn-north-1
+
+
+@dataclass(frozen=True)
+class EventOrigin:
+    """Where an EventBridge event says it happened: its ``account`` and ``region`` fields.
+
+    ``region`` None stands for every region of the account (an allow-list entry only).
+    """
+
+    account: str
+    region: str | None
+
+    def admits(self, account: object, region: object) -> bool:
+        return account == self.account and (self.region is None or region == self.region)
+
+    def __str__(self) -> str:
+        return f"{self.account}:{self.region or '*'}"
+
+
+def allowed_event_origins(env: Mapping[str, str] | None = None) -> tuple[EventOrigin, ...]:
+    """``RECORDER_ALLOWED_EVENT_ORIGINS``: origins the recorder accepts besides its own.
+
+    Comma-separated ``ACCOUNT:REGION`` pairs, or a bare ``ACCOUNT`` for all its regions
+    (a central event bus that receives other accounts' CodeDeploy events). Unset: none.
+    """
+    source = os.environ if env is None else env
+    raw = source.get(ALLOWED_EVENT_ORIGINS_VARIABLE, "")
+    origins: list[EventOrigin] = []
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        account, _, region = entry.partition(":")
+        if not _ACCOUNT_ID.match(account) or (region and not _REGION_NAME.match(region)):
+            raise ConfigurationError(
+                f"{ALLOWED_EVENT_ORIGINS_VARIABLE}: {entry[:64]!r} is neither ACCOUNT:REGION "
+                "(123456789012:eu-west-1) nor ACCOUNT (123456789012, every region)"
+            )
+        origins.append(EventOrigin(account, region or None))
+    return tuple(origins)

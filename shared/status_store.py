@@ -56,6 +56,12 @@ class StatusRecord(StatusUpdate):
 
     updated_at: str | None = None
     expires_at: int | None = None
+    created_by: str | None = None
+    """``trigger`` when this table's trigger created the deployment (see :meth:`record_created`)."""
+
+    @property
+    def created_by_trigger(self) -> bool:
+        return self.created_by == attr.CREATED_BY_TRIGGER
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> StatusRecord:
@@ -77,6 +83,7 @@ class StatusRecord(StatusUpdate):
             completed_at=text(attr.COMPLETED_AT),
             updated_at=text(attr.UPDATED_AT),
             expires_at=int(expires) if expires is not None else None,
+            created_by=text(attr.CREATED_BY),
         )
 
 
@@ -109,15 +116,20 @@ class StatusStore:
         item = response.get("Item")
         return StatusRecord.from_item(item) if item else None
 
-    def record(self, update: StatusUpdate) -> bool:
+    def record(self, update: StatusUpdate, *, created_by_trigger: bool = False) -> bool:
         """Write ``update`` unless the item already holds an equal or later status.
 
         Returns True when written, False when the stored status was already at
         or past it (a duplicate or late event: nothing to do).
+        ``created_by_trigger``: see :meth:`record_created`.
         """
         if not is_known(update.status):
             return False
         names, values, assignments = self._assignments(update)
+        if created_by_trigger:
+            names[f"#{attr.CREATED_BY}"] = attr.CREATED_BY
+            values[f":{attr.CREATED_BY}"] = {"S": attr.CREATED_BY_TRIGGER}
+            assignments.append(f"#{attr.CREATED_BY} = :{attr.CREATED_BY}")
         below = statuses_below(update.status)
         condition = f"attribute_not_exists({attr.DEPLOYMENT_ID})"
         if below:
@@ -130,6 +142,97 @@ class StatusStore:
                 Key={attr.DEPLOYMENT_ID: {"S": update.deployment_id}},
                 UpdateExpression="SET " + ", ".join(assignments),
                 ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise _unavailable("UpdateItem", self.table_name, error) from error
+        except BotoCoreError as error:
+            raise _unavailable("UpdateItem", self.table_name, error) from error
+        return True
+
+    def record_created(self, update: StatusUpdate) -> None:
+        """The trigger's record of a deployment its own CreateDeployment made.
+
+        Besides the Created status it marks the item ``createdBy: trigger``, the proof
+        ``stopOnTimeout`` asks for before it stops an attached deployment. The mark must
+        land even when the recorder's first event got there before us (the Created write
+        then loses its condition): a second, unconditional-on-status write adds it.
+        """
+        if self.record(update, created_by_trigger=True):
+            return
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={attr.DEPLOYMENT_ID: {"S": update.deployment_id}},
+                UpdateExpression=f"SET #{attr.CREATED_BY} = :{attr.CREATED_BY}",
+                ConditionExpression=f"attribute_exists({attr.DEPLOYMENT_ID})",
+                ExpressionAttributeNames={f"#{attr.CREATED_BY}": attr.CREATED_BY},
+                ExpressionAttributeValues={f":{attr.CREATED_BY}": {"S": attr.CREATED_BY_TRIGGER}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return  # the item expired in between: nothing left to mark
+            raise _unavailable("UpdateItem", self.table_name, error) from error
+        except BotoCoreError as error:
+            raise _unavailable("UpdateItem", self.table_name, error) from error
+
+    def correct(self, seen: StatusRecord, update: StatusUpdate) -> bool:
+        """Replace a status CodeDeploy contradicts with CodeDeploy's, even a lower one.
+
+        :meth:`record` never moves an item back, so a terminal status from a forged or
+        stray event would stay forever. The trigger's confirming GetDeployment is the
+        authority: this overwrites the item only while it still holds ``seen.status``
+        (a conditional write, so a newer status written meanwhile by anyone is kept), and
+        clears what came with the refuted status (its event state and completion time).
+        Returns True when corrected, False when the item had moved on already.
+        """
+        now = self._wall_clock()
+        names = {f"#{name}": name for name in (attr.STATUS, attr.SOURCE, attr.UPDATED_AT)}
+        names.update({f"#{attr.EXPIRES_AT}": attr.EXPIRES_AT, "#eventState": attr.EVENT_STATE})
+        values: dict[str, Any] = {
+            ":status": {"S": update.status},
+            ":source": {"S": update.source},
+            ":updatedAt": {"S": to_iso(now) or ""},
+            ":expiresAt": {"N": str(int(now) + self._ttl_seconds)},
+            ":seen": {"S": seen.status},
+        }
+        assignments = [
+            f"#{attr.STATUS} = :status",
+            f"#{attr.SOURCE} = :source",
+            f"#{attr.UPDATED_AT} = :updatedAt",
+            f"#{attr.EXPIRES_AT} = :expiresAt",
+        ]
+        removals = ["#eventState"]
+        names[f"#{attr.COMPLETED_AT}"] = attr.COMPLETED_AT
+        if update.completed_at:
+            values[":completedAt"] = {"S": update.completed_at}
+            assignments.append(f"#{attr.COMPLETED_AT} = :completedAt")
+        else:
+            removals.append(f"#{attr.COMPLETED_AT}")
+        if update.application_name and update.deployment_group_name:
+            # CodeDeploy's names: a forged event may have filed the item under another group.
+            for attribute, value in (
+                (attr.APPLICATION_NAME, update.application_name),
+                (attr.DEPLOYMENT_GROUP_NAME, update.deployment_group_name),
+                (
+                    attr.DEPLOYMENT_GROUP_KEY,
+                    attr.deployment_group_key(
+                        update.application_name, update.deployment_group_name
+                    ),
+                ),
+            ):
+                names[f"#{attribute}"] = attribute
+                values[f":{attribute}"] = {"S": value}
+                assignments.append(f"#{attribute} = :{attribute}")
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={attr.DEPLOYMENT_ID: {"S": update.deployment_id}},
+                UpdateExpression=f"SET {', '.join(assignments)} REMOVE {', '.join(removals)}",
+                ConditionExpression=f"#{attr.STATUS} = :seen",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )

@@ -26,6 +26,11 @@ UPDATED_AT = "updatedAt"
 COMPLETED_AT = "completedAt"
 EXPIRES_AT = "expiresAt"
 """Epoch seconds; the table's TTL attribute, shared with idempotency records."""
+CREATED_BY = "createdBy"
+"""``trigger`` on a deployment this table's trigger created (its CreateDeployment call).
+Written by the trigger only, never overwritten: what lets ``stopOnTimeout`` stop only
+deployments the function started itself."""
+CREATED_BY_TRIGGER = "trigger"
 
 # --- idempotency records (Powertools DynamoDBPersistenceLayer, keys KEY_PREFIX#hash) -------
 IDEMPOTENCY_STATUS = "idempotencyStatus"

@@ -36,6 +36,8 @@ from shared.errors import (
     CodeDeployError,
     DeploymentFailed,
     DeploymentWaitTimeout,
+    InvalidInput,
+    StatusTableUnavailable,
 )
 from shared.history import HistoryResult, read_history, require_table
 from shared.idempotency import DeploymentDeduplicator, DuplicateInProgress, IdempotencyUnavailable
@@ -80,6 +82,8 @@ CREATE_BACKOFF_CAP_SECONDS = 20.0
 # between this function and CodeDeploy; the look-ups cover ListDeployments catching up.
 CREATE_LOOKUP_SKEW = timedelta(seconds=5)
 CREATE_LOOKUP_PAUSES = (1.0, 2.0, 4.0)
+# A deployment id repeated in an error: real ids are 11 characters, emulators' 36.
+SHOWN_ID_CHARACTERS = 64
 
 
 class TriggerService:
@@ -204,6 +208,9 @@ class TriggerRun:
             deployment_id, just_created = self.request.deployment_id, False
             logger.append_keys(deploymentId=deployment_id)
             logger.info("attaching to an existing deployment")
+            if self.request.stop_on_timeout:
+                # Before any wait, so a refusal arrives at once and nothing is stopped.
+                self._require_created_here(deployment_id)
         else:
             deployment_id, just_created = self._create()
         if not self.request.wait:
@@ -223,6 +230,58 @@ class TriggerRun:
             # A retry of this request must deploy again, not replay a failure.
             self._forget()
             raise
+
+    def _require_created_here(self, deployment_id: str) -> None:
+        """``stopOnTimeout`` on an attached deployment: only if this function created it.
+
+        StopDeployment has no resource type to scope it to (Service Authorization
+        Reference), so the role could stop any deployment in the account: the function
+        itself must tell its own. The proof is the status table's ``createdBy: trigger``,
+        written only right after this function's CreateDeployment returned the id.
+        CodeDeploy's own fields cannot prove it (DeploymentInfo names no caller:
+        ``creator`` is ``user`` for every CreateDeployment, whoever sent it), but they
+        can refute it: another ``creator`` (a rollback, Auto Scaling) or another group
+        than the one recorded. Without a table nothing proves it, so it is refused.
+        """
+        shown = deployment_id[:SHOWN_ID_CHARACTERS]
+        keep_waiting = (
+            "attach without stopOnTimeout to wait for it, or stop it yourself "
+            f"(aws deploy stop-deployment --deployment-id {shown})"
+        )
+        if self.store is None:
+            raise InvalidInput(
+                f"stopOnTimeout: cannot tell whether this function created deployment {shown}: "
+                "that is known from the status table, and STATUS_TABLE_NAME is not set. Only "
+                f"deployments this function created are stopped; {keep_waiting}",
+                field="stopOnTimeout",
+            )
+        try:
+            record = self.store.get(deployment_id)
+        except StoreUnavailable as error:
+            raise StatusTableUnavailable(
+                f"stopOnTimeout: cannot tell whether this function created deployment {shown}: "
+                f"the status table did not answer ({error}). Nothing was stopped; retry, or "
+                f"{keep_waiting}"
+            ) from error
+        if record is None or not record.created_by_trigger:
+            raise InvalidInput(
+                f"stopOnTimeout: deployment {shown} was not created by this function (its "
+                "status table holds no record of creating it), so it will not be stopped; "
+                f"{keep_waiting}",
+                field="stopOnTimeout",
+            )
+        snapshot = self.codedeploy.get(deployment_id)
+        recorded = (record.application_name, record.deployment_group_name)
+        reported = (snapshot.application_name, snapshot.deployment_group_name)
+        if snapshot.creator != "user" or recorded != reported:
+            raise InvalidInput(
+                f"stopOnTimeout: CodeDeploy does not confirm that this function created "
+                f"deployment {shown} (creator {snapshot.creator!r}, group "
+                f"{'/'.join(map(str, reported))}; recorded at creation: "
+                f"{'/'.join(map(str, recorded))}), so it will not be stopped; {keep_waiting}",
+                field="stopOnTimeout",
+            )
+        logger.info("stopOnTimeout: this function created the deployment; it may stop it")
 
     # --- the store ----------------------------------------------------------------------
 
@@ -470,7 +529,7 @@ class TriggerRun:
             return
         params = self.request.create_params
         try:
-            self.store.record(
+            self.store.record_created(
                 StatusUpdate(
                     deployment_id=deployment_id,
                     status=DeploymentStatus.CREATED,

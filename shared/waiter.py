@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from shared.codedeploy import CodeDeployGateway, DeploymentSnapshot
@@ -28,7 +28,7 @@ from shared.deadline import Deadline, NoTimeLeft
 from shared.observability import logger
 from shared.read_cadence import ReadCadence, WaitFacts, next_read_interval
 from shared.result import READY_EXPLANATION, continue_command
-from shared.status import DeploymentStatus, is_terminal
+from shared.status import DeploymentStatus, is_known, is_terminal, rank
 from shared.status_store import StatusRecord, StatusStore, StatusUpdate, StoreUnavailable
 from shared.timestamps import seconds_between
 
@@ -95,6 +95,9 @@ class _Schedule:
     recent_durations: tuple[float, ...] | None = None
     """The group's recent durations for the read cadence: None until looked up, () when
     not wanted (only a deployment this wait created has a known age)."""
+    distrust_until: float = -math.inf
+    """Until then (the next safety-net poll) a status read from the table ends nothing:
+    the table has just contradicted CodeDeploy for this deployment."""
 
 
 class DeploymentWaiter:
@@ -197,12 +200,34 @@ class DeploymentWaiter:
         schedule.next_read = now + self._read_interval(deployment_id, schedule, record, now)
         if record is None:
             return None
-        self._observe(deployment_id, record.status, record.source)
         schedule.events_seen |= record.source == "event" or record.event_state is not None
         if record.status not in targets:
+            self._observe(deployment_id, record.status, record.source)
+            return None
+        if now < schedule.distrust_until:
+            return None
+        # One GetDeployment confirms the end and brings completeTime, errorInformation and
+        # rollbackInfo. CodeDeploy has the last word: the table's status may come from a
+        # forged or stray event (a direct invoke of the recorder, say).
+        snapshot = self._poller.get(deployment_id)
+        confirmed = snapshot.status == record.status
+        self._observe(deployment_id, snapshot.status, record.source if confirmed else "api")
+        if _contradicts(snapshot.status, record.status):
+            logger.warning(
+                "status table contradicted by GetDeployment; CodeDeploy's status wins",
+                extra={
+                    "tableStatus": record.status,
+                    "tableSource": record.source,
+                    "tableEventState": record.event_state,
+                    "apiStatus": snapshot.status,
+                },
+            )
+            self._correct(record, snapshot, schedule, now)
+        if snapshot.status not in targets:
+            self._distrust_table(schedule, now)
             return None
         detected_by: DetectedBy = "event" if record.source == "event" else "poll"
-        return self._fill_in(deployment_id, record, targets), detected_by
+        return snapshot, detected_by
 
     def _read_interval(
         self, deployment_id: str, schedule: _Schedule, record: StatusRecord | None, now: float
@@ -274,22 +299,43 @@ class DeploymentWaiter:
         except StoreUnavailable as error:
             self._degrade(schedule, now, error)
 
-    def _fill_in(
-        self, deployment_id: str, record: StatusRecord, targets: frozenset[str]
-    ) -> DeploymentSnapshot:
-        """One GetDeployment for completeTime, errorInformation and rollbackInfo."""
-        snapshot = self._poller.get(deployment_id)
-        if snapshot.status in targets:
-            return snapshot
-        # The event is ahead of the API's view (rare): trust the event.
-        logger.warning(
-            "status table shows a status GetDeployment does not show yet",
-            extra={"tableStatus": record.status, "apiStatus": snapshot.status},
-        )
-        return replace(
-            snapshot,
-            status=record.status,
-            completed_at=snapshot.completed_at or record.completed_at,
+    def _distrust_table(self, schedule: _Schedule, now: float) -> None:
+        """The table showed an end GetDeployment did not confirm: keep waiting.
+
+        Until the next safety-net poll (brought forward to ``POLL_INTERVAL_SECONDS`` at
+        most) the table ends nothing: that poll decides. A real event that was merely
+        ahead of the API's view costs that much time; a forged one costs nothing more,
+        and cannot make the trigger call GetDeployment at the pace of table reads.
+        """
+        schedule.events_seen = False
+        schedule.poll_interval = self._policy.fallback_poll_interval
+        schedule.next_poll = min(schedule.next_poll, now + self._policy.poll_interval)
+        schedule.distrust_until = schedule.next_poll + MIN_PAUSE_SECONDS
+
+    def _correct(
+        self, record: StatusRecord, snapshot: DeploymentSnapshot, schedule: _Schedule, now: float
+    ) -> None:
+        """Write CodeDeploy's status over the one it denies (see StatusStore.correct)."""
+        if self._store is None:
+            return
+        try:
+            corrected = self._store.correct(
+                record,
+                StatusUpdate(
+                    deployment_id=snapshot.deployment_id,
+                    status=snapshot.status,
+                    source="api",
+                    application_name=snapshot.application_name,
+                    deployment_group_name=snapshot.deployment_group_name,
+                    completed_at=snapshot.completed_at,
+                ),
+            )
+        except StoreUnavailable as error:
+            self._degrade(schedule, now, error)
+            return
+        logger.info(
+            "status table corrected" if corrected else "status table moved on meanwhile",
+            extra={"status": snapshot.status, "replacedStatus": record.status},
         )
 
     def _degrade(self, schedule: _Schedule, now: float, error: StoreUnavailable) -> None:
@@ -309,3 +355,15 @@ class DeploymentWaiter:
             extra["continueCommand"] = continue_command(deployment_id)
         logger.info("deployment status changed", extra=extra)
         self._last_status = status
+
+
+def _contradicts(api_status: str, table_status: str) -> bool:
+    """GetDeployment denies the table: an earlier status, or another ending.
+
+    A later status is only progress the table has not seen yet (a lost event).
+    """
+    if api_status == table_status or not (is_known(api_status) and is_known(table_status)):
+        return False
+    return rank(api_status) < rank(table_status) or (
+        is_terminal(api_status) and is_terminal(table_status)
+    )

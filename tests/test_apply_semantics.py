@@ -27,12 +27,14 @@ from tests.support import moto_codedeploy
 from tests.support.faulty_network import faulty_proxy, stalling_server
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import create_blue_green_group
-from tests.support.simulator import Step, succeed_after
+from tests.support.simulator import HOME_ORIGIN, Step, succeed_after
 from tests.test_reliability import deployment_limit_exceeded
 
 
 def with_events(make_harness: Any, dynamodb: Any, **options: Any) -> Any:
-    return make_harness(deliver=RecorderService(dynamodb_client=dynamodb).handle, **options)
+    return make_harness(
+        deliver=RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN).handle, **options
+    )
 
 
 def revision(content: str) -> dict[str, Any]:

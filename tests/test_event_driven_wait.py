@@ -14,7 +14,7 @@ from shared.recorder_service import RecorderService
 from shared.status_store import StatusStore
 from tests.conftest import APP, GROUP, TABLE, appspec_request
 from tests.support.provision import create_status_table, record_past_successes
-from tests.support.simulator import fail_after, succeed_after
+from tests.support.simulator import HOME_ORIGIN, fail_after, succeed_after
 
 
 class CallCounter:
@@ -32,7 +32,7 @@ class CallCounter:
 
 
 def event_harness(make_harness: Any, dynamodb: Any, **options: Any) -> Any:
-    recorder = RecorderService(dynamodb_client=dynamodb)
+    recorder = RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN)
     return make_harness(deliver=recorder.handle, **options)
 
 

@@ -18,7 +18,7 @@ from shared.trigger_service import TriggerService
 from tests.conftest import APP, GROUP, TABLE, appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import create_blue_green_group
-from tests.support.simulator import succeed_after
+from tests.support.simulator import HOME_ORIGIN, succeed_after
 from tests.test_event_driven_wait import CallCounter
 
 OTHER_GROUP = "other-group"
@@ -68,7 +68,7 @@ class QueryService:
 def test_trigger_and_event_only_deployments_both_appear_newest_first(
     make_harness: Any, dynamodb: Any, codedeploy: Any, status_table: str
 ) -> None:
-    recorder = RecorderService(dynamodb_client=dynamodb)
+    recorder = RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN)
     harness = make_harness(deliver=recorder.handle, planner=lambda _d: succeed_after(30))
     first = harness.invoke(appspec_request())["deploymentId"]
     harness.sleep(60)

@@ -13,6 +13,7 @@ from shared.recorder_service import RecorderService, parse_event
 from shared.status_store import StatusStore, StoreUnavailable
 from tests.conftest import TABLE
 from tests.support.lambda_context import FakeLambdaContext
+from tests.support.simulator import HOME_ORIGIN
 
 
 def codedeploy_event(state: str | None = "SUCCESS", **detail: Any) -> dict[str, Any]:
@@ -65,7 +66,7 @@ def test_terminal_event_time_becomes_completed_at() -> None:
 def test_a_deployment_known_only_from_events_is_dated_by_its_first_event(
     dynamodb: Any, status_table: str
 ) -> None:
-    service = RecorderService(dynamodb_client=dynamodb)
+    service = RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN)
     service.handle(codedeploy_event("START"))
     service.handle({**codedeploy_event("SUCCESS"), "time": "2026-05-09T10:09:00Z"})
 
@@ -87,7 +88,7 @@ def test_handler_writes_the_status(dynamodb: Any, status_table: str) -> None:
 
 
 def test_duplicate_delivery_is_harmless(dynamodb: Any, status_table: str) -> None:
-    service = RecorderService(dynamodb_client=dynamodb)
+    service = RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN)
     assert service.handle(codedeploy_event("SUCCESS"))["outcome"] == "recorded"
     assert service.handle(codedeploy_event("SUCCESS"))["outcome"] == "superseded"
     assert service.handle(codedeploy_event("START"))["outcome"] == "superseded"
@@ -107,7 +108,7 @@ def test_duplicate_delivery_is_harmless(dynamodb: Any, status_table: str) -> Non
 def test_other_events_are_ignored_without_a_write(
     dynamodb: Any, status_table: str, event: dict[str, Any], log_lines: Any
 ) -> None:
-    result = RecorderService(dynamodb_client=dynamodb).handle(event)
+    result = RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN).handle(event)
 
     assert result == {"outcome": "ignored"}
     assert dynamodb.scan(TableName=TABLE)["Items"] == []
@@ -128,7 +129,7 @@ def test_other_events_are_ignored_without_a_write(
 def test_poison_events_are_logged_not_raised(
     dynamodb: Any, status_table: str, event: Any, log_lines: Any
 ) -> None:
-    result = RecorderService(dynamodb_client=dynamodb).handle(event)
+    result = RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN).handle(event)
 
     assert result == {"outcome": "malformed"}
     assert dynamodb.scan(TableName=TABLE)["Items"] == []
@@ -163,7 +164,7 @@ def test_a_dynamodb_failure_raises_so_the_delivery_is_retried(
             )
 
     dynamodb.meta.events.register("before-call.dynamodb.UpdateItem", throttle_once)
-    service = RecorderService(dynamodb_client=dynamodb)
+    service = RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN)
 
     with pytest.raises(StoreUnavailable, match="ProvisionedThroughputExceeded"):
         service.handle(codedeploy_event("SUCCESS"))

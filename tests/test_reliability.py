@@ -22,7 +22,7 @@ from shared.recorder_service import RecorderService
 from shared.status_store import StatusStore
 from tests.conftest import TABLE, appspec_request
 from tests.support import moto_codedeploy
-from tests.support.simulator import Step, fail_after, stop_after, succeed_after
+from tests.support.simulator import HOME_ORIGIN, Step, fail_after, stop_after, succeed_after
 
 PROPERTY = settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -30,7 +30,9 @@ PROPERTY = settings(
 
 
 def with_events(make_harness: Any, dynamodb: Any, **options: Any) -> Any:
-    return make_harness(deliver=RecorderService(dynamodb_client=dynamodb).handle, **options)
+    return make_harness(
+        deliver=RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN).handle, **options
+    )
 
 
 # --- one deployment per request -------------------------------------------------------
@@ -425,7 +427,7 @@ def test_event_chaos_never_changes_the_outcome(
     """Dropped, duplicated and reordered events plus fallback polls: the table and the
     trigger's result always end on CodeDeploy's final status."""
     chance = random.Random(seed)
-    recorder = RecorderService(dynamodb_client=dynamodb)
+    recorder = RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN)
 
     def deliver(event: dict[str, Any]) -> None:
         for _ in range(2 if chance.random() < duplicate else 1):

@@ -104,7 +104,13 @@ resource "aws_lambda_function" "recorder" {
   s3_object_version = var.lambda_s3_object_version
 
   environment {
-    variables = local.recorder_environment
+    # Other origins than the recorder's own account and region: only when asked for.
+    variables = merge(
+      local.recorder_environment,
+      length(var.recorder_allowed_event_origins) == 0 ? {} : {
+        RECORDER_ALLOWED_EVENT_ORIGINS = join(",", var.recorder_allowed_event_origins)
+      },
+    )
   }
 
   tracing_config {

@@ -89,13 +89,27 @@ variable "timeout" {
 }
 
 variable "recorder_timeout" {
-  description = "Timeout (seconds) of the recorder function (one DynamoDB write per event)."
+  description = "Timeout (seconds) of the recorder function (one DynamoDB write per event). At least 20: the write's slowest outcome (3 attempts of 1 s connect + 3 s read, plus backoff: 15 s) and 5 s to spare, so a stalled table makes the recorder raise, and the event be retried, before Lambda would kill it."
   type        = number
   default     = 30
 
   validation {
-    condition     = var.recorder_timeout >= 1 && var.recorder_timeout <= 900
-    error_message = "recorder_timeout must be between 1 and 900 seconds."
+    # 20 = shared/aws.py RECORDER_MIN_TIMEOUT_SECONDS (a unit test keeps them equal).
+    condition     = var.recorder_timeout >= 20 && var.recorder_timeout <= 900
+    error_message = "recorder_timeout must be between 20 and 900 seconds: below 20 the recorder's slowest DynamoDB write (15 s) and its 5 s margin do not fit."
+  }
+}
+
+variable "recorder_allowed_event_origins" {
+  description = "RECORDER_ALLOWED_EVENT_ORIGINS: origins besides its own account and region whose CodeDeploy events the recorder writes, for a central event bus that receives other accounts' events: ACCOUNT:REGION (123456789012:eu-west-1) or ACCOUNT (every region of it). Empty (default): only the module's own account and region; events from elsewhere are logged and dropped."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for origin in var.recorder_allowed_event_origins : can(regex("^[0-9]{12}(:[a-z]{2}(-[a-z]+)+-[0-9]+)?$", origin))
+    ])
+    error_message = "recorder_allowed_event_origins entries must be \"ACCOUNT:REGION\" (123456789012:eu-west-1) or \"ACCOUNT\" (123456789012)."
   }
 }
 

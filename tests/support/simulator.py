@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from typing import Any
 
+from shared.config import EventOrigin
 from shared.status import EVENT_STATE_TO_STATUS
 from shared.timestamps import to_iso, utc_now
 from tests.support import moto_codedeploy
@@ -34,6 +35,9 @@ from tests.support.deployment_targets import (
     targets_for,
 )
 from tests.support.moto_codedeploy import ACCOUNT_ID
+
+HOME_ORIGIN = EventOrigin(ACCOUNT_ID, "us-east-1")
+"""Where the simulator's events come from: what a recorder fed by it must call its own."""
 
 STATUS_TO_EVENT_STATE: dict[str, str] = {
     status: state for state, status in EVENT_STATE_TO_STATUS.items()

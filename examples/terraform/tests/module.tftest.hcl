@@ -63,6 +63,12 @@ run "defaults_plan" {
     error_message = "without Active tracing the roles must not grant X-Ray writes"
   }
 
+  # Only the recorder's own account and region unless asked for.
+  assert {
+    condition     = !contains(keys(aws_lambda_function.recorder.environment[0].variables), "RECORDER_ALLOWED_EVENT_ORIGINS")
+    error_message = "RECORDER_ALLOWED_EVENT_ORIGINS must be left unset by default"
+  }
+
   # An unset fallback cap is left to the function (it then follows the interval).
   assert {
     condition     = !contains(keys(aws_lambda_function.trigger.environment[0].variables), "FALLBACK_POLL_MAX_INTERVAL_SECONDS")
@@ -140,4 +146,39 @@ run "the_minimum_follows_the_margin_and_the_read_interval" {
   }
 
   expect_failures = [aws_lambda_function.trigger]
+}
+
+# The recorder's slowest DynamoDB write (15 s) and its 5 s margin: at least 20 s.
+run "recorder_timeout_below_its_slowest_write_is_refused" {
+  command = plan
+
+  variables {
+    recorder_timeout = 19
+  }
+
+  expect_failures = [var.recorder_timeout]
+}
+
+# Only the recorder's own account and region by default; a central bus lists the others.
+run "recorder_event_origins" {
+  command = plan
+
+  variables {
+    recorder_allowed_event_origins = ["210987654321:eu-west-1", "111111111111"]
+  }
+
+  assert {
+    condition     = aws_lambda_function.recorder.environment[0].variables["RECORDER_ALLOWED_EVENT_ORIGINS"] == "210987654321:eu-west-1,111111111111"
+    error_message = "recorder_allowed_event_origins must reach the recorder as RECORDER_ALLOWED_EVENT_ORIGINS"
+  }
+}
+
+run "recorder_event_origins_are_checked" {
+  command = plan
+
+  variables {
+    recorder_allowed_event_origins = ["eu-west-1:210987654321"]
+  }
+
+  expect_failures = [var.recorder_allowed_event_origins]
 }
