@@ -32,7 +32,7 @@ from shared.trigger_service import TriggerService
 from tests.conftest import APP, GROUP, REGION, appspec_request
 from tests.support import moto_codedeploy
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.simulator import SimulatedCodeDeploy, fail_after, succeed_after
+from tests.support.simulator import HOME_ORIGIN, SimulatedCodeDeploy, fail_after, succeed_after
 
 # How DynamoDB answers each fault (DynamoDB API reference, "Common errors" and the
 # operations' errors): the HTTP status and the error code botocore turns into an exception.
@@ -148,7 +148,7 @@ def make_trigger(
     def build(create_client: Any = None, **simulator_options: Any) -> Trigger:
         simulator = SimulatedCodeDeploy(
             clock=time.monotonic,
-            deliver=RecorderService(dynamodb_client=dynamodb).handle,
+            deliver=RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN).handle,
             **simulator_options,
         )
         return Trigger(

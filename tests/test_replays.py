@@ -12,11 +12,13 @@ from shared.recorder_service import RecorderService
 from tests.conftest import appspec_request
 from tests.support import moto_codedeploy
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.simulator import succeed_after
+from tests.support.simulator import HOME_ORIGIN, succeed_after
 
 
 def with_events(make_harness: Any, dynamodb: Any, **options: Any) -> Any:
-    return make_harness(deliver=RecorderService(dynamodb_client=dynamodb).handle, **options)
+    return make_harness(
+        deliver=RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN).handle, **options
+    )
 
 
 def test_a_fresh_deployment_is_not_a_replay(
