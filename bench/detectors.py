@@ -11,17 +11,17 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
-import json
 import os
 import re
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from unittest import mock
 
-import fastjsonschema
 from botocore.exceptions import WaiterError
 
 from bench.names import APPLICATION, TABLE, group_name, request_for
@@ -114,6 +114,8 @@ class Outcome:
     detected_by: str | None = None
     returned_at: float | None = None
     error: str | None = None
+    traceback: str | None = None
+    """Of the exception that ended the worker, if one did (printed with the results)."""
 
 
 @dataclass
@@ -151,37 +153,48 @@ class SleepMeter:
 @contextlib.contextmanager
 def scaled_environment(spec: DetectorSpec, factor: float) -> Iterator[None]:
     """The trigger reads its settings per invocation: scale them for this detector's run."""
-    values: dict[str, str | None] = {
-        name: repr(DEFAULTS[name] / factor) for name in SCALED_SETTINGS
-    }
-    values["STATUS_TABLE_NAME"] = TABLE if spec.table else None
+    values = {name: repr(DEFAULTS[name] / factor) for name in SCALED_SETTINGS}
     if spec.fixed_read_cadence:
         fixed = values["STATUS_READ_INTERVAL_SECONDS"]
         values["STATUS_READ_MIN_INTERVAL_SECONDS"] = fixed
         values["STATUS_READ_MAX_INTERVAL_SECONDS"] = fixed
-    saved = {name: os.environ.get(name) for name in values}
-    _apply(values)
-    try:
-        yield
-    finally:
-        _apply(saved)
-
-
-def _apply(values: dict[str, str | None]) -> None:
-    for name, value in values.items():
-        if value is None:
-            os.environ.pop(name, None)
+    with mock.patch.dict(os.environ, values):
+        if spec.table:
+            os.environ["STATUS_TABLE_NAME"] = TABLE
         else:
-            os.environ[name] = value
+            os.environ.pop("STATUS_TABLE_NAME", None)
+        yield
 
 
 @contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """Keep 50 threads' INFO logs and EMF metric lines out of the report."""
+def isolated_invocations() -> Iterator[None]:
+    """Give each worker thread what its own Lambda would have: its own logger keys, and
+    metrics no other invocation touches meanwhile; keep their output out of the report.
+
+    The Powertools Logger and Metrics are module objects, one per process. Lambda runs one
+    invocation per process at a time; here 50 threads share them. ``append_keys`` and
+    ``remove_keys`` change the one formatter's key dict (``log_format``) that formatting a
+    line iterates, and ``add_metric`` serialises the shared metric dict when a metric
+    reaches 100 values. Powertools' ``thread_safe_*_keys`` (a ContextVar: each thread starts
+    with none) give every invocation its own keys, and a lock makes ``add_metric`` one
+    invocation's at a time, as in Lambda.
+    """
+    metrics_lock = threading.Lock()
+    add_metric = metrics.add_metric
+
+    def add_metric_alone(*args: Any, **kwargs: Any) -> None:
+        with metrics_lock:
+            add_metric(*args, **kwargs)
+
     level = logger.log_level
     logger.setLevel("ERROR")
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with (
+            mock.patch.object(logger, "append_keys", logger.thread_safe_append_keys),
+            mock.patch.object(logger, "remove_keys", logger.thread_safe_remove_keys),
+            mock.patch.object(metrics, "add_metric", add_metric_alone),
+            contextlib.redirect_stdout(io.StringIO()),
+        ):
             yield
     finally:
         logger.setLevel(level)
@@ -200,8 +213,8 @@ def advancing(
             try:
                 with lock:
                     simulator.advance()
-            except Exception as error:  # a broken harness must show in the report
-                errors.append(repr(error))
+            except Exception:  # a broken harness must show in the report
+                errors.append(traceback.format_exc())
             due = simulator.next_due()
             pause = SIMULATOR_TICK_S if due is None else due - time.monotonic()
             stop.wait(min(SIMULATOR_TICK_S, max(0.0, pause)))
@@ -249,34 +262,6 @@ def prompt_gil_handoff() -> Iterator[None]:
         yield
     finally:
         sys.setswitchinterval(interval)
-
-
-@contextlib.contextmanager
-def compiled_schemas_cached() -> Iterator[None]:
-    """Compile each request schema once for the whole run instead of once per invocation.
-
-    The contract validates through Powertools, which calls ``fastjsonschema.validate``, and
-    that compiles the schema on every call (~45 ms of CPU here). Each Lambda has a CPU of
-    its own, but here 50 triggers share one interpreter: 50 compilations in the first
-    second of the run would starve every other thread. This changes when the trigger
-    spends that CPU, not how it waits; the cost itself is reported (request_validation_ms).
-    """
-    original = fastjsonschema.validate
-    compiled: dict[str, Callable[[Any], Any]] = {}
-    lock = threading.Lock()
-
-    def validate(definition: Any, data: Any, **options: Any) -> Any:
-        key = json.dumps([definition, repr(sorted(options.items()))], sort_keys=True)
-        with lock:
-            if key not in compiled:
-                compiled[key] = fastjsonschema.compile(definition, **options)
-        return compiled[key](data)
-
-    fastjsonschema.validate = validate  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        fastjsonschema.validate = original
 
 
 def wait_with_trigger(
@@ -352,7 +337,10 @@ def run_workers(
             else:
                 outcomes[spec.index] = wait_with_botocore(world, spec, factor)
         except Exception as error:  # recorded: a wrong or missing result fails `correct`
-            outcomes[spec.index] = Outcome(spec.index, error=f"{type(error).__name__}: {error}")
+            error_line = f"{type(error).__name__}: {error}"
+            outcomes[spec.index] = Outcome(
+                spec.index, error=error_line, traceback=traceback.format_exc()
+            )
 
     threads = [
         threading.Thread(target=work, args=(spec,), name=f"{detector.name}-{spec.index}")
@@ -461,8 +449,7 @@ def run_detector(detector: DetectorSpec, workload: Workload, factor: float) -> D
     errors: list[str] = []
     with (
         scaled_environment(detector, factor),
-        quiet(),
-        compiled_schemas_cached(),
+        isolated_invocations(),
         emulated_aws(n) as (world, locks),
     ):
         if detector.table:

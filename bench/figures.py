@@ -59,10 +59,9 @@ def mismatches(run: DetectorRun) -> list[dict[str, Any]]:
     for outcome in run.outcomes:
         expected_id = run.ids.get(outcome.index)
         expected = run.final_status.get(expected_id or "")
-        if (
-            outcome.error is None
-            and outcome.deployment_id == expected_id
-            and (outcome.status == expected)
+        if outcome.error is None and (outcome.deployment_id, outcome.status) == (
+            expected_id,
+            expected,
         ):
             continue
         wrong.append(
@@ -71,6 +70,7 @@ def mismatches(run: DetectorRun) -> list[dict[str, Any]]:
                 "expected": expected,
                 "got": outcome.status,
                 "error": outcome.error,
+                "traceback": outcome.traceback,
             }
         )
     return wrong

@@ -10,15 +10,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import tomllib
 import zipfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = "codedeploy-trigger"
-ARCHITECTURES = ("amd64", "arm64")
 _TIMED_IMPORTS = """\
 import json, time
 marks = [time.perf_counter()]
@@ -29,8 +28,15 @@ print(json.dumps([later - earlier for earlier, later in zip(marks, marks[1:])]))
 """
 
 
-# What the Lambda runtime provides next to the zip (compiled, as in the runtime image).
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "six.py", "jmespath")
+@cache
+def packaging() -> ModuleType:
+    """The release build (.ci/package.py): the one source of the zip budget, the zips' names
+    and what the Lambda runtime provides. Loaded from its file: ``.ci`` is no package."""
+    spec = importlib.util.spec_from_file_location("release_packaging", ROOT / ".ci/package.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @dataclass(frozen=True)
@@ -104,24 +110,21 @@ def _python313() -> Path | None:
 
 
 def _simulated_runtime(directory: Path, python313: Path) -> Path:
-    """boto3 and its dependencies from the dev venv, compiled for python3.13."""
-    site = Path(boto3_module_dir()).parent
-    for name in RUNTIME_PACKAGES:
-        source = site / name
-        if source.is_dir():
-            shutil.copytree(source, directory / name, ignore=shutil.ignore_patterns("*.pyc"))
+    """What the runtime provides, copied from the dev venv and compiled for python3.13 (as in
+    the runtime image)."""
+    for name in packaging().RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None, name
+        source = Path(spec.origin)
+        if spec.submodule_search_locations:  # a package: its directory
+            ignore = shutil.ignore_patterns("*.pyc", "__pycache__")
+            shutil.copytree(source.parent, directory / source.parent.name, ignore=ignore)
         else:
-            shutil.copy2(source, directory / name)
+            shutil.copy2(source, directory / source.name)
     subprocess.run(
         [str(python313), "-m", "compileall", "-q", str(directory)], check=True, timeout=600
     )
     return directory
-
-
-def boto3_module_dir() -> str:
-    import boto3
-
-    return str(Path(boto3.__file__).parent)
 
 
 def _unpacked_release(directory: Path) -> Path | None:
@@ -180,17 +183,15 @@ def _split_ratio(values: list[list[float]] | None) -> float | None:
     return round(statistics.median((boto3 + rest) / boto3 for boto3, rest in values), 2)
 
 
-def project_version() -> str:
-    with (ROOT / "pyproject.toml").open("rb") as handle:
-        return str(tomllib.load(handle)["project"]["version"])
-
-
 def zip_path(arch: str) -> Path | None:
-    """package/codedeploy-trigger_<version>_linux_<arch>.zip, when built."""
-    path = ROOT / "package" / f"{PROJECT}_{project_version()}_linux_{arch}.zip"
+    """The release zip ``make package`` wrote for ``arch``, if it did."""
+    release = packaging()
+    path = Path(release.PACKAGE_DIR) / release.zip_name(release.read_version(), arch)
     return path if path.is_file() else None
 
 
 def zip_sizes() -> dict[str, int] | None:
-    sizes = {arch: path.stat().st_size for arch in ARCHITECTURES if (path := zip_path(arch))}
+    sizes = {
+        arch: path.stat().st_size for arch in packaging().PLATFORMS if (path := zip_path(arch))
+    }
     return sizes or None

@@ -14,7 +14,7 @@ from bench.targets import (
     OUR_PART_P95_MAX_S,
     PEAK_RSS_MAX_MB,
     POLLING_LAG_P95_REFERENCE_S,
-    ZIP_MAX_BYTES,
+    zip_max_bytes,
 )
 
 ROWS: tuple[tuple[str, str, str], ...] = (
@@ -127,24 +127,14 @@ def footprint_table(results: dict[str, Any]) -> list[str]:
             f"<= {IMPORT_RATIO_MAX:g}x",
         ],
         [
-            "request validation, per invocation (ms, warm)",
-            _cell(cold, "request_validation_ms"),
-            "-",
-        ],
-        [
             "peak RSS, trigger waiting, own process (MB)",
             _cell(results, "peak_rss_mb"),
             f"<= {PEAK_RSS_MAX_MB:g}",
         ],
         ["... of which after import (MB)", _cell(rss, "after_import_mb"), "-"],
-        [
-            "peak RSS, trigger + moto + simulator in one process (MB)",
-            _cell(results, "peak_rss_mb_with_moto"),
-            "(upper bound, not the function)",
-        ],
     ]
     for arch, size in sorted((results.get("zip_bytes") or {}).items()):
-        rows.append([f"zip {arch} (bytes)", str(size), f"<= {ZIP_MAX_BYTES} (1.5 MB)"])
+        rows.append([f"zip {arch} (bytes)", str(size), f"<= {zip_max_bytes()} (1.5 MB)"])
     if not results.get("zip_bytes"):
         rows.append(["zips", "package/ not built (make package)", "<= 1.5 MB"])
     return _table(["figure", "measured", "target"], rows)
@@ -173,79 +163,9 @@ def headline(results: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def _usd(value: float | None) -> str:
-    return "-" if value is None else f"{value:.6f}"
-
-
-def cost_table(results: dict[str, Any]) -> list[str]:
-    cost = results.get("cost") or {}
-    breakdown = cost.get("breakdown") or {}
-    if not breakdown:
-        return ["Not computed."]
-    names = list(breakdown)
-    model = cost["model"]
-    quantity_rows = [
-        [label, *(f"{breakdown[n]['quantities'][key]:g}" for n in names)]
-        for key, label in (
-            ("trigger_seconds", "trigger billed seconds"),
-            ("trigger_requests", "trigger requests"),
-            ("recorder_invocations", "recorder invocations (EventBridge targets)"),
-            ("dynamodb_read_units", "DynamoDB read units"),
-            ("dynamodb_write_units", "DynamoDB write units (trigger + recorder)"),
-            ("codedeploy_calls", "CodeDeploy calls"),
-            ("eventbridge_events", "EventBridge events (AWS service events)"),
-        )
-    ]
-    usd_rows = [
-        [f"USD: {line}", *(_usd(breakdown[n]["usd"][line]) for n in names)]
-        for line in next(iter(breakdown.values()))["usd"]
-    ]
-    total = [
-        "**USD per deployment**",
-        *(f"**{_usd(cost['usd_per_deployment'][n])}**" for n in names),
-    ]
-    prices = cost["prices"]
-    lines = [
-        f"One {model['deployment_s'] / 60:g}-minute deployment, {model['architecture']}, "
-        f"trigger {model['trigger_memory_mb']} MB (the module's default), recorder "
-        f"{model['recorder_memory_mb']} MB; {prices['region']} prices read {prices['read_on']} "
-        f"(sources in bench/cost.py): Lambda ${prices['lambda_arm64_usd_per_gb_s']} per GB-s "
-        f"and ${prices['lambda_usd_per_request'] * 1e6:g} per million requests, DynamoDB "
-        f"on-demand ${prices['dynamodb_usd_per_read_unit'] * 1e6:g} per million read units "
-        f"and ${prices['dynamodb_usd_per_write_unit'] * 1e6:g} per million write units, "
-        f"CodeDeploy calls and AWS service events free. `botocore_waiter`: "
-        f"{model['botocore_waiter']}.",
-        "",
-        *_table(["per deployment", *names], [*quantity_rows, *usd_rows, total]),
-    ]
-    memory = cost.get("memory") or []
-    if memory:
-        lines += [
-            "",
-            "Memory of the trigger (CPU in proportion, one vCPU at 1,769 MB): headroom over "
-            "the measured peak RSS, and CPU-bound times scaled from one full core.",
-            "",
-            *_table(
-                [
-                    "memory (MB)",
-                    "x peak RSS",
-                    "one status read, CPU (ms)",
-                    "import, CPU (s)",
-                    "USD per 10-minute wait",
-                ],
-                [
-                    [
-                        str(row["memory_mb"]),
-                        _cell(row, "headroom_over_peak_rss"),
-                        _cell(row, "status_read_cpu_ms"),
-                        _cell(row, "import_cpu_s"),
-                        _usd(row["usd_per_10min_wait"]),
-                    ]
-                    for row in memory
-                ],
-            ),
-        ]
-    return lines
+def cost_section(results: dict[str, Any]) -> list[str]:
+    notes = (results.get("cost") or {}).get("notes") or ["Not computed."]
+    return [line for note in notes for line in (note, "")][:-1]
 
 
 def targets_table(results: dict[str, Any]) -> list[str]:
@@ -283,7 +203,7 @@ def render(results: dict[str, Any]) -> str:
         "",
         "## Cost per deployment",
         "",
-        *cost_table(results),
+        *cost_section(results),
         "",
         "## Targets",
         "",
