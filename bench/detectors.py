@@ -79,29 +79,17 @@ class DetectorSpec:
 
 
 DETECTORS: tuple[DetectorSpec, ...] = (
+    DetectorSpec("event", "trigger", True, 0.01, "ours, status table, default settings"),
     DetectorSpec(
-        "event", "trigger", True, 0.01, "ours, status table, default settings (read cadence)"
-    ),
-    DetectorSpec(
-        "event_fixed_1s",
-        "trigger",
-        True,
-        0.01,
-        "ours, status table, a fixed 1 s read cadence (the baseline)",
-        fixed_read_cadence=True,
+        "event_fixed_1s", "trigger", True, 0.01, "ours, table, a fixed 1 s read cadence", True
     ),
     DetectorSpec(
         "polling", "trigger", False, 0.0, "ours without the table: GetDeployment every 15 s"
     ),
-    DetectorSpec(
-        "botocore_waiter",
-        "waiter",
-        False,
-        0.0,
-        "botocore deployment_successful waiter (aws deploy wait): Delay 15, MaxAttempts 120",
-    ),
-    DetectorSpec("lost_events", "trigger", True, 1.0, "ours with the table, every event dropped"),
+    DetectorSpec("botocore_waiter", "waiter", False, 0.0, "aws deploy wait: Delay 15, 120 tries"),
+    DetectorSpec("lost_events", "trigger", True, 1.0, "ours with the table, every event lost"),
 )
+DETECTOR_NAMED = {detector.name: detector for detector in DETECTORS}
 
 
 @dataclass
@@ -168,16 +156,14 @@ def scaled_environment(spec: DetectorSpec, factor: float) -> Iterator[None]:
 
 @contextlib.contextmanager
 def isolated_invocations() -> Iterator[None]:
-    """Give each worker thread what its own Lambda would have: its own logger keys, and
-    metrics no other invocation touches meanwhile; keep their output out of the report.
+    """Each worker thread gets what its own Lambda would: its own logger keys, and metrics
+    no other invocation touches meanwhile; their output stays out of the report.
 
-    The Powertools Logger and Metrics are module objects, one per process. Lambda runs one
-    invocation per process at a time; here 50 threads share them. ``append_keys`` and
-    ``remove_keys`` change the one formatter's key dict (``log_format``) that formatting a
-    line iterates, and ``add_metric`` serialises the shared metric dict when a metric
-    reaches 100 values. Powertools' ``thread_safe_*_keys`` (a ContextVar: each thread starts
-    with none) give every invocation its own keys, and a lock makes ``add_metric`` one
-    invocation's at a time, as in Lambda.
+    The Powertools Logger and Metrics are one per process, and Lambda runs one invocation
+    per process at a time. ``append_keys``/``remove_keys`` change the formatter's one key
+    dict (``log_format``), which formatting a line iterates; ``add_metric`` serialises the
+    shared metric dict at 100 values. ``thread_safe_*_keys`` keep keys in a ContextVar (a
+    thread starts with none); a lock makes ``add_metric`` one invocation's at a time.
     """
     metrics_lock = threading.Lock()
     add_metric = metrics.add_metric
@@ -230,13 +216,8 @@ def advancing(
 
 @contextlib.contextmanager
 def frozen_heap() -> Iterator[None]:
-    """Keep the garbage collector's pauses out of the measured run.
-
-    moto and botocore's loaded models make a heap whose full collection holds the GIL for
-    ~0.25 s, 2.5 scaled seconds of silence for every thread at x10: an artifact a Lambda's
-    small heap does not have. The setup's objects are frozen and collection is off while
-    the detector runs (a run allocates a few tens of MB), then back on.
-    """
+    """Keep the collector's full passes over moto's heap (~0.25 s holding the GIL, an
+    artifact a Lambda's small heap lacks) out of the run, which allocates a few tens of MB."""
     gc.collect()
     gc.freeze()
     gc.disable()
@@ -249,13 +230,9 @@ def frozen_heap() -> Iterator[None]:
 
 @contextlib.contextmanager
 def prompt_gil_handoff() -> Iterator[None]:
-    """Hand the interpreter lock to a thread that woke up within 0.5 ms, not 5 ms.
-
-    50 triggers share one interpreter here; one that wakes for a table read waits for the
-    lock while another thread (the simulator applying a moto write, ~10-20 ms of CPU) holds
-    it, up to the switch interval: 5 ms by default, 50 ms scaled at x10, a delay no Lambda,
-    which has a CPU of its own, would see. A shorter interval keeps it out of the lag.
-    """
+    """Hand the interpreter lock to a woken thread within 0.5 ms, not 5 ms (50 ms scaled at
+    x10): a trigger waking for a read would otherwise wait behind another thread's CPU work,
+    which a Lambda with a CPU of its own never does."""
     interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     try:
@@ -370,13 +347,8 @@ class _Tracking:
     """Moving average of call-to-applied for the recorder's writes (real seconds)."""
 
     def delay(self) -> float:
-        """The drawn delay, less the time our emulated write takes to be applied.
-
-        The workload's 0.2-1.5 s is the time from the state change to the status being in
-        the table. moto applies an UpdateItem ~10-20 ms of real time after the call (0.1-0.2
-        scaled seconds): starting the write that much earlier keeps the emulator's slowness
-        out of the lag.
-        """
+        """The drawn delay (state change -> status in the table), less the ~10-20 ms moto
+        takes to apply the recorder's UpdateItem: the emulator's slowness stays out of the lag."""
         return max(0.0, self.channel.delay() - self.write_s)
 
     def note_write(self, seconds: float) -> None:
@@ -422,13 +394,6 @@ def seed_group_history(world: World, workload: Workload, factor: float) -> None:
         record_past_successes(world.recorder_dynamodb, TABLE, APPLICATION, group, scaled)
 
 
-def detector_named(name: str) -> DetectorSpec:
-    for detector in DETECTORS:
-        if detector.name == name:
-            return detector
-    raise ValueError(f"unknown detector {name!r}; known: {[d.name for d in DETECTORS]}")
-
-
 def measure(name: str, n: int, seed: int, factor: float, *, warm_up: bool = True) -> DetectorRun:
     """Warm up every code path, then run one detector on the seeded workload.
 
@@ -436,7 +401,7 @@ def measure(name: str, n: int, seed: int, factor: float, *, warm_up: bool = True
     sharing an interpreter lock with the others; the warm-up keeps first-use imports and
     caches out of the measured run.
     """
-    detector = detector_named(name)
+    detector = DETECTOR_NAMED[name]
     with fake_credentials():
         if warm_up:
             run_detector(detector, Workload.warm_up(), WARM_UP_FACTOR)

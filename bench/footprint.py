@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -74,13 +75,11 @@ def _probes(
     unpacked: Path | None, runtime: Path | None, python313: Path | None
 ) -> list[ImportProbe]:
     # cwd = repo root: ``handlers`` imports as in the zip, with the dev venv's .pyc.
-    # The *_split probes import boto3, then the trigger, in one interpreter: the ratio
-    # comes from two timings taken a moment apart on the same machine state.
+    # The split probes import boto3, then the trigger, in one interpreter: the ratio comes
+    # from two timings taken a moment apart on the same machine state.
     env = clean_env()
-    trigger, both = ("handlers.trigger",), ("boto3", "handlers.trigger")
+    both = ("boto3", "handlers.trigger")
     probes = [
-        ImportProbe("boto3_import_s", ("boto3",), ROOT, env),
-        ImportProbe("trigger_import_s", trigger, ROOT, env),
         ImportProbe("recorder_import_s", ("handlers.recorder",), ROOT, env),
         ImportProbe("trigger_split", both, ROOT, env),
     ]
@@ -160,27 +159,27 @@ def cold_start(runs: int) -> dict[str, Any]:
         for _ in range(runs):
             for probe in probes:
                 samples[probe.figure].append(import_seconds(probe))
-    result: dict[str, Any] = {
-        figure: round(statistics.median(sum(stages) for stages in values), 4)
-        for figure, values in samples.items()
-        if not figure.endswith("_split")
+    split, zipped = samples["trigger_split"], samples.get("zip_trigger_split")
+    return {
+        "boto3_import_s": _median(stages[0] for stages in split),
+        # boto3, then the rest: the function's import (from the zip: boto3 as the runtime has it).
+        "trigger_import_s": _median(sum(stages) for stages in split),
+        "recorder_import_s": _median(sum(stages) for stages in samples["recorder_import_s"]),
+        "trigger_import_from_zip_s": _median(sum(stages) for stages in zipped or ()),
+        "trigger_to_boto3_ratio": _split_ratio(split),
+        "zip_trigger_to_boto3_ratio": _split_ratio(zipped),
+        "runs": runs,
+        "python": sys.version.split()[0],
     }
-    zipped = samples.get("zip_trigger_split")
-    # boto3 (as the runtime provides it) + the rest from the zip = the function's import.
-    result["trigger_import_from_zip_s"] = (
-        round(statistics.median(sum(stages) for stages in zipped), 4) if zipped else None
-    )
-    result["trigger_to_boto3_ratio"] = _split_ratio(samples.get("trigger_split"))
-    result["zip_trigger_to_boto3_ratio"] = _split_ratio(zipped)
-    result["runs"] = runs
-    result["python"] = sys.version.split()[0]
-    return result
+
+
+def _median(values: Iterable[float], digits: int = 4) -> float | None:
+    found = list(values)
+    return round(statistics.median(found), digits) if found else None
 
 
 def _split_ratio(values: list[list[float]] | None) -> float | None:
-    if not values:
-        return None
-    return round(statistics.median((boto3 + rest) / boto3 for boto3, rest in values), 2)
+    return _median(((boto3 + rest) / boto3 for boto3, rest in values or ()), 2)
 
 
 def zip_path(arch: str) -> Path | None:

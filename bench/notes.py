@@ -74,22 +74,6 @@ COSTED = ("event", "event_fixed_1s", "polling", "botocore_waiter")
 VARIABLES_TF = Path(__file__).resolve().parent.parent / "examples/terraform/variables.tf"
 
 
-def delay_plus_read_quantile(read_interval: float, q: float = 0.95) -> float:
-    """Quantile of EventBridge delay U(0.2, 1.5) + wait for the next read U(0, interval)."""
-    low, high = EVENT_DELAY_S
-    steps = 2000
-
-    def cdf(total: float) -> float:
-        points = (low + (i + 0.5) * (high - low) / steps for i in range(steps))
-        return sum(min(max((total - d) / read_interval, 0.0), 1.0) for d in points) / steps
-
-    below, above = low, high + read_interval
-    for _ in range(50):
-        middle = (below + above) / 2
-        below, above = (middle, above) if cdf(middle) < q else (below, middle)
-    return round(above, 2)
-
-
 def event_lag_note(event: dict[str, Any], baseline: dict[str, Any]) -> str:
     lag, delay, after = (
         event.get("lag_p95_s"),
@@ -102,9 +86,7 @@ def event_lag_note(event: dict[str, Any], baseline: dict[str, Any]) -> str:
         f"`event` lag p95 {lag} s {verdict} the {EVENT_LAG_P95_MAX_S:g} s target. It has two "
         f"parts. EventBridge's delivery: the terminal event's delay, p95 {delay} s here (the "
         f"workload draws it uniformly from {low:g}-{high:g} s, so its own p95 is "
-        f"{low + 0.95 * (high - low):.2f} s by construction; delay + a fixed "
-        f"{READ_INTERVAL_S:g} s read has an expected p95 of "
-        f"{delay_plus_read_quantile(READ_INTERVAL_S)} s). Ours: from the status in the table "
+        f"{low + 0.95 * (high - low):.2f} s by construction). Ours: from the status in the table "
         f"to the trigger's return, p95 {after} s: the wait for the next table read, chosen by "
         f"the read cadence (shared/read_cadence.py: every {MIN_READ_S:g} s or a little more "
         f"inside a window around the group's recent durations, up to {MAX_READ_S:g} s while "

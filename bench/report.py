@@ -9,12 +9,9 @@ from typing import Any
 from bench.targets import (
     CALL_RATIO_MIN,
     EVENT_LAG_P95_MAX_S,
-    IMPORT_RATIO_MAX,
     LOST_EVENTS_LAG_P95_MAX_S,
     OUR_PART_P95_MAX_S,
-    PEAK_RSS_MAX_MB,
     POLLING_LAG_P95_REFERENCE_S,
-    zip_max_bytes,
 )
 
 ROWS: tuple[tuple[str, str, str], ...] = (
@@ -46,6 +43,14 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         f"event <= {OUR_PART_P95_MAX_S:g}",
     ),
 )
+FOOTPRINT_ROWS: tuple[tuple[str, str], ...] = (
+    ("trigger_import_s", "import handlers.trigger (boto3 + the rest, s, median)"),
+    ("recorder_import_s", "import handlers.recorder (s, median)"),
+    ("boto3_import_s", "import boto3 (s, median)"),
+    ("trigger_to_boto3_ratio", "trigger / boto3 (x, same interpreter, median)"),
+    ("trigger_import_from_zip_s", "the same from the release zip on python3.13 (s, median)"),
+    ("zip_trigger_to_boto3_ratio", "zip trigger / boto3 (x, same interpreter, median)"),
+)
 HARNESS_ROWS: tuple[tuple[str, str], ...] = (
     ("wall_s", "wall time of the run (s, real)"),
     ("cpu_share_of_one_core", "CPU used, share of one core"),
@@ -70,10 +75,6 @@ def _cell(figures: dict[str, Any], figure: str) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _times(ratio: float | None) -> str:
-    return "-" if ratio is None else f"{ratio:g}x"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -103,64 +104,17 @@ def detector_table(results: dict[str, Any]) -> list[str]:
 
 
 def footprint_table(results: dict[str, Any]) -> list[str]:
+    """The measured figures; their targets are in the targets table."""
     cold = results.get("cold_start")
     if cold is None:
         return ["Not measured (quick run)."]
-    rss = results.get("peak_rss_detail") or {}
-    rows = [
-        ["import handlers.trigger (s, median)", f"{cold['trigger_import_s']:g}", "-"],
-        ["import handlers.recorder (s, median)", f"{cold['recorder_import_s']:g}", "-"],
-        ["import boto3 (s, median)", f"{cold['boto3_import_s']:g}", "-"],
-        [
-            "trigger / boto3 (same interpreter, median)",
-            _times(cold.get("trigger_to_boto3_ratio")),
-            f"<= {IMPORT_RATIO_MAX:g}x",
-        ],
-        [
-            "import boto3 + handlers.trigger from the release zip on python3.13 (s, median)",
-            _cell(cold, "trigger_import_from_zip_s"),
-            "-",
-        ],
-        [
-            "zip trigger / boto3 (same interpreter, median)",
-            _times(cold.get("zip_trigger_to_boto3_ratio")),
-            f"<= {IMPORT_RATIO_MAX:g}x",
-        ],
-        [
-            "peak RSS, trigger waiting, own process (MB)",
-            _cell(results, "peak_rss_mb"),
-            f"<= {PEAK_RSS_MAX_MB:g}",
-        ],
-        ["... of which after import (MB)", _cell(rss, "after_import_mb"), "-"],
-    ]
-    for arch, size in sorted((results.get("zip_bytes") or {}).items()):
-        rows.append([f"zip {arch} (bytes)", str(size), f"<= {zip_max_bytes()} (1.5 MB)"])
-    if not results.get("zip_bytes"):
-        rows.append(["zips", "package/ not built (make package)", "<= 1.5 MB"])
-    return _table(["figure", "measured", "target"], rows)
-
-
-def headline(results: dict[str, Any]) -> list[str]:
-    """The event path's lag in its two parts: EventBridge's, then ours."""
-    event = results["detectors"].get("event", {})
-    baseline = results["detectors"].get("event_fixed_1s", {})
-    delay, ours = event.get("event_delay_p95_s"), event.get("lag_after_event_p95_s")
-    if delay is None or ours is None:
-        return []
-    lines = [
-        f"**Lag of the event path, in two parts (p95):** EventBridge delivery {delay:g} s "
-        f"(terminal status set -> its event in the table; the workload draws it, so it is "
-        f"measured, not ours) + **our part {ours:g} s** (in the table -> the trigger "
-        f"returns), with {event.get('dynamodb_reads_per_deployment')} DynamoDB reads per "
-        f"deployment."
-    ]
-    if baseline.get("lag_after_event_p95_s") is not None:
-        lines[0] += (
-            f" The fixed 1 s cadence in the same run: our part "
-            f"{baseline['lag_after_event_p95_s']:g} s with "
-            f"{baseline.get('dynamodb_reads_per_deployment')} reads."
-        )
-    return [*lines, ""]
+    rows = [[label, _cell(cold, figure)] for figure, label in FOOTPRINT_ROWS]
+    rows.append(["peak RSS, trigger waiting, own process (MB)", _cell(results, "peak_rss_mb")])
+    detail = results.get("peak_rss_detail") or {}
+    rows.append(["... of which after import (MB)", _cell(detail, "after_import_mb")])
+    zips = results.get("zip_bytes") or {"zips": "package/ not built (make package)"}
+    rows += [[f"zip {arch} (bytes)", str(size)] for arch, size in sorted(zips.items())]
+    return _table(["figure", "measured"], rows)
 
 
 def cost_section(results: dict[str, Any]) -> list[str]:
@@ -194,7 +148,6 @@ def render(results: dict[str, Any]) -> str:
         "",
         "## Detectors",
         "",
-        *headline(results),
         *detector_table(results),
         "",
         "## Footprint",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import multiprocessing
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -153,3 +155,29 @@ def run_benchmark(
     results["notes"] = notes.write_notes(results)
     report.write(results, out_dir)
     return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("-n", type=int, default=DEFAULT_N, help="deployments at once")
+    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR, help="x faster")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="interpreters per timing")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR, help="results directory")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="structure check only: detectors in this process, no warm-up, no footprint",
+    )
+    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    run_benchmark(
+        n=args.n,
+        factor=args.factor,
+        seed=args.seed,
+        out_dir=args.out,
+        footprint_runs=args.runs,
+        quick=args.quick,
+        command=shlex.join(["python", "-m", "bench", *given]) if given else "make bench",
+    )
+    print((args.out / "results.md").read_text())

@@ -1,24 +1,13 @@
 """The emulated AWS one detector runs against: moto in this process, made fit for 50 threads.
 
 - moto's backends do not lock, and 50 invocations share them here as no two Lambdas share
-  DynamoDB's or CodeDeploy's state. DynamoDB serialises writes to an item (each with its
-  condition) and serves strongly consistent reads of whole items, so moto's writes, our
-  GetItem and the Query on the group index share one lock (Query walks the table's item
-  dict: a write adding an item meanwhile raised "dictionary changed size during
-  iteration" in the reading trigger). CreateDeployment and ListDeployments share one with
-  the simulator, whose ``advance()`` iterates moto's deployment dict; a status change and
-  our GetDeployment share a third.
-- Counting: a botocore ``before-call`` handler on the trigger's clients counts every API
-  call, attributed to the deployment whose worker thread made it (a thread-local index).
-- A moto call costs 4-6 ms of CPU (request rendering, routing, response serialisation),
-  which time scaling multiplies into simulated time: at x10, 50 triggers reading the table
-  every scaled second would need a quarter of the one core the GIL allows for reads alone,
-  and bursts of fallback polls would hold everyone up for tenths of scaled seconds. The
-  two hot reads, GetItem and GetDeployment, are therefore answered from moto's objects at
-  the same ``before-call`` point, after botocore validated and serialised the request
-  (~0.2 ms).
-  The item is the one the recorder's real UpdateItem calls wrote; writes and
-  CreateDeployment take moto's full path.
+  DynamoDB's or CodeDeploy's state: :class:`Locks` serialise what the services serialise
+  (a Query walking the table's items while a write added one raised "dictionary changed
+  size during iteration" in the reading trigger).
+- :class:`ApiMeter` counts every API call of the trigger's clients, per deployment.
+- :class:`FastReads` answers the two hot reads, GetItem and GetDeployment, from moto's
+  objects after botocore validated, serialised and counted the request (~0.2 ms instead of
+  moto's 4-6 ms of CPU, which time scaling would multiply into simulated time).
 """
 
 from __future__ import annotations
