@@ -11,17 +11,17 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
-import json
 import os
 import re
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from unittest import mock
 
-import fastjsonschema
 from botocore.exceptions import WaiterError
 
 from bench.names import APPLICATION, TABLE, group_name, request_for
@@ -79,29 +79,17 @@ class DetectorSpec:
 
 
 DETECTORS: tuple[DetectorSpec, ...] = (
+    DetectorSpec("event", "trigger", True, 0.01, "ours, status table, default settings"),
     DetectorSpec(
-        "event", "trigger", True, 0.01, "ours, status table, default settings (read cadence)"
-    ),
-    DetectorSpec(
-        "event_fixed_1s",
-        "trigger",
-        True,
-        0.01,
-        "ours, status table, a fixed 1 s read cadence (the baseline)",
-        fixed_read_cadence=True,
+        "event_fixed_1s", "trigger", True, 0.01, "ours, table, a fixed 1 s read cadence", True
     ),
     DetectorSpec(
         "polling", "trigger", False, 0.0, "ours without the table: GetDeployment every 15 s"
     ),
-    DetectorSpec(
-        "botocore_waiter",
-        "waiter",
-        False,
-        0.0,
-        "botocore deployment_successful waiter (aws deploy wait): Delay 15, MaxAttempts 120",
-    ),
-    DetectorSpec("lost_events", "trigger", True, 1.0, "ours with the table, every event dropped"),
+    DetectorSpec("botocore_waiter", "waiter", False, 0.0, "aws deploy wait: Delay 15, 120 tries"),
+    DetectorSpec("lost_events", "trigger", True, 1.0, "ours with the table, every event lost"),
 )
+DETECTOR_NAMED = {detector.name: detector for detector in DETECTORS}
 
 
 @dataclass
@@ -114,6 +102,8 @@ class Outcome:
     detected_by: str | None = None
     returned_at: float | None = None
     error: str | None = None
+    traceback: str | None = None
+    """Of the exception that ended the worker, if one did (printed with the results)."""
 
 
 @dataclass
@@ -151,37 +141,46 @@ class SleepMeter:
 @contextlib.contextmanager
 def scaled_environment(spec: DetectorSpec, factor: float) -> Iterator[None]:
     """The trigger reads its settings per invocation: scale them for this detector's run."""
-    values: dict[str, str | None] = {
-        name: repr(DEFAULTS[name] / factor) for name in SCALED_SETTINGS
-    }
-    values["STATUS_TABLE_NAME"] = TABLE if spec.table else None
+    values = {name: repr(DEFAULTS[name] / factor) for name in SCALED_SETTINGS}
     if spec.fixed_read_cadence:
         fixed = values["STATUS_READ_INTERVAL_SECONDS"]
         values["STATUS_READ_MIN_INTERVAL_SECONDS"] = fixed
         values["STATUS_READ_MAX_INTERVAL_SECONDS"] = fixed
-    saved = {name: os.environ.get(name) for name in values}
-    _apply(values)
-    try:
-        yield
-    finally:
-        _apply(saved)
-
-
-def _apply(values: dict[str, str | None]) -> None:
-    for name, value in values.items():
-        if value is None:
-            os.environ.pop(name, None)
+    with mock.patch.dict(os.environ, values):
+        if spec.table:
+            os.environ["STATUS_TABLE_NAME"] = TABLE
         else:
-            os.environ[name] = value
+            os.environ.pop("STATUS_TABLE_NAME", None)
+        yield
 
 
 @contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """Keep 50 threads' INFO logs and EMF metric lines out of the report."""
+def isolated_invocations() -> Iterator[None]:
+    """Each worker thread gets what its own Lambda would: its own logger keys, and metrics
+    no other invocation touches meanwhile; their output stays out of the report.
+
+    The Powertools Logger and Metrics are one per process, and Lambda runs one invocation
+    per process at a time. ``append_keys``/``remove_keys`` change the formatter's one key
+    dict (``log_format``), which formatting a line iterates; ``add_metric`` serialises the
+    shared metric dict at 100 values. ``thread_safe_*_keys`` keep keys in a ContextVar (a
+    thread starts with none); a lock makes ``add_metric`` one invocation's at a time.
+    """
+    metrics_lock = threading.Lock()
+    add_metric = metrics.add_metric
+
+    def add_metric_alone(*args: Any, **kwargs: Any) -> None:
+        with metrics_lock:
+            add_metric(*args, **kwargs)
+
     level = logger.log_level
     logger.setLevel("ERROR")
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
+        with (
+            mock.patch.object(logger, "append_keys", logger.thread_safe_append_keys),
+            mock.patch.object(logger, "remove_keys", logger.thread_safe_remove_keys),
+            mock.patch.object(metrics, "add_metric", add_metric_alone),
+            contextlib.redirect_stdout(io.StringIO()),
+        ):
             yield
     finally:
         logger.setLevel(level)
@@ -200,8 +199,8 @@ def advancing(
             try:
                 with lock:
                     simulator.advance()
-            except Exception as error:  # a broken harness must show in the report
-                errors.append(repr(error))
+            except Exception:  # a broken harness must show in the report
+                errors.append(traceback.format_exc())
             due = simulator.next_due()
             pause = SIMULATOR_TICK_S if due is None else due - time.monotonic()
             stop.wait(min(SIMULATOR_TICK_S, max(0.0, pause)))
@@ -217,13 +216,8 @@ def advancing(
 
 @contextlib.contextmanager
 def frozen_heap() -> Iterator[None]:
-    """Keep the garbage collector's pauses out of the measured run.
-
-    moto and botocore's loaded models make a heap whose full collection holds the GIL for
-    ~0.25 s, 2.5 scaled seconds of silence for every thread at x10: an artifact a Lambda's
-    small heap does not have. The setup's objects are frozen and collection is off while
-    the detector runs (a run allocates a few tens of MB), then back on.
-    """
+    """Keep the collector's full passes over moto's heap (~0.25 s holding the GIL, an
+    artifact a Lambda's small heap lacks) out of the run, which allocates a few tens of MB."""
     gc.collect()
     gc.freeze()
     gc.disable()
@@ -236,47 +230,15 @@ def frozen_heap() -> Iterator[None]:
 
 @contextlib.contextmanager
 def prompt_gil_handoff() -> Iterator[None]:
-    """Hand the interpreter lock to a thread that woke up within 0.5 ms, not 5 ms.
-
-    50 triggers share one interpreter here; one that wakes for a table read waits for the
-    lock while another thread (the simulator applying a moto write, ~10-20 ms of CPU) holds
-    it, up to the switch interval: 5 ms by default, 50 ms scaled at x10, a delay no Lambda,
-    which has a CPU of its own, would see. A shorter interval keeps it out of the lag.
-    """
+    """Hand the interpreter lock to a woken thread within 0.5 ms, not 5 ms (50 ms scaled at
+    x10): a trigger waking for a read would otherwise wait behind another thread's CPU work,
+    which a Lambda with a CPU of its own never does."""
     interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     try:
         yield
     finally:
         sys.setswitchinterval(interval)
-
-
-@contextlib.contextmanager
-def compiled_schemas_cached() -> Iterator[None]:
-    """Compile each request schema once for the whole run instead of once per invocation.
-
-    The contract validates through Powertools, which calls ``fastjsonschema.validate``, and
-    that compiles the schema on every call (~45 ms of CPU here). Each Lambda has a CPU of
-    its own, but here 50 triggers share one interpreter: 50 compilations in the first
-    second of the run would starve every other thread. This changes when the trigger
-    spends that CPU, not how it waits; the cost itself is reported (request_validation_ms).
-    """
-    original = fastjsonschema.validate
-    compiled: dict[str, Callable[[Any], Any]] = {}
-    lock = threading.Lock()
-
-    def validate(definition: Any, data: Any, **options: Any) -> Any:
-        key = json.dumps([definition, repr(sorted(options.items()))], sort_keys=True)
-        with lock:
-            if key not in compiled:
-                compiled[key] = fastjsonschema.compile(definition, **options)
-        return compiled[key](data)
-
-    fastjsonschema.validate = validate  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        fastjsonschema.validate = original
 
 
 def wait_with_trigger(
@@ -352,7 +314,10 @@ def run_workers(
             else:
                 outcomes[spec.index] = wait_with_botocore(world, spec, factor)
         except Exception as error:  # recorded: a wrong or missing result fails `correct`
-            outcomes[spec.index] = Outcome(spec.index, error=f"{type(error).__name__}: {error}")
+            error_line = f"{type(error).__name__}: {error}"
+            outcomes[spec.index] = Outcome(
+                spec.index, error=error_line, traceback=traceback.format_exc()
+            )
 
     threads = [
         threading.Thread(target=work, args=(spec,), name=f"{detector.name}-{spec.index}")
@@ -382,13 +347,8 @@ class _Tracking:
     """Moving average of call-to-applied for the recorder's writes (real seconds)."""
 
     def delay(self) -> float:
-        """The drawn delay, less the time our emulated write takes to be applied.
-
-        The workload's 0.2-1.5 s is the time from the state change to the status being in
-        the table. moto applies an UpdateItem ~10-20 ms of real time after the call (0.1-0.2
-        scaled seconds): starting the write that much earlier keeps the emulator's slowness
-        out of the lag.
-        """
+        """The drawn delay (state change -> status in the table), less the ~10-20 ms moto
+        takes to apply the recorder's UpdateItem: the emulator's slowness stays out of the lag."""
         return max(0.0, self.channel.delay() - self.write_s)
 
     def note_write(self, seconds: float) -> None:
@@ -434,13 +394,6 @@ def seed_group_history(world: World, workload: Workload, factor: float) -> None:
         record_past_successes(world.recorder_dynamodb, TABLE, APPLICATION, group, scaled)
 
 
-def detector_named(name: str) -> DetectorSpec:
-    for detector in DETECTORS:
-        if detector.name == name:
-            return detector
-    raise ValueError(f"unknown detector {name!r}; known: {[d.name for d in DETECTORS]}")
-
-
 def measure(name: str, n: int, seed: int, factor: float, *, warm_up: bool = True) -> DetectorRun:
     """Warm up every code path, then run one detector on the seeded workload.
 
@@ -448,7 +401,7 @@ def measure(name: str, n: int, seed: int, factor: float, *, warm_up: bool = True
     sharing an interpreter lock with the others; the warm-up keeps first-use imports and
     caches out of the measured run.
     """
-    detector = detector_named(name)
+    detector = DETECTOR_NAMED[name]
     with fake_credentials():
         if warm_up:
             run_detector(detector, Workload.warm_up(), WARM_UP_FACTOR)
@@ -461,8 +414,7 @@ def run_detector(detector: DetectorSpec, workload: Workload, factor: float) -> D
     errors: list[str] = []
     with (
         scaled_environment(detector, factor),
-        quiet(),
-        compiled_schemas_cached(),
+        isolated_invocations(),
         emulated_aws(n) as (world, locks),
     ):
         if detector.table:

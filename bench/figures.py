@@ -59,10 +59,9 @@ def mismatches(run: DetectorRun) -> list[dict[str, Any]]:
     for outcome in run.outcomes:
         expected_id = run.ids.get(outcome.index)
         expected = run.final_status.get(expected_id or "")
-        if (
-            outcome.error is None
-            and outcome.deployment_id == expected_id
-            and (outcome.status == expected)
+        if outcome.error is None and (outcome.deployment_id, outcome.status) == (
+            expected_id,
+            expected,
         ):
             continue
         wrong.append(
@@ -71,6 +70,7 @@ def mismatches(run: DetectorRun) -> list[dict[str, Any]]:
                 "expected": expected,
                 "got": outcome.status,
                 "error": outcome.error,
+                "traceback": outcome.traceback,
             }
         )
     return wrong
@@ -175,16 +175,14 @@ def call_ratio(numerator: float | None, denominator: float | None) -> float | No
 
 
 def comparisons(detectors: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    event, polling = detectors.get("event", {}), detectors.get("polling", {})
-    waiter = detectors.get("botocore_waiter", {})
+    event = detectors.get("event", {})
     key, long_key = "codedeploy_calls_per_deployment", "codedeploy_calls_per_deployment_ge_5min"
     return {
-        "codedeploy_call_ratio_polling_to_event": {
-            "all_deployments": call_ratio(polling.get(key), event.get(key)),
-            "deployments_ge_5min": call_ratio(polling.get(long_key), event.get(long_key)),
-        },
-        "codedeploy_call_ratio_botocore_waiter_to_event": {
-            "all_deployments": call_ratio(waiter.get(key), event.get(key)),
-            "deployments_ge_5min": call_ratio(waiter.get(long_key), event.get(long_key)),
-        },
+        f"codedeploy_call_ratio_{other}_to_event": {
+            "all_deployments": call_ratio(detectors.get(other, {}).get(key), event.get(key)),
+            "deployments_ge_5min": call_ratio(
+                detectors.get(other, {}).get(long_key), event.get(long_key)
+            ),
+        }
+        for other in ("polling", "botocore_waiter")
     }

@@ -10,15 +10,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import tomllib
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = "codedeploy-trigger"
-ARCHITECTURES = ("amd64", "arm64")
 _TIMED_IMPORTS = """\
 import json, time
 marks = [time.perf_counter()]
@@ -29,8 +29,15 @@ print(json.dumps([later - earlier for earlier, later in zip(marks, marks[1:])]))
 """
 
 
-# What the Lambda runtime provides next to the zip (compiled, as in the runtime image).
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil", "six.py", "jmespath")
+@cache
+def packaging() -> ModuleType:
+    """The release build (.ci/package.py): the one source of the zip budget, the zips' names
+    and what the Lambda runtime provides. Loaded from its file: ``.ci`` is no package."""
+    spec = importlib.util.spec_from_file_location("release_packaging", ROOT / ".ci/package.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @dataclass(frozen=True)
@@ -68,13 +75,11 @@ def _probes(
     unpacked: Path | None, runtime: Path | None, python313: Path | None
 ) -> list[ImportProbe]:
     # cwd = repo root: ``handlers`` imports as in the zip, with the dev venv's .pyc.
-    # The *_split probes import boto3, then the trigger, in one interpreter: the ratio
-    # comes from two timings taken a moment apart on the same machine state.
+    # The split probes import boto3, then the trigger, in one interpreter: the ratio comes
+    # from two timings taken a moment apart on the same machine state.
     env = clean_env()
-    trigger, both = ("handlers.trigger",), ("boto3", "handlers.trigger")
+    both = ("boto3", "handlers.trigger")
     probes = [
-        ImportProbe("boto3_import_s", ("boto3",), ROOT, env),
-        ImportProbe("trigger_import_s", trigger, ROOT, env),
         ImportProbe("recorder_import_s", ("handlers.recorder",), ROOT, env),
         ImportProbe("trigger_split", both, ROOT, env),
     ]
@@ -104,24 +109,21 @@ def _python313() -> Path | None:
 
 
 def _simulated_runtime(directory: Path, python313: Path) -> Path:
-    """boto3 and its dependencies from the dev venv, compiled for python3.13."""
-    site = Path(boto3_module_dir()).parent
-    for name in RUNTIME_PACKAGES:
-        source = site / name
-        if source.is_dir():
-            shutil.copytree(source, directory / name, ignore=shutil.ignore_patterns("*.pyc"))
+    """What the runtime provides, copied from the dev venv and compiled for python3.13 (as in
+    the runtime image)."""
+    for name in packaging().RUNTIME_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.origin is not None, name
+        source = Path(spec.origin)
+        if spec.submodule_search_locations:  # a package: its directory
+            ignore = shutil.ignore_patterns("*.pyc", "__pycache__")
+            shutil.copytree(source.parent, directory / source.parent.name, ignore=ignore)
         else:
-            shutil.copy2(source, directory / name)
+            shutil.copy2(source, directory / source.name)
     subprocess.run(
         [str(python313), "-m", "compileall", "-q", str(directory)], check=True, timeout=600
     )
     return directory
-
-
-def boto3_module_dir() -> str:
-    import boto3
-
-    return str(Path(boto3.__file__).parent)
 
 
 def _unpacked_release(directory: Path) -> Path | None:
@@ -157,40 +159,38 @@ def cold_start(runs: int) -> dict[str, Any]:
         for _ in range(runs):
             for probe in probes:
                 samples[probe.figure].append(import_seconds(probe))
-    result: dict[str, Any] = {
-        figure: round(statistics.median(sum(stages) for stages in values), 4)
-        for figure, values in samples.items()
-        if not figure.endswith("_split")
+    split, zipped = samples["trigger_split"], samples.get("zip_trigger_split")
+    return {
+        "boto3_import_s": _median(stages[0] for stages in split),
+        # boto3, then the rest: the function's import (from the zip: boto3 as the runtime has it).
+        "trigger_import_s": _median(sum(stages) for stages in split),
+        "recorder_import_s": _median(sum(stages) for stages in samples["recorder_import_s"]),
+        "trigger_import_from_zip_s": _median(sum(stages) for stages in zipped or ()),
+        "trigger_to_boto3_ratio": _split_ratio(split),
+        "zip_trigger_to_boto3_ratio": _split_ratio(zipped),
+        "runs": runs,
+        "python": sys.version.split()[0],
     }
-    zipped = samples.get("zip_trigger_split")
-    # boto3 (as the runtime provides it) + the rest from the zip = the function's import.
-    result["trigger_import_from_zip_s"] = (
-        round(statistics.median(sum(stages) for stages in zipped), 4) if zipped else None
-    )
-    result["trigger_to_boto3_ratio"] = _split_ratio(samples.get("trigger_split"))
-    result["zip_trigger_to_boto3_ratio"] = _split_ratio(zipped)
-    result["runs"] = runs
-    result["python"] = sys.version.split()[0]
-    return result
+
+
+def _median(values: Iterable[float], digits: int = 4) -> float | None:
+    found = list(values)
+    return round(statistics.median(found), digits) if found else None
 
 
 def _split_ratio(values: list[list[float]] | None) -> float | None:
-    if not values:
-        return None
-    return round(statistics.median((boto3 + rest) / boto3 for boto3, rest in values), 2)
-
-
-def project_version() -> str:
-    with (ROOT / "pyproject.toml").open("rb") as handle:
-        return str(tomllib.load(handle)["project"]["version"])
+    return _median(((boto3 + rest) / boto3 for boto3, rest in values or ()), 2)
 
 
 def zip_path(arch: str) -> Path | None:
-    """package/codedeploy-trigger_<version>_linux_<arch>.zip, when built."""
-    path = ROOT / "package" / f"{PROJECT}_{project_version()}_linux_{arch}.zip"
+    """The release zip ``make package`` wrote for ``arch``, if it did."""
+    release = packaging()
+    path = Path(release.PACKAGE_DIR) / release.zip_name(release.read_version(), arch)
     return path if path.is_file() else None
 
 
 def zip_sizes() -> dict[str, int] | None:
-    sizes = {arch: path.stat().st_size for arch in ARCHITECTURES if (path := zip_path(arch))}
+    sizes = {
+        arch: path.stat().st_size for arch in packaging().PLATFORMS if (path := zip_path(arch))
+    }
     return sizes or None

@@ -1,7 +1,10 @@
-"""The report's notes: how the figures were made, and why a target was missed."""
+"""The report's notes: how the figures were made, what a deployment costs, why a target was
+missed."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from bench.targets import EVENT_LAG_P95_MAX_S
@@ -32,38 +35,43 @@ HARNESS = (
     "4-6 ms, 40-60 ms scaled); writes and CreateDeployment take moto's full path. "
     "(2) moto's UpdateItem takes ~20 ms real, so the recorder's write starts that much "
     "before the drawn delay ends ('event written later than drawn' shows the remainder). "
-    "(3) Request schemas are compiled once per process instead of once per invocation "
-    "(see request_validation_ms below). (4) The garbage collector's full passes over moto's "
+    "(3) The garbage collector's full passes over moto's "
     "heap (~0.25 s of frozen threads) are kept out of the measured run (gc.freeze). "
-    "(5) The 50 triggers start over the first minute rather than in one instant. "
-    "(6) The interpreter hands its lock to a woken thread within 0.5 ms instead of 5 ms "
+    "(4) The 50 triggers start over the first minute rather than in one instant. "
+    "(5) The interpreter hands its lock to a woken thread within 0.5 ms instead of 5 ms "
     "(sys.setswitchinterval), so that a trigger waking for a read does not wait behind "
     "another thread's CPU work, which a Lambda with its own CPU never does. "
+    "(6) What one Lambda has to itself, the threads get too: Powertools logger keys per "
+    "thread, metrics added one at a time, and moto's stores locked as DynamoDB and "
+    "CodeDeploy serialise them. "
     "'sleep overshoot' is how late the trigger's sleeps woke, in real-equivalent seconds."
 )
 MEMORY = (
     "Memory: peak_rss_mb is the VmHWM of a fresh interpreter that imports "
     "handlers.trigger and runs lambda_handler() once, waiting on a deployment, with boto3 "
-    "talking HTTP to a moto server in another process (as the function talks to AWS). "
-    "peak_rss_mb_with_moto is the benchmark's own setup (trigger + moto + simulator in one "
-    "process): moto's weight, not the function's, so no target applies to it."
+    "talking HTTP to a moto server in another process (as the function talks to AWS)."
 )
 
-
-def delay_plus_read_quantile(read_interval: float, q: float = 0.95) -> float:
-    """Quantile of EventBridge delay U(0.2, 1.5) + wait for the next read U(0, interval)."""
-    low, high = EVENT_DELAY_S
-    steps = 2000
-
-    def cdf(total: float) -> float:
-        points = (low + (i + 0.5) * (high - low) / steps for i in range(steps))
-        return sum(min(max((total - d) / read_interval, 0.0), 1.0) for d in points) / steps
-
-    below, above = low, high + read_interval
-    for _ in range(50):
-        middle = (below + above) / 2
-        below, above = (middle, above) if cdf(middle) < q else (below, middle)
-    return round(above, 2)
+# us-east-1 prices, read 2026-06 (they change rarely, so far only downwards: re-read the
+# pages before quoting a figure).
+LAMBDA_ARM64_USD_PER_GB_S = 0.0000133334  # https://aws.amazon.com/lambda/pricing/
+LAMBDA_USD_PER_REQUEST = 0.20 / 1_000_000  # same page, either architecture
+# On-demand, Standard table class, after the 2024-11-01 cut; one read unit is a strongly
+# consistent read of up to 4 KB: https://aws.amazon.com/dynamodb/pricing/on-demand/
+DYNAMODB_USD_PER_READ_UNIT = 0.125 / 1_000_000
+DYNAMODB_USD_PER_WRITE_UNIT = 0.625 / 1_000_000
+# Free: CodeDeploy to EC2, Lambda and ECS (https://aws.amazon.com/codedeploy/pricing/), and
+# AWS service events on the default bus (https://aws.amazon.com/eventbridge/pricing/).
+VCPU_MB = 1769
+"""One vCPU's worth of CPU at 1,769 MB, in proportion below
+(https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html)."""
+DEPLOYMENT_S = 600.0
+"""The costed deployment: 10 minutes from CreateDeployment to the terminal status."""
+RECORDER_GB_S_PER_EVENT = 128 / 1024 * 0.05
+"""The recorder (128 MB in lambda.tf), ~50 ms per event warm: an estimate, 1e-8 $ an event."""
+EVENTS_PER_DEPLOYMENT = 2  # START and the terminal state, as the simulator sends them
+COSTED = ("event", "event_fixed_1s", "polling", "botocore_waiter")
+VARIABLES_TF = Path(__file__).resolve().parent.parent / "examples/terraform/variables.tf"
 
 
 def event_lag_note(event: dict[str, Any], baseline: dict[str, Any]) -> str:
@@ -78,9 +86,7 @@ def event_lag_note(event: dict[str, Any], baseline: dict[str, Any]) -> str:
         f"`event` lag p95 {lag} s {verdict} the {EVENT_LAG_P95_MAX_S:g} s target. It has two "
         f"parts. EventBridge's delivery: the terminal event's delay, p95 {delay} s here (the "
         f"workload draws it uniformly from {low:g}-{high:g} s, so its own p95 is "
-        f"{low + 0.95 * (high - low):.2f} s by construction; delay + a fixed "
-        f"{READ_INTERVAL_S:g} s read has an expected p95 of "
-        f"{delay_plus_read_quantile(READ_INTERVAL_S)} s). Ours: from the status in the table "
+        f"{low + 0.95 * (high - low):.2f} s by construction). Ours: from the status in the table "
         f"to the trigger's return, p95 {after} s: the wait for the next table read, chosen by "
         f"the read cadence (shared/read_cadence.py: every {MIN_READ_S:g} s or a little more "
         f"inside a window around the group's recent durations, up to {MAX_READ_S:g} s while "
@@ -119,6 +125,67 @@ def call_note(results: dict[str, Any]) -> str:
     )
 
 
+def module_memory_mb() -> int:
+    """The trigger's memory as the Terraform module ships it (variable ``memory_size``)."""
+    pattern = r'variable\s+"memory_size"\s*\{[^}]*?default\s*=\s*(\d+)'
+    found = re.search(pattern, VARIABLES_TF.read_text(), re.S)
+    if found is None:
+        raise ValueError(f"no default for variable memory_size in {VARIABLES_TF}")
+    return int(found.group(1))
+
+
+def usd_per_deployment(figures: dict[str, Any], memory_mb: int, *, table: bool) -> float:
+    """One 10-minute deployment: the trigger's GB-s and request, the recorder's, the table's
+    reads (the measured rate per second of waiting; each counted as one unit, an upper bound
+    for the eventually consistent Query) and writes."""
+    events = EVENTS_PER_DEPLOYMENT if table else 0
+    gb_s = memory_mb / 1024 * (DEPLOYMENT_S + (figures.get("lag_p50_s") or 0.0))
+    reads = figures["calls_per_wait_s"]["dynamodb_reads"] * DEPLOYMENT_S
+    writes = (figures.get("dynamodb_writes_per_deployment") or 0.0) + events
+    usd = (gb_s + events * RECORDER_GB_S_PER_EVENT) * LAMBDA_ARM64_USD_PER_GB_S
+    usd += (1 + events) * LAMBDA_USD_PER_REQUEST
+    return float(usd + reads * DYNAMODB_USD_PER_READ_UNIT + writes * DYNAMODB_USD_PER_WRITE_UNIT)
+
+
+def cost(
+    detectors: dict[str, dict[str, Any]], table_detectors: set[str], measured: dict[str, Any]
+) -> dict[str, Any]:
+    """``cost`` in results.json, and its note in results.md."""
+    memory = module_memory_mb()
+    usd = {
+        name: round(usd_per_deployment(detectors[name], memory, table=name in table_detectors), 6)
+        for name in COSTED
+        if name in detectors
+    }
+    reads = detectors.get("event", {}).get("calls_per_wait_s", {}).get("dynamodb_reads", 0.0)
+    reads_usd = reads * DEPLOYMENT_S * DYNAMODB_USD_PER_READ_UNIT
+    waiting = memory / 1024 * DEPLOYMENT_S * LAMBDA_ARM64_USD_PER_GB_S
+    lines = [
+        f"One {DEPLOYMENT_S / 60:g}-minute deployment, arm64, the trigger at {memory} MB (the "
+        f"module's default), us-east-1 prices read 2026-06 (sources in bench/notes.py): "
+        + ", ".join(f"`{name}` ${value:.6f}" for name, value in usd.items())
+        + f". Nearly all of it is the trigger's Lambda GB-seconds while it waits "
+        f"(${waiting:.6f}); the table's reads add ${reads_usd:.6f} "
+        f"for `event`; CodeDeploy calls and AWS service events are free. `botocore_waiter` "
+        f"is costed as run in a Lambda of the same memory (from a CI runner its AWS cost is 0 "
+        f"and the runner's minutes are billed).",
+    ]
+    peak = measured.get("peak_rss_mb")
+    read_ms = ((measured.get("peak_rss_detail") or {}).get("cpu_ms_per_call") or {}).get("GetItem")
+    cold = measured.get("cold_start") or {}
+    import_s = cold.get("trigger_import_from_zip_s") or cold.get("trigger_import_s")
+    if peak and read_ms and import_s:
+        lines.append(
+            f"Memory: at {memory} MB the waiting trigger's peak of {peak:g} MB leaves "
+            f"{memory / peak:.1f}x headroom; Lambda's CPU share ({memory}/{VCPU_MB} of a vCPU) "
+            f"stretches a status read's {read_ms:g} ms of CPU on a full core to about "
+            f"{read_ms * VCPU_MB / memory:.0f} ms, and the import's {import_s:g} s to about "
+            f"{import_s * VCPU_MB / memory:.1f} s if CPU-bound (at 128 MB: "
+            f"{read_ms * VCPU_MB / 128:.0f} ms and {import_s * VCPU_MB / 128:.1f} s)."
+        )
+    return {"usd_per_deployment": usd, "trigger_memory_mb": memory, "notes": lines}
+
+
 def import_note(cold: dict[str, Any]) -> str:
     text = (
         f"Cold start: {cold['runs']} fresh interpreters per probe (Python {cold['python']}, "
@@ -126,7 +193,7 @@ def import_note(cold: dict[str, Any]) -> str:
         f"drifts by up to 2x between interpreters, so each ratio to boto3 is the median over "
         f"interpreters that import boto3 and then the trigger, timing both parts: "
         f"{cold['trigger_to_boto3_ratio']}x from the dev venv (.pyc present; the rest is "
-        f"Powertools logger, metrics, validation and idempotency, and our modules)."
+        f"Powertools logger, metrics and idempotency, fastjsonschema, and our modules)."
     )
     zipped = cold.get("zip_trigger_to_boto3_ratio")
     if zipped is not None:
@@ -134,17 +201,14 @@ def import_note(cold: dict[str, Any]) -> str:
             f" From the release zip, as Lambda runs it (python3.13 -S, the zip with its "
             f"cpython-313 .pyc, the runtime's boto3 compiled, no bytecode written): {zipped:g}x."
         )
-    return text + (
-        f" Separately, validating one request costs {cold['request_validation_ms']:g} ms of "
-        f"CPU per invocation, warm."
-    )
+    return text
 
 
 def write_notes(results: dict[str, Any]) -> list[str]:
     factor = results["meta"]["scale_factor"]
     found = [
         METHOD + f" Detectors ran: {results['meta']['detectors_ran']}.",
-        f"Scale: factor {factor:g}; the trigger's five interval settings, the deployment "
+        f"Scale: factor {factor:g}; the trigger's interval settings, the deployment "
         f"durations, the event delays, the Lambda deadline and the waiter's Delay were all "
         f"divided by it, and every time figure multiplied back.",
         HARNESS,

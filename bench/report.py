@@ -9,12 +9,9 @@ from typing import Any
 from bench.targets import (
     CALL_RATIO_MIN,
     EVENT_LAG_P95_MAX_S,
-    IMPORT_RATIO_MAX,
     LOST_EVENTS_LAG_P95_MAX_S,
     OUR_PART_P95_MAX_S,
-    PEAK_RSS_MAX_MB,
     POLLING_LAG_P95_REFERENCE_S,
-    ZIP_MAX_BYTES,
 )
 
 ROWS: tuple[tuple[str, str, str], ...] = (
@@ -46,6 +43,14 @@ ROWS: tuple[tuple[str, str, str], ...] = (
         f"event <= {OUR_PART_P95_MAX_S:g}",
     ),
 )
+FOOTPRINT_ROWS: tuple[tuple[str, str], ...] = (
+    ("trigger_import_s", "import handlers.trigger (boto3 + the rest, s, median)"),
+    ("recorder_import_s", "import handlers.recorder (s, median)"),
+    ("boto3_import_s", "import boto3 (s, median)"),
+    ("trigger_to_boto3_ratio", "trigger / boto3 (x, same interpreter, median)"),
+    ("trigger_import_from_zip_s", "the same from the release zip on python3.13 (s, median)"),
+    ("zip_trigger_to_boto3_ratio", "zip trigger / boto3 (x, same interpreter, median)"),
+)
 HARNESS_ROWS: tuple[tuple[str, str], ...] = (
     ("wall_s", "wall time of the run (s, real)"),
     ("cpu_share_of_one_core", "CPU used, share of one core"),
@@ -70,10 +75,6 @@ def _cell(figures: dict[str, Any], figure: str) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def _times(ratio: float | None) -> str:
-    return "-" if ratio is None else f"{ratio:g}x"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -103,149 +104,22 @@ def detector_table(results: dict[str, Any]) -> list[str]:
 
 
 def footprint_table(results: dict[str, Any]) -> list[str]:
+    """The measured figures; their targets are in the targets table."""
     cold = results.get("cold_start")
     if cold is None:
         return ["Not measured (quick run)."]
-    rss = results.get("peak_rss_detail") or {}
-    rows = [
-        ["import handlers.trigger (s, median)", f"{cold['trigger_import_s']:g}", "-"],
-        ["import handlers.recorder (s, median)", f"{cold['recorder_import_s']:g}", "-"],
-        ["import boto3 (s, median)", f"{cold['boto3_import_s']:g}", "-"],
-        [
-            "trigger / boto3 (same interpreter, median)",
-            _times(cold.get("trigger_to_boto3_ratio")),
-            f"<= {IMPORT_RATIO_MAX:g}x",
-        ],
-        [
-            "import boto3 + handlers.trigger from the release zip on python3.13 (s, median)",
-            _cell(cold, "trigger_import_from_zip_s"),
-            "-",
-        ],
-        [
-            "zip trigger / boto3 (same interpreter, median)",
-            _times(cold.get("zip_trigger_to_boto3_ratio")),
-            f"<= {IMPORT_RATIO_MAX:g}x",
-        ],
-        [
-            "request validation, per invocation (ms, warm)",
-            _cell(cold, "request_validation_ms"),
-            "-",
-        ],
-        [
-            "peak RSS, trigger waiting, own process (MB)",
-            _cell(results, "peak_rss_mb"),
-            f"<= {PEAK_RSS_MAX_MB:g}",
-        ],
-        ["... of which after import (MB)", _cell(rss, "after_import_mb"), "-"],
-        [
-            "peak RSS, trigger + moto + simulator in one process (MB)",
-            _cell(results, "peak_rss_mb_with_moto"),
-            "(upper bound, not the function)",
-        ],
-    ]
-    for arch, size in sorted((results.get("zip_bytes") or {}).items()):
-        rows.append([f"zip {arch} (bytes)", str(size), f"<= {ZIP_MAX_BYTES} (1.5 MB)"])
-    if not results.get("zip_bytes"):
-        rows.append(["zips", "package/ not built (make package)", "<= 1.5 MB"])
-    return _table(["figure", "measured", "target"], rows)
+    rows = [[label, _cell(cold, figure)] for figure, label in FOOTPRINT_ROWS]
+    rows.append(["peak RSS, trigger waiting, own process (MB)", _cell(results, "peak_rss_mb")])
+    detail = results.get("peak_rss_detail") or {}
+    rows.append(["... of which after import (MB)", _cell(detail, "after_import_mb")])
+    zips = results.get("zip_bytes") or {"zips": "package/ not built (make package)"}
+    rows += [[f"zip {arch} (bytes)", str(size)] for arch, size in sorted(zips.items())]
+    return _table(["figure", "measured"], rows)
 
 
-def headline(results: dict[str, Any]) -> list[str]:
-    """The event path's lag in its two parts: EventBridge's, then ours."""
-    event = results["detectors"].get("event", {})
-    baseline = results["detectors"].get("event_fixed_1s", {})
-    delay, ours = event.get("event_delay_p95_s"), event.get("lag_after_event_p95_s")
-    if delay is None or ours is None:
-        return []
-    lines = [
-        f"**Lag of the event path, in two parts (p95):** EventBridge delivery {delay:g} s "
-        f"(terminal status set -> its event in the table; the workload draws it, so it is "
-        f"measured, not ours) + **our part {ours:g} s** (in the table -> the trigger "
-        f"returns), with {event.get('dynamodb_reads_per_deployment')} DynamoDB reads per "
-        f"deployment."
-    ]
-    if baseline.get("lag_after_event_p95_s") is not None:
-        lines[0] += (
-            f" The fixed 1 s cadence in the same run: our part "
-            f"{baseline['lag_after_event_p95_s']:g} s with "
-            f"{baseline.get('dynamodb_reads_per_deployment')} reads."
-        )
-    return [*lines, ""]
-
-
-def _usd(value: float | None) -> str:
-    return "-" if value is None else f"{value:.6f}"
-
-
-def cost_table(results: dict[str, Any]) -> list[str]:
-    cost = results.get("cost") or {}
-    breakdown = cost.get("breakdown") or {}
-    if not breakdown:
-        return ["Not computed."]
-    names = list(breakdown)
-    model = cost["model"]
-    quantity_rows = [
-        [label, *(f"{breakdown[n]['quantities'][key]:g}" for n in names)]
-        for key, label in (
-            ("trigger_seconds", "trigger billed seconds"),
-            ("trigger_requests", "trigger requests"),
-            ("recorder_invocations", "recorder invocations (EventBridge targets)"),
-            ("dynamodb_read_units", "DynamoDB read units"),
-            ("dynamodb_write_units", "DynamoDB write units (trigger + recorder)"),
-            ("codedeploy_calls", "CodeDeploy calls"),
-            ("eventbridge_events", "EventBridge events (AWS service events)"),
-        )
-    ]
-    usd_rows = [
-        [f"USD: {line}", *(_usd(breakdown[n]["usd"][line]) for n in names)]
-        for line in next(iter(breakdown.values()))["usd"]
-    ]
-    total = [
-        "**USD per deployment**",
-        *(f"**{_usd(cost['usd_per_deployment'][n])}**" for n in names),
-    ]
-    prices = cost["prices"]
-    lines = [
-        f"One {model['deployment_s'] / 60:g}-minute deployment, {model['architecture']}, "
-        f"trigger {model['trigger_memory_mb']} MB (the module's default), recorder "
-        f"{model['recorder_memory_mb']} MB; {prices['region']} prices read {prices['read_on']} "
-        f"(sources in bench/cost.py): Lambda ${prices['lambda_arm64_usd_per_gb_s']} per GB-s "
-        f"and ${prices['lambda_usd_per_request'] * 1e6:g} per million requests, DynamoDB "
-        f"on-demand ${prices['dynamodb_usd_per_read_unit'] * 1e6:g} per million read units "
-        f"and ${prices['dynamodb_usd_per_write_unit'] * 1e6:g} per million write units, "
-        f"CodeDeploy calls and AWS service events free. `botocore_waiter`: "
-        f"{model['botocore_waiter']}.",
-        "",
-        *_table(["per deployment", *names], [*quantity_rows, *usd_rows, total]),
-    ]
-    memory = cost.get("memory") or []
-    if memory:
-        lines += [
-            "",
-            "Memory of the trigger (CPU in proportion, one vCPU at 1,769 MB): headroom over "
-            "the measured peak RSS, and CPU-bound times scaled from one full core.",
-            "",
-            *_table(
-                [
-                    "memory (MB)",
-                    "x peak RSS",
-                    "one status read, CPU (ms)",
-                    "import, CPU (s)",
-                    "USD per 10-minute wait",
-                ],
-                [
-                    [
-                        str(row["memory_mb"]),
-                        _cell(row, "headroom_over_peak_rss"),
-                        _cell(row, "status_read_cpu_ms"),
-                        _cell(row, "import_cpu_s"),
-                        _usd(row["usd_per_10min_wait"]),
-                    ]
-                    for row in memory
-                ],
-            ),
-        ]
-    return lines
+def cost_section(results: dict[str, Any]) -> list[str]:
+    notes = (results.get("cost") or {}).get("notes") or ["Not computed."]
+    return [line for note in notes for line in (note, "")][:-1]
 
 
 def targets_table(results: dict[str, Any]) -> list[str]:
@@ -274,7 +148,6 @@ def render(results: dict[str, Any]) -> str:
         "",
         "## Detectors",
         "",
-        *headline(results),
         *detector_table(results),
         "",
         "## Footprint",
@@ -283,7 +156,7 @@ def render(results: dict[str, Any]) -> str:
         "",
         "## Cost per deployment",
         "",
-        *cost_table(results),
+        *cost_section(results),
         "",
         "## Targets",
         "",

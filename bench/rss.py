@@ -1,13 +1,9 @@
-"""Peak memory (max RSS) of a trigger waiting on a deployment, measured two ways.
+"""Peak memory (max RSS) of a trigger waiting on a deployment, and its CPU per AWS call.
 
-``over-http`` (the figure the target applies to): a moto server, the simulated CodeDeploy
-and the recorder run in one process; the trigger runs in a fresh interpreter of its own,
-as in Lambda (``handlers.trigger.lambda_handler``, boto3 clients over HTTP via
-``AWS_ENDPOINT_URL``), waits for a deployment to end, and reports its own peak RSS.
-
-``in-process``: the benchmark's own setup (trigger, moto and the simulator in one
-interpreter). moto and its models add well over 100 MB, so this is an upper bound that
-says nothing about the Lambda function; it is reported for comparison only.
+``over-http``: a moto server, the simulated CodeDeploy and the recorder run in one process;
+the trigger runs in a fresh interpreter of its own, as in Lambda
+(``handlers.trigger.lambda_handler``, boto3 clients over HTTP via ``AWS_ENDPOINT_URL``),
+waits for a deployment to end, and reports its own peak RSS (``trigger-child``).
 
 Each mode writes one JSON object to the file named by ``--out``. This module imports
 nothing heavy at the top: the trigger child must load only what the function loads.
@@ -116,13 +112,12 @@ def _free_port() -> int:
 
 
 def _child_env(endpoint: str, factor: float) -> dict[str, str]:
+    from bench.detectors import SCALED_SETTINGS
     from bench.footprint import clean_env
     from bench.names import TABLE
-
-    env = clean_env()
-    from bench.detectors import SCALED_SETTINGS
     from shared.config import DEFAULTS
 
+    env = clean_env()
     env.update({name: repr(DEFAULTS[name] / factor) for name in SCALED_SETTINGS})
     env.update(
         AWS_ENDPOINT_URL=endpoint,
@@ -179,26 +174,13 @@ def over_http(out: str, factor: float) -> None:
         server.stop()
 
 
-def in_process(out: str, factor: float) -> None:
-    """One wait in the benchmark's own setup: trigger + moto + simulator, one process."""
-    from bench.detectors import detector_named, run_detector
-    from bench.workload import DeploymentSpec, Workload
-    from bench.world import fake_credentials
-
-    workload = Workload(0, (DeploymentSpec(0, 0.0, WAIT_S, "Succeeded"),))
-    with fake_credentials():
-        run = run_detector(detector_named("event"), workload, factor)
-    outcome = run.outcomes[0]
-    _write(out, {"peak_rss_mb": peak_rss_mb(), "status": outcome.status})
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", choices=("over-http", "in-process", "trigger-child"))
+    parser.add_argument("mode", choices=("over-http", "trigger-child"))
     parser.add_argument("--out", required=True)
     parser.add_argument("--factor", type=float, required=True)
     args = parser.parse_args()
-    modes = {"over-http": over_http, "in-process": in_process, "trigger-child": trigger_child}
+    modes = {"over-http": over_http, "trigger-child": trigger_child}
     modes[args.mode](args.out, args.factor)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import multiprocessing
 import os
 import platform
-import statistics
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -18,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from bench import footprint, notes, report, targets
-from bench.cost import cost_figures
 from bench.detectors import DETECTORS, DetectorRun, measure
 from bench.figures import comparisons, detector_figures
 from bench.workload import Workload
@@ -37,7 +37,7 @@ PHASES: tuple[tuple[str, ...], ...] = (
 """Detectors that run at the same time, one process each. The table detectors each keep
 50 readers busy; on two cores they disturb each other's timing, so `event` runs beside the
 two light pollers, and the baseline (whose lag has a 1 s grain) and `lost_events` (whose
-figures hinge on 60 s polls) run second, beside the memory probes."""
+figures hinge on 60 s polls) run second, beside the memory probe."""
 
 
 def run_quick(n: int, seed: int, factor: float) -> dict[str, DetectorRun]:
@@ -62,66 +62,25 @@ def run_phases(
     return {d.name: runs[d.name] for d in DETECTORS}, extra
 
 
-def _probe(mode: str, factor: float, workdir: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            *(sys.executable, "-m", "bench.rss", mode),
-            *("--out", str(workdir / f"{mode}.json"), "--factor", repr(factor)),
-        ],
-        cwd=footprint.ROOT,
-        env=footprint.clean_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
 def peak_rss(factor: float) -> dict[str, Any]:
-    """Both memory probes at once (see bench.rss)."""
+    """The memory probe (bench.rss), a trigger in a process of its own."""
     with tempfile.TemporaryDirectory() as directory:
-        workdir = Path(directory)
-        probes = {mode: _probe(mode, factor, workdir) for mode in ("over-http", "in-process")}
-        found: dict[str, Any] = {}
-        for mode, process in probes.items():
-            _, stderr = process.communicate(timeout=900 / factor + 300)
-            if process.returncode != 0:
-                raise RuntimeError(f"bench.rss {mode} failed:\n{stderr.decode()[-2000:]}")
-            found[mode] = json.loads((workdir / f"{mode}.json").read_text())
+        out = Path(directory) / "rss.json"
+        probe = subprocess.run(
+            [
+                *(sys.executable, "-m", "bench.rss", "over-http"),
+                *("--out", str(out), "--factor", repr(factor)),
+            ],
+            check=False,
+            cwd=footprint.ROOT,
+            env=footprint.clean_env(),
+            capture_output=True,
+            timeout=900 / factor + 300,
+        )
+        if probe.returncode != 0:
+            raise RuntimeError(f"bench.rss failed:\n{probe.stderr.decode()[-2000:]}")
+        found: dict[str, Any] = json.loads(out.read_text())
     return found
-
-
-def request_validation_ms(runs: int = 5) -> float:
-    """CPU time the contract spends validating one typical request (warm, this process)."""
-    from bench.names import request_for
-    from shared.contract import parse_request
-
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        parse_request(request_for(0), "tf")
-        samples.append((time.perf_counter() - started) * 1000)
-    return round(statistics.median(samples), 1)
-
-
-def footprint_figures(rss: dict[str, Any], runs: int) -> dict[str, Any]:
-    cold = footprint.cold_start(runs)
-    cold["request_validation_ms"] = request_validation_ms()
-    return {
-        "cold_start": cold,
-        "peak_rss_mb": rss["over-http"]["peak_rss_mb"],
-        "peak_rss_mb_with_moto": rss["in-process"]["peak_rss_mb"],
-        "peak_rss_detail": rss["over-http"],
-        "zip_bytes": footprint.zip_sizes(),
-    }
-
-
-def skipped_footprint() -> dict[str, Any]:
-    return {
-        "cold_start": None,
-        "peak_rss_mb": None,
-        "peak_rss_mb_with_moto": None,
-        "peak_rss_detail": None,
-        "zip_bytes": None,
-    }
 
 
 def _meta(
@@ -144,6 +103,20 @@ def _meta(
     }
 
 
+def print_wrong_results(detectors: dict[str, dict[str, Any]]) -> None:
+    """Every wrong result, with the traceback of the exception that ended its worker."""
+    for name, figures in detectors.items():
+        for wrong in figures["mismatches"]:
+            print(
+                f"bench: {name}: deployment {wrong['index']} expected {wrong['expected']}, "
+                f"got {wrong['got']} ({wrong['error']})",
+                file=sys.stderr,
+            )
+            print(wrong["traceback"] or "", file=sys.stderr)
+        for error in figures["harness"]["simulator_errors"]:
+            print(f"bench: {name}: the simulator failed:\n{error}", file=sys.stderr)
+
+
 def run_benchmark(
     *,
     n: int = DEFAULT_N,
@@ -160,22 +133,51 @@ def run_benchmark(
     other in this process without warm-up, and no cold start, memory or zip measurement.
     """
     started = time.monotonic()
+    measured: dict[str, Any] = dict.fromkeys(("cold_start", "peak_rss_mb", "zip_bytes"))
     if quick:
-        runs, measured = run_quick(n, seed, factor), skipped_footprint()
+        runs = run_quick(n, seed, factor)
     else:
         runs, rss = run_phases(n, seed, factor, lambda: peak_rss(factor))
         # Import timings last, alone: they are the figures most sensitive to a busy CPU.
-        measured = footprint_figures(rss, footprint_runs)
+        measured = {
+            "cold_start": footprint.cold_start(footprint_runs),
+            "peak_rss_mb": rss["peak_rss_mb"],
+            "peak_rss_detail": rss,
+            "zip_bytes": footprint.zip_sizes(),
+        }
     detectors = {name: detector_figures(run) for name, run in runs.items()}
-    results: dict[str, Any] = {
-        "detectors": detectors,
-        "comparisons": comparisons(detectors),
-        **measured,
-    }
-    table_detectors = {detector.name for detector in DETECTORS if detector.table}
-    results["cost"] = cost_figures(detectors, table_detectors, measured)
+    print_wrong_results(detectors)
+    results: dict[str, Any] = {"detectors": detectors, "comparisons": comparisons(detectors)}
+    results.update(measured)
+    results["cost"] = notes.cost(detectors, {d.name for d in DETECTORS if d.table}, measured)
     results["targets"] = targets.evaluate(results)
     results["meta"] = _meta(n, seed, factor, command, time.monotonic() - started, quick=quick)
     results["notes"] = notes.write_notes(results)
     report.write(results, out_dir)
     return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("-n", type=int, default=DEFAULT_N, help="deployments at once")
+    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR, help="x faster")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="interpreters per timing")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR, help="results directory")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="structure check only: detectors in this process, no warm-up, no footprint",
+    )
+    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    run_benchmark(
+        n=args.n,
+        factor=args.factor,
+        seed=args.seed,
+        out_dir=args.out,
+        footprint_runs=args.runs,
+        quick=args.quick,
+        command=shlex.join(["python", "-m", "bench", *given]) if given else "make bench",
+    )
+    print((args.out / "results.md").read_text())

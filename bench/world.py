@@ -1,21 +1,13 @@
 """The emulated AWS one detector runs against: moto in this process, made fit for 50 threads.
 
-- moto's backends do not lock. DynamoDB serialises writes to an item (each with its
-  condition) and serves strongly consistent reads of whole items, so moto's writes and our
-  GetItem share one lock; CreateDeployment shares one with the simulator, whose
-  ``advance()`` iterates moto's deployment dict; a status change and our GetDeployment
-  share a third.
-- Counting: a botocore ``before-call`` handler on the trigger's clients counts every API
-  call, attributed to the deployment whose worker thread made it (a thread-local index).
-- A moto call costs 4-6 ms of CPU (request rendering, routing, response serialisation),
-  which time scaling multiplies into simulated time: at x10, 50 triggers reading the table
-  every scaled second would need a quarter of the one core the GIL allows for reads alone,
-  and bursts of fallback polls would hold everyone up for tenths of scaled seconds. The
-  two hot reads, GetItem and GetDeployment, are therefore answered from moto's objects at
-  the same ``before-call`` point, after botocore validated and serialised the request
-  (~0.2 ms).
-  The item is the one the recorder's real UpdateItem calls wrote; writes and
-  CreateDeployment take moto's full path.
+- moto's backends do not lock, and 50 invocations share them here as no two Lambdas share
+  DynamoDB's or CodeDeploy's state: :class:`Locks` serialise what the services serialise
+  (a Query walking the table's items while a write added one raised "dictionary changed
+  size during iteration" in the reading trigger).
+- :class:`ApiMeter` counts every API call of the trigger's clients, per deployment.
+- :class:`FastReads` answers the two hot reads, GetItem and GetDeployment, from moto's
+  objects after botocore validated, serialised and counted the request (~0.2 ms instead of
+  moto's 4-6 ms of CPU, which time scaling would multiply into simulated time).
 """
 
 from __future__ import annotations
@@ -30,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
 import boto3
 from botocore.awsrequest import AWSResponse
@@ -41,11 +34,17 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 
 from bench.names import APPLICATION, REGION, TABLE, group_name
-from shared.aws import CODEDEPLOY_CONFIG, DYNAMODB_CONFIG
+from shared.aws import CODEDEPLOY_POLICIES, DYNAMODB_POLICIES
 from tests.support import moto_codedeploy
 from tests.support.provision import create_blue_green_group, create_status_table
 
 DYNAMODB_WRITES = ("put_item", "update_item", "delete_item")
+DYNAMODB_SCANS = ("query", "scan")
+"""moto reads that walk a table's items (GetItem is answered by FastReads, under the lock)."""
+CODEDEPLOY_SHARED_STATE = ("create_deployment", "list_deployments")
+# The trigger's clients in Lambda are its most patient ones (shared/aws.py).
+CODEDEPLOY_CONFIG = CODEDEPLOY_POLICIES[0].config()
+DYNAMODB_CONFIG = DYNAMODB_POLICIES[0].config()
 
 
 FAKE_CREDENTIALS = {
@@ -64,18 +63,10 @@ def fake_credentials() -> Iterator[None]:
 
     The environment is restored on exit (the smoke test runs this inside pytest).
     """
-    saved = {name: os.environ.get(name) for name in (*FAKE_CREDENTIALS, *UNSET)}
-    for name in UNSET:
-        os.environ.pop(name, None)
-    os.environ.update(FAKE_CREDENTIALS)
-    try:
+    with mock.patch.dict(os.environ, FAKE_CREDENTIALS):
+        for name in UNSET:
+            os.environ.pop(name, None)
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 class ApiMeter:
@@ -155,10 +146,10 @@ def _as_parsed(value: Any) -> Any:
 @dataclass(frozen=True)
 class Locks:
     item: threading.Lock = field(default_factory=threading.Lock)
-    """Writes (Put/Update/DeleteItem) and our GetItem: DynamoDB applies an item's writes one
-    at a time, each with its condition, and a strongly consistent read sees whole writes."""
+    """Writes (Put/Update/DeleteItem), our GetItem and Query: DynamoDB applies an item's
+    writes one at a time, each with its condition, and a read sees whole writes."""
     create: threading.Lock = field(default_factory=threading.Lock)
-    """CreateDeployment and the simulator's advance(), which iterates moto's deployments."""
+    """Create/ListDeployments and the simulator's advance(): all walk moto's deployments."""
     status: threading.Lock = field(default_factory=threading.Lock)
     """The simulator's status change (status, then times) and our GetDeployment."""
     commits: threading.local = field(default_factory=threading.local)
@@ -173,20 +164,17 @@ class Locks:
 def serialised_backends() -> Iterator[Locks]:
     """Patch moto (and the simulator's status setter) to take the locks; undone on exit."""
     locks = Locks()
-    patches: list[tuple[Any, str, threading.Lock]] = [
-        (DynamoDBBackend, name, locks.item) for name in DYNAMODB_WRITES
+    patches: list[tuple[Any, str, threading.Lock, threading.local | None]] = [
+        *((DynamoDBBackend, name, locks.item, locks.commits) for name in DYNAMODB_WRITES),
+        *((DynamoDBBackend, name, locks.item, None) for name in DYNAMODB_SCANS),
+        *((CodeDeployBackend, name, locks.create, None) for name in CODEDEPLOY_SHARED_STATE),
+        (moto_codedeploy, "set_status", locks.status, None),
     ]
-    patches.append((CodeDeployBackend, "create_deployment", locks.create))
-    patches.append((moto_codedeploy, "set_status", locks.status))
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
-    for owner, name, lock in patches:
-        noted = locks.commits if lock is locks.item else None
-        setattr(owner, name, _locked(getattr(owner, name), lock, noted))
-    try:
+    with contextlib.ExitStack() as stack:
+        for owner, name, lock, commits in patches:
+            locked = _locked(getattr(owner, name), lock, commits)
+            stack.enter_context(mock.patch.object(owner, name, locked))
         yield locks
-    finally:
-        for owner, name, original in originals:
-            setattr(owner, name, original)
 
 
 def _locked(

@@ -225,8 +225,3 @@ def reset_clients() -> None:
     dynamodb_ladder.cache_clear()
     recorder_dynamodb_ladder.cache_clear()
     ecs_ladder.cache_clear()
-
-
-# The most patient policies' configs, for callers that make their own clients (the bench).
-CODEDEPLOY_CONFIG = CODEDEPLOY_POLICIES[0].config()
-DYNAMODB_CONFIG = DYNAMODB_POLICIES[0].config()

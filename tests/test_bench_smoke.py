@@ -42,7 +42,6 @@ def test_the_harness_runs_every_detector_and_writes_its_report(tmp_path: Path) -
     usd = written["cost"]["usd_per_deployment"]
     assert set(usd) >= COSTED
     assert all(usd[name] > 0 for name in COSTED)
-    assert set(written["cost"]["breakdown"]) >= COSTED
     ratios = written["comparisons"]["codedeploy_call_ratio_polling_to_event"]
     assert set(ratios) == {"all_deployments", "deployments_ge_5min"}
     assert written["meta"]["scale_factor"] == 1200
