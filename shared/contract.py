@@ -22,6 +22,7 @@ from typing import Any, Literal
 import botocore
 import fastjsonschema
 
+from shared.codedeploy import DEPLOYMENT_ID_SHAPE
 from shared.contract_rules import CROSS_FIELD_RULES, preview, tightened
 from shared.errors import InvalidInput
 from shared.model_schema import VERSION_KEY, checked_in_schema, running_botocore_gap
@@ -60,9 +61,8 @@ CONTROL_PROPERTIES: dict[str, Any] = {
 # UUIDs (moto/codedeploy/models.py: str(uuid.uuid4())). Only those two shapes pass, so a long
 # id, a newline or a NUL never reaches GetItem or GetDeployment, and no id can name an
 # idempotency record of the table ("codedeploy-trigger:create#...", shared/idempotency.py).
-DEPLOYMENT_ID_PATTERN = (
-    r"^(?:d-[A-Z0-9]{9}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
-)
+# fastjsonschema anchors "$" at the very end (no newline before it).
+DEPLOYMENT_ID_PATTERN = f"^(?:{DEPLOYMENT_ID_SHAPE})$"
 ATTACH_PROPERTIES: dict[str, Any] = {
     "deploymentId": {
         "type": "string",

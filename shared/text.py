@@ -68,9 +68,7 @@ def _char_size(char: str) -> int:
         return 2 if char in '"\\' else 1
     if code < 0x20:
         return 2 if char in "\b\f\n\r\t" else 6
-    if code == 0x7F:
-        return 1
-    return 12 if code > 0xFFFF else 6
+    return 12 if code > 0xFFFF else 6  # DEL (0x7F) is escaped too
 
 
 def names_list(names: list[str], *, first: int = 10, max_name_bytes: int = 100) -> str:
