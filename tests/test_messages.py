@@ -60,9 +60,7 @@ SECRETS = (
 )
 
 
-def on_response(
-    monkeypatch: pytest.MonkeyPatch, event: str, handler: Callable[..., Any]
-) -> None:
+def on_response(monkeypatch: pytest.MonkeyPatch, event: str, handler: Callable[..., Any]) -> None:
     """Register ``handler`` on a botocore event for every client made from now on (the
     trigger makes its clients lazily from boto3's default session)."""
     session = boto3.session.Session()
@@ -175,7 +173,9 @@ def test_include_log_tails_setting(raw: str | None, expected: bool) -> None:
 
 
 def test_include_log_tails_setting_must_be_true_or_false() -> None:
-    with pytest.raises(ConfigurationError, match="INCLUDE_LOG_TAILS must be true or false, got 'no'"):
+    with pytest.raises(
+        ConfigurationError, match="INCLUDE_LOG_TAILS must be true or false, got 'no'"
+    ):
         Settings.from_env({"INCLUDE_LOG_TAILS": "no"})
 
 
@@ -201,7 +201,7 @@ def test_include_log_tails_setting_must_be_true_or_false() -> None:
         ("sent bearer abc.def-ghi", f"sent bearer {MASK}"),
         ("postgres://app:hunter2@db:5432/orders", f"postgres://app:{MASK}@db:5432/orders"),
         (
-            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\nbnNz\n-----END OPENSSH PRIVATE KEY-----\nok",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\nok",
             f"{MASK}\nok",
         ),
         ("before\n-----BEGIN PRIVATE KEY-----\nMIIE (the log ends here)", f"before\n{MASK}"),
@@ -246,7 +246,7 @@ def test_a_failure_in_emoji_and_cjk_stays_within_4_kb_as_printed(
         info = parsed.get("deploymentInfo", {})
         if info.get("status") == "Failed":
             info["errorInformation"] = {"code": "HEALTH_CONSTRAINTS", "message": "😀🚀" * 4000}
-            info["rollbackInfo"] = {"rollbackMessage": "部署失败，已回滚" * 2000}
+            info["rollbackInfo"] = {"rollbackMessage": "部署失败已回滚" * 2000}
 
     on_response(monkeypatch, "after-call.codedeploy.GetDeployment", foreign_words)
     harness = make_harness(planner=lambda _d: fail_after(30))
@@ -297,7 +297,9 @@ def test_any_failure_text_fits_in_4_kb_as_printed(
         error_information={"code": code, "message": said * 5},
         rollback_info={"rollbackDeploymentId": names[3] or "d-ROLLBACK1"},
     )
-    event = LifecycleEvent(names[1], "Failed", None, None, None, HookDiagnostics(code, hook, said, log))
+    event = LifecycleEvent(
+        names[1], "Failed", None, None, None, HookDiagnostics(code, hook, said, log)
+    )
     task = StoppedTask(names[2], said, names[3], 1, note)
     found = Diagnostics(
         failing_targets=tuple(Target(name, "ECSTarget", "Failed", (event,)) for name in names[:3]),
@@ -318,7 +320,7 @@ def test_any_failure_text_fits_in_4_kb_as_printed(
 @given(text=_ANY_TEXT | _LONG_TEXT, limit=st.integers(min_value=2, max_value=5000))
 def test_cut_fits_any_text_in_its_bound(text: str, limit: int) -> None:
     for keep in ("start", "end"):
-        kept = cut(text, limit, keep=keep)  # type: ignore[arg-type]
+        kept = cut(text, limit, keep=keep)
         assert printed_size(kept) <= max(limit, printed_size("..."))
         if printed_size(text) <= limit:
             assert kept == text
@@ -386,7 +388,7 @@ def test_codedeploys_huge_words_are_cut_to_4_kb(monkeypatch: pytest.MonkeyPatch)
 
     def refuse(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
         error = {"Code": "InvalidRevisionException", "Message": "revision 部署 " * 20_000}
-        response = AWSResponse("https://codedeploy", 400, {}, None)  # type: ignore[arg-type]
+        response = AWSResponse("https://codedeploy", 400, {}, None)
         return response, {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
 
     on_response(monkeypatch, "before-call.codedeploy.CreateDeployment", refuse)
