@@ -141,3 +141,16 @@ run "the_minimum_follows_the_margin_and_the_read_interval" {
 
   expect_failures = [aws_lambda_function.trigger]
 }
+
+run "include_log_tails_reaches_the_trigger" {
+  command = plan
+
+  variables {
+    include_log_tails = false
+  }
+
+  assert {
+    condition     = aws_lambda_function.trigger.environment[0].variables["INCLUDE_LOG_TAILS"] == "false"
+    error_message = "include_log_tails = false must reach the trigger as INCLUDE_LOG_TAILS=false."
+  }
+}
