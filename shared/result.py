@@ -112,10 +112,10 @@ def lifecycle_summary(timeline: Timeline) -> dict[str, Any]:
     """
     summary: dict[str, Any] = {"targetCount": timeline.target_count}
     if timeline.target is not None:
-        summary["targetId"] = _clean(timeline.target.target_id, 200)
+        summary["targetId"] = _one_line(timeline.target.target_id, 200)
         summary["events"] = [
             {
-                "name": _clean(event.name, 100),
+                "name": _one_line(event.name, 100),
                 "status": event.status,
                 "startedAt": event.started_at,
                 "endedAt": event.ended_at,
@@ -149,8 +149,8 @@ def failure_message(
     error = snapshot.error_information or {}
     if error:
         text = _clean(str(error.get("message", "")), 1000)
-        head.append(f"{_clean(str(error.get('code', 'UNKNOWN')), 100)}: {text}")
-    tail = [*_rollback_sections(snapshot, rollback), f"Console: {_clean(console_url, 400)}"]
+        head.append(f"{_one_line(str(error.get('code', 'UNKNOWN')), 100)}: {text}")
+    tail = [*_rollback_sections(snapshot, rollback), f"Console: {_one_line(console_url, 400)}"]
     body: list[str] = []
     for log_bytes, text_bytes in ((LOG_TAIL_BYTES, 400), (512, 300), (256, 200), (0, 120)):
         if diagnostics:
@@ -170,17 +170,17 @@ def progress_note(timeline: Timeline) -> str | None:
             return f"progress unavailable: {_clean(timeline.unavailable, 200)}"
         return None
     current = next((e for e in target.lifecycle_events if e.status != "Succeeded"), None)
-    where = f"{_kind(target)} {_clean(target.target_id, 200)}"
+    where = f"{_kind(target)} {_one_line(target.target_id, 200)}"
     if current is None:
         return f"{where}: every lifecycle event succeeded so far"
     since = f" since {current.started_at}" if current.started_at else ""
-    return f"{where} at {_clean(current.name, 100)} ({current.status or 'unknown'}{since})"
+    return f"{where} at {_one_line(current.name, 100)} ({current.status or 'unknown'}{since})"
 
 
 def _headline(snapshot: DeploymentSnapshot) -> str:
-    line = f"CodeDeploy deployment {_clean(snapshot.deployment_id, 100)} {snapshot.status}"
+    line = f"CodeDeploy deployment {_one_line(snapshot.deployment_id, 100)} {snapshot.status}"
     target = "/".join(
-        _clean(name, 100)
+        _one_line(name, 100)
         for name in (snapshot.application_name, snapshot.deployment_group_name)
         if name
     )
@@ -203,7 +203,7 @@ def _diagnostics_sections(diagnostics: Diagnostics, tails: _LogTails, text_bytes
         sections.append(f"and {more} more failing target{'s' if more > 1 else ''}")
     sections.extend(_ecs_section(s, text_bytes) for s in diagnostics.ecs_services)
     if diagnostics.alarms:
-        names = ", ".join(_clean(a, 100) for a in diagnostics.alarms[:10])
+        names = ", ".join(_one_line(a, 100) for a in diagnostics.alarms[:10])
         sections.append(f"alarms watched by the deployment: {names}")
     if diagnostics.unavailable:
         sections.append(f"diagnostics unavailable: {_clean(diagnostics.unavailable, 300)}")
@@ -212,7 +212,7 @@ def _diagnostics_sections(diagnostics: Diagnostics, tails: _LogTails, text_bytes
 
 def _target_section(target: Target, tails: _LogTails, text_bytes: int) -> str:
     label = f", {target.label}" if target.label else ""
-    text = f"{_kind(target)} {_clean(target.target_id, 200)}{label}"
+    text = f"{_kind(target)} {_one_line(target.target_id, 200)}{label}"
     event = target.first_failed_event
     if event is None:
         return f"{text}: {target.status or 'status unknown'}, no failed lifecycle event reported"
@@ -220,12 +220,12 @@ def _target_section(target: Target, tails: _LogTails, text_bytes: int) -> str:
 
 
 def _event_text(event: LifecycleEvent, tails: _LogTails, text_bytes: int) -> str:
-    text = f"{_clean(event.name, 100)} {event.status}"
+    text = f"{_one_line(event.name, 100)} {event.status}"
     found = event.diagnostics
     if found is None:
         return text
     if found.script_name:
-        text += f", hook {_clean(found.script_name, 200)}"
+        text += f", hook {_one_line(found.script_name, 200)}"
     said = ": ".join(_clean(part, text_bytes) for part in (found.error_code, found.message) if part)
     if said:
         text += f": {said}"
@@ -242,7 +242,7 @@ def _log_tail(log: str, max_bytes: int) -> str:
     Credentials are masked in the whole tail first: a cut could otherwise leave a secret
     whose key (``password=``) or ``BEGIN ... PRIVATE KEY`` line it removed.
     """
-    lines = [_clean(line, 10_000) for line in mask_secrets(log).splitlines()]
+    lines = [_one_line(line, 10_000) for line in mask_secrets(log).splitlines()]
     lines = [line for line in lines if line]
     kept = lines[-LOG_TAIL_LINES:]
     text = LOG_LINE_SEPARATOR.join(kept)
@@ -255,18 +255,18 @@ def _log_tail(log: str, max_bytes: int) -> str:
 
 
 def _ecs_section(service: EcsService, text_bytes: int) -> str:
-    name = f"ECS {_clean(service.cluster, 200)}/{_clean(service.service, 200)}"
+    name = f"ECS {_one_line(service.cluster, 200)}/{_one_line(service.service, 200)}"
     if service.unavailable:
         return f"{name}: details unavailable: {_clean(service.unavailable, 300)}"
     parts: list[str] = []
     for task in service.stopped_tasks:
         reason = _clean(task.stopped_reason, text_bytes)
-        text = f"stopped task {_clean(task.task_id, 100)}: {reason}"
+        text = f"stopped task {_one_line(task.task_id, 100)}: {reason}"
         if task.container:
             exit_code = f" exit code {task.exit_code}" if task.exit_code is not None else ""
             said = _clean(task.container_reason, text_bytes)
             said = f": {said}" if said else ""
-            text += f" (container {_clean(task.container, 100)}{exit_code}{said})"
+            text += f" (container {_one_line(task.container, 100)}{exit_code}{said})"
         parts.append(text)
     if service.events:
         events = LOG_LINE_SEPARATOR.join(_clean(e, text_bytes) for e in service.events)
@@ -280,7 +280,7 @@ def _rollback_sections(snapshot: DeploymentSnapshot, report: RollbackReport | No
     if not rollback_id:
         message = info.get("rollbackMessage")
         return [f"Rollback: {_clean(str(message), 300).rstrip('.')}"] if message else []
-    text = f"Rolled back by deployment {_clean(str(rollback_id), 100)}"
+    text = f"Rolled back by deployment {_one_line(str(rollback_id), 100)}"
     if report is None or not report.waited:
         return [text]
     if report.status == "Succeeded":
@@ -290,7 +290,7 @@ def _rollback_sections(snapshot: DeploymentSnapshot, report: RollbackReport | No
     note = f" ({_clean(report.note, 300)})" if report.note else ""
     if report.status is None:
         return [f"{text}: its outcome could not be read{note}"]
-    status = _clean(report.status, 40)
+    status = _one_line(report.status, 40)
     return [f"{text}: still {status} when the function had to answer{note}"]
 
 
@@ -299,11 +299,17 @@ def _kind(target: Target) -> str:
 
 
 def _clean(text: str | None, limit: int) -> str:
-    """Credentials masked, one line, no control characters, at most ``limit`` bytes as
-    printed (shared/text.py: emoji and CJK count as the runtime prints them)."""
+    """Free text read from AWS (messages, reasons, events): credentials masked, then
+    :func:`_one_line`. Names and ids are not masked: a cluster named ``secrets:`` stays."""
+    return _one_line(mask_secrets(text) if text else text, limit)
+
+
+def _one_line(text: str | None, limit: int) -> str:
+    """One line, no control characters, at most ``limit`` bytes as printed (shared/text.py:
+    emoji and CJK count as the runtime prints them)."""
     if not text:
         return ""
-    flat = " ".join(_CONTROL.sub(" ", mask_secrets(text)).split())
+    flat = " ".join(_CONTROL.sub(" ", text).split())
     return cut(flat, limit + 2)  # printed_size counts the JSON quotes; ``limit`` does not
 
 

@@ -232,6 +232,25 @@ def test_a_secret_cut_in_half_by_the_1_kb_tail_is_still_masked() -> None:
     assert "ppp" not in message and MASK in message
 
 
+def test_names_are_not_mistaken_for_credentials() -> None:
+    """Masking reads free text (messages, tails, reasons), not names: a cluster called
+    secret-store keeps its service's name in the error."""
+    event = LifecycleEvent(
+        "AfterAllowTestTraffic",
+        "Failed",
+        None,
+        None,
+        None,
+        HookDiagnostics("ScriptFailed", "hook", "token=abc123 refused", None),
+    )
+    found = Diagnostics((Target("secret-store:api", "ECSTarget", "Failed", (event,)),), 1)
+
+    message = failure_message(_snapshot(), URL, found)
+
+    assert "ECS service secret-store:api: AfterAllowTestTraffic Failed" in message
+    assert f"ScriptFailed: token={MASK} refused" in message
+
+
 # --- sizes ------------------------------------------------------------------------------------
 
 
