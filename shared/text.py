@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Literal
 
 MAX_MESSAGE_BYTES = 4000
@@ -110,24 +111,25 @@ _KEY_VALUE = re.compile(
 )
 
 
+@lru_cache(maxsize=256)
 def mask_secrets(text: str) -> str:
     """``text`` with common credential shapes replaced by :data:`MASK`: private key blocks,
     AWS access key ids, passwords in URLs, Authorization headers and bearer tokens, and the
-    values of password / secret / token / api key settings (``=``, ``:`` and JSON forms)."""
+    values of password / secret / token / api key settings (``=``, ``:`` and JSON forms).
+
+    Cached: a failure message is fitted to its bound in up to four attempts over the same texts.
+    """
     if not text:
         return text
-    steps: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
-        (_PRIVATE_KEY, MASK),
-        (_PRIVATE_KEY_END, MASK),
-        (_URL_PASSWORD, rf"\1{MASK}@"),
-        (_AUTHORIZATION, _authorization),
-        (_BEARER, rf"\1 {MASK}"),
-        (_KEY_VALUE, _key_value),
-        (_ACCESS_KEY_ID, MASK),
-    )
-    for pattern, replacement in steps:
-        text = pattern.sub(replacement, text)
+    lowered = text.lower()
+    for pattern, replacement, hints in _STEPS:
+        # A pattern runs only where one of its words occurs: most text has none of them.
+        if any(hint in lowered for hint in hints):
+            text = pattern.sub(replacement, text)
     return text
+
+
+_Replacement = str | Callable[[re.Match[str]], str]
 
 
 def _authorization(match: re.Match[str]) -> str:
@@ -139,3 +141,15 @@ def _key_value(match: re.Match[str]) -> str:
     value = match.group(2)
     quote = next((q for q in ('\\"', '"', "'") if value.startswith(q)), "")
     return f"{match.group(1)}{quote}{MASK}{quote}"
+
+
+# Each pattern, what replaces a match, and the lower-case words without which it cannot match.
+_STEPS: tuple[tuple[re.Pattern[str], _Replacement, tuple[str, ...]], ...] = (
+    (_PRIVATE_KEY, MASK, ("private key",)),
+    (_PRIVATE_KEY_END, MASK, ("private key",)),
+    (_URL_PASSWORD, rf"\1{MASK}@", ("://",)),
+    (_AUTHORIZATION, _authorization, ("authorization",)),
+    (_BEARER, rf"\1 {MASK}", ("bearer",)),
+    (_KEY_VALUE, _key_value, ("password", "passwd", "secret", "token", "api")),
+    (_ACCESS_KEY_ID, MASK, ("akia", "asia")),
+)

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers import trigger
@@ -297,6 +297,7 @@ _LONG_TEXT = st.builds(
 )
 
 
+@settings(deadline=None)  # correctness only: timing belongs in bench/
 @given(
     code=_ANY_TEXT | _LONG_TEXT,
     said=_ANY_TEXT | _LONG_TEXT,
