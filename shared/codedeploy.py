@@ -45,10 +45,11 @@ CONSOLE_HOSTS = {
     "aws-cn": "console.amazonaws.cn",
     "aws-us-gov": "console.amazonaws-us-gov.com",
 }
-# Real ids are d- plus nine upper-case letters or digits; emulators use UUIDs.
-_DEPLOYMENT_ID = re.compile(
-    r"\b(d-[A-Z0-9]{9}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
-)
+# Real ids are d- plus nine upper-case letters or digits (the AWS CLI reference's
+# get-deployment examples; the model sets no pattern); moto's are UUIDs. The input contract
+# accepts these two shapes only (shared/contract.py).
+DEPLOYMENT_ID_SHAPE = r"d-[A-Z0-9]{9}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_DEPLOYMENT_ID = re.compile(rf"\b({DEPLOYMENT_ID_SHAPE})\b")
 
 
 @dataclass(frozen=True)

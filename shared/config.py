@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from shared.errors import ConfigurationError
 from shared.read_cadence import ReadCadence
+from shared.text import cut
 
 DEFAULTS: dict[str, float] = {
     "POLL_INTERVAL_SECONDS": 15,
@@ -46,6 +47,9 @@ class Settings:
     replay_window: float
     terraform_key: str
     status_table_name: str | None
+    include_log_tails: bool = True
+    """INCLUDE_LOG_TAILS: false leaves hook log tails out of every error, whatever the input's
+    includeLogTails says (the operator's ceiling)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +79,7 @@ class Settings:
             replay_window=_positive(source, "REPLAY_WINDOW_SECONDS"),
             terraform_key=_terraform_key(source),
             status_table_name=source.get("STATUS_TABLE_NAME", "").strip() or None,
+            include_log_tails=_boolean(source, "INCLUDE_LOG_TAILS", default=True),
         )
 
     @property
@@ -112,6 +117,16 @@ def _positive(env: Mapping[str, str], name: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ConfigurationError(f"{name} must be a positive, finite number, got {raw!r}")
     return value
+
+
+def _boolean(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    """``true`` or ``false`` in any case (Terraform's ``tostring(bool)``); unset: ``default``."""
+    if not _is_set(env, name):
+        return default
+    raw = env[name].strip().lower()
+    if raw not in ("true", "false"):
+        raise ConfigurationError(f"{name} must be true or false, got {cut(env[name], 100)!r}")
+    return raw == "true"
 
 
 def _fallback_cap(env: Mapping[str, str], interval: float) -> float:

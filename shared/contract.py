@@ -22,9 +22,11 @@ from typing import Any, Literal
 import botocore
 import fastjsonschema
 
+from shared.codedeploy import DEPLOYMENT_ID_SHAPE
 from shared.contract_rules import CROSS_FIELD_RULES, preview, tightened
 from shared.errors import InvalidInput
 from shared.model_schema import VERSION_KEY, checked_in_schema, running_botocore_gap
+from shared.text import cut, names_list
 
 OnActiveDeployment = Literal["fail", "wait"]
 WaitUntil = Literal["Succeeded", "Ready"]
@@ -51,8 +53,27 @@ CONTROL_PROPERTIES: dict[str, Any] = {
     "waitForRollback": _BOOL,
     "waitUntil": {"enum": ["Succeeded", "Ready"]},
     "onDeadline": {"enum": ["fail", "return"]},
+    "includeLogTails": _BOOL,
 }
-ATTACH_PROPERTIES: dict[str, Any] = {"deploymentId": {"type": "string", "minLength": 1}}
+# CodeDeploy's model gives DeploymentId no length and no pattern (botocore's codedeploy
+# service-2.json: {"type": "string"}). Real ids are "d-" and 9 upper-case letters or digits
+# (the AWS CLI reference's get-deployment examples: d-USUAELQEX, d-A1B2C3123); moto's are
+# UUIDs (moto/codedeploy/models.py: str(uuid.uuid4())). Only those two shapes pass, so a long
+# id, a newline or a NUL never reaches GetItem or GetDeployment, and no id can name an
+# idempotency record of the table ("codedeploy-trigger:create#...", shared/idempotency.py).
+# fastjsonschema anchors "$" at the very end (no newline before it).
+DEPLOYMENT_ID_PATTERN = f"^(?:{DEPLOYMENT_ID_SHAPE})$"
+ATTACH_PROPERTIES: dict[str, Any] = {
+    "deploymentId": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 36,
+        "pattern": DEPLOYMENT_ID_PATTERN,
+        # Said instead of the pattern: this rule is ours, not the model's.
+        "description": "a CodeDeploy deployment id: d- and 9 upper-case letters or digits, "
+        "such as d-A1B2C3D4E",
+    }
+}
 
 # A query of the status table instead of a deployment: {"history": {...}}, alone. The names
 # are CodeDeploy's (model pattern: no "/", which joins them in the table's group index key).
@@ -98,6 +119,8 @@ class TriggerRequest:
     wait_until: WaitUntil = "Succeeded"
     on_deadline: OnDeadline = "fail"
     terraform_action: TerraformAction | None = None
+    include_log_tails: bool = True
+    """``includeLogTails``: false leaves hook log tails out of a failure's explanation."""
     history: HistoryQuery | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     """The request as the caller sent it, less the Terraform key (the idempotency key)."""
@@ -171,6 +194,7 @@ def parse_request(event: object, terraform_key: str) -> TriggerRequest:
         wait_until=payload.get("waitUntil", "Succeeded"),
         on_deadline=payload.get("onDeadline", "fail"),
         terraform_action=terraform_action,
+        include_log_tails=payload.get("includeLogTails", True),
         payload=payload,
     )
 
@@ -239,12 +263,21 @@ def _history_request(
         )
     _run("history", payload)
     query = payload[HISTORY_KEY]
+    limit = query.get("limit", HISTORY_DEFAULT_LIMIT)
+    if not isinstance(limit, int):
+        # JSON Schema counts 10.0 (and 1e1, which JSON parsers read as 10.0) as an integer;
+        # DynamoDB's Query Limit is an Integer in the model, which botocore refuses as a float.
+        raise InvalidInput(
+            f"{HISTORY_KEY}.limit must be a whole number written without a decimal point or an "
+            f"exponent (10, not 10.0 or 1e1), got {preview(limit)}",
+            field=f"{HISTORY_KEY}.limit",
+        )
     return TriggerRequest(
         terraform_action=terraform_action,
         history=HistoryQuery(
             application_name=query["applicationName"],
             deployment_group_name=query["deploymentGroupName"],
-            limit=query.get("limit", HISTORY_DEFAULT_LIMIT),
+            limit=limit,
         ),
         payload=payload,
     )
@@ -324,6 +357,9 @@ def _describe(error: fastjsonschema.JsonSchemaValueException, root: str) -> tupl
             f"{preview(value)}{_case_hint(value, options)}",
             field_name,
         )
+    if rule in ("pattern", "maxLength") and "description" in definition:
+        got = preview(value) if rule == "pattern" else f"{len(str(value))} characters"
+        return f"{field_name} must be {definition['description']}, got {got}", field_name
     if rule == "minLength":
         if expected == 1:
             return f"{field_name} must not be empty", field_name
@@ -352,12 +388,23 @@ def _describe(error: fastjsonschema.JsonSchemaValueException, root: str) -> tupl
 
 
 def _with_key_hints(keys: list[str], known: list[str]) -> str:
-    """``key (did you mean `Key`?)``: HCL users write keys in lower case or snake case."""
+    """``key (did you mean `Key`?)``: HCL users write keys in lower case or snake case.
+
+    The first ten keys, each cut, then how many more: a payload of a million unknown keys
+    gets a message of a few hundred bytes."""
     by_form = {_key_form(name): name for name in known}
-    return ", ".join(
-        f"{key} (did you mean `{by_form[_key_form(key)]}`?)" if _key_form(key) in by_form else key
-        for key in keys
-    )
+    hinted = [
+        f"{_shown(key)} (did you mean `{by_form[_key_form(key)]}`?)"
+        if _key_form(key) in by_form
+        else _shown(key)
+        for key in keys[:10]
+    ]
+    return names_list([*hinted, *keys[10:]], first=10, max_name_bytes=200)
+
+
+def _shown(key: str) -> str:
+    """A key as an error names it: control characters made visible, cut to 100 bytes."""
+    return cut(key if key.isprintable() else repr(key)[1:-1], 100)
 
 
 def _key_form(key: str) -> str:

@@ -8,9 +8,20 @@ screen.
 
 from __future__ import annotations
 
+from shared.text import MAX_MESSAGE_BYTES, cut
+
+CUT_NOTE = " ... [cut to fit 4 KB]"
+
 
 class CodeDeployTriggerError(Exception):
-    """Base class of every error this project raises on purpose."""
+    """Base class of every error this project raises on purpose.
+
+    The message is cut to :data:`~shared.text.MAX_MESSAGE_BYTES` as the Lambda runtime prints
+    it, whatever it holds: the last cut, after each message built its own parts to fit.
+    """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(cut(str(message), MAX_MESSAGE_BYTES, marker=CUT_NOTE))
 
 
 class ConfigurationError(CodeDeployTriggerError):

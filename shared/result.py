@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from shared.codedeploy import DeploymentSnapshot
@@ -16,9 +17,10 @@ from shared.diagnostics import (
     Timeline,
 )
 from shared.status import is_terminal, milestone_met
+from shared.text import MAX_MESSAGE_BYTES, cut, mask_secrets, printed_size
 
-MAX_MESSAGE_CHARS = 4000
-"""The failure message, measured as Terraform prints it (JSON-escaped), stays below 4 KB."""
+MAX_MESSAGE_CHARS = MAX_MESSAGE_BYTES
+"""The failure message's bound, as the Lambda runtime prints it (shared/text.py)."""
 LOG_TAIL_LINES = 10
 LOG_TAIL_BYTES = 1024
 MAX_LIFECYCLE_EVENTS = 20
@@ -117,10 +119,10 @@ def lifecycle_summary(timeline: Timeline) -> dict[str, Any]:
     """
     summary: dict[str, Any] = {"targetCount": timeline.target_count}
     if timeline.target is not None:
-        summary["targetId"] = _clean(timeline.target.target_id, 200)
+        summary["targetId"] = _one_line(timeline.target.target_id, 200)
         summary["events"] = [
             {
-                "name": _clean(event.name, 100),
+                "name": _one_line(event.name, 100),
                 "status": event.status,
                 "startedAt": event.started_at,
                 "endedAt": event.ended_at,
@@ -138,6 +140,8 @@ def failure_message(
     console_url: str,
     diagnostics: Diagnostics | None = None,
     rollback: RollbackReport | None = None,
+    *,
+    log_tails_left_out: str | None = None,
 ) -> str:
     """Everything a person needs to act on a failed deployment, on one line, under 4 KB.
 
@@ -145,18 +149,22 @@ def failure_message(
     up to three failing targets with their first failed lifecycle event (hook,
     diagnostics, log tail), the ECS service's stopped tasks and events, alarms,
     why diagnostics are missing, the rollback, the console link. Long parts are
-    shortened until the whole fits, log tails first.
+    shortened until the whole fits, log tails first. Every text read from AWS has its
+    credential shapes masked; ``log_tails_left_out`` (why) replaces each log tail by a note.
     """
     head = [_headline(snapshot)]
     error = snapshot.error_information or {}
     if error:
         text = _clean(str(error.get("message", "")), 1000)
-        head.append(f"{error.get('code', 'UNKNOWN')}: {text}")
-    tail = [*_rollback_sections(snapshot, rollback), f"Console: {console_url}"]
-    for log_bytes, text_chars in ((LOG_TAIL_BYTES, 400), (512, 300), (256, 200), (0, 120)):
-        body = _diagnostics_sections(diagnostics, log_bytes, text_chars) if diagnostics else []
+        head.append(f"{_one_line(str(error.get('code', 'UNKNOWN')), 100)}: {text}")
+    tail = [*_rollback_sections(snapshot, rollback), f"Console: {_one_line(console_url, 400)}"]
+    body: list[str] = []
+    for log_bytes, text_bytes in ((LOG_TAIL_BYTES, 400), (512, 300), (256, 200), (0, 120)):
+        if diagnostics:
+            tails = _LogTails(log_bytes, log_tails_left_out)
+            body = _diagnostics_sections(diagnostics, tails, text_bytes)
         message = SECTION_SEPARATOR.join([*head, *body, *tail])
-        if _printed_size(message) <= MAX_MESSAGE_CHARS:
+        if printed_size(message) <= MAX_MESSAGE_BYTES:
             return message
     return _squeeze(head, body, tail)
 
@@ -169,92 +177,106 @@ def progress_note(timeline: Timeline) -> str | None:
             return f"progress unavailable: {_clean(timeline.unavailable, 200)}"
         return None
     current = next((e for e in target.lifecycle_events if e.status != "Succeeded"), None)
-    where = f"{_kind(target)} {_clean(target.target_id, 200)}"
+    where = f"{_kind(target)} {_one_line(target.target_id, 200)}"
     if current is None:
         return f"{where}: every lifecycle event succeeded so far"
     since = f" since {current.started_at}" if current.started_at else ""
-    return f"{where} at {_clean(current.name, 100)} ({current.status or 'unknown'}{since})"
+    return f"{where} at {_one_line(current.name, 100)} ({current.status or 'unknown'}{since})"
 
 
 def _headline(snapshot: DeploymentSnapshot) -> str:
-    line = f"CodeDeploy deployment {snapshot.deployment_id} {snapshot.status}"
+    line = f"CodeDeploy deployment {_one_line(snapshot.deployment_id, 100)} {snapshot.status}"
     target = "/".join(
-        name for name in (snapshot.application_name, snapshot.deployment_group_name) if name
+        _one_line(name, 100)
+        for name in (snapshot.application_name, snapshot.deployment_group_name)
+        if name
     )
     return f"{line} ({target})" if target else line
 
 
-def _diagnostics_sections(diagnostics: Diagnostics, log_bytes: int, text_chars: int) -> list[str]:
-    sections = [_target_section(t, log_bytes, text_chars) for t in diagnostics.failing_targets]
+@dataclass(frozen=True)
+class _LogTails:
+    """How log tails are shown in this attempt at fitting: within ``max_bytes`` (0: not at
+    all), or replaced by a note saying why they are ``left_out``."""
+
+    max_bytes: int
+    left_out: str | None = None
+
+
+def _diagnostics_sections(diagnostics: Diagnostics, tails: _LogTails, text_bytes: int) -> list[str]:
+    sections = [_target_section(t, tails, text_bytes) for t in diagnostics.failing_targets]
     more = diagnostics.failing_target_count - len(diagnostics.failing_targets)
     if more > 0:
         sections.append(f"and {more} more failing target{'s' if more > 1 else ''}")
-    sections.extend(_ecs_section(s, text_chars) for s in diagnostics.ecs_services)
+    sections.extend(_ecs_section(s, text_bytes) for s in diagnostics.ecs_services)
     if diagnostics.alarms:
-        names = ", ".join(_clean(a, 100) for a in diagnostics.alarms[:10])
+        names = ", ".join(_one_line(a, 100) for a in diagnostics.alarms[:10])
         sections.append(f"alarms watched by the deployment: {names}")
     if diagnostics.unavailable:
         sections.append(f"diagnostics unavailable: {_clean(diagnostics.unavailable, 300)}")
     return sections
 
 
-def _target_section(target: Target, log_bytes: int, text_chars: int) -> str:
+def _target_section(target: Target, tails: _LogTails, text_bytes: int) -> str:
     label = f", {target.label}" if target.label else ""
-    text = f"{_kind(target)} {_clean(target.target_id, 200)}{label}"
+    text = f"{_kind(target)} {_one_line(target.target_id, 200)}{label}"
     event = target.first_failed_event
     if event is None:
         return f"{text}: {target.status or 'status unknown'}, no failed lifecycle event reported"
-    return f"{text}: {_event_text(event, log_bytes, text_chars)}"
+    return f"{text}: {_event_text(event, tails, text_bytes)}"
 
 
-def _event_text(event: LifecycleEvent, log_bytes: int, text_chars: int) -> str:
-    text = f"{_clean(event.name, 100)} {event.status}"
+def _event_text(event: LifecycleEvent, tails: _LogTails, text_bytes: int) -> str:
+    text = f"{_one_line(event.name, 100)} {event.status}"
     found = event.diagnostics
     if found is None:
         return text
     if found.script_name:
-        text += f", hook {_clean(found.script_name, 200)}"
-    said = ": ".join(_clean(part, text_chars) for part in (found.error_code, found.message) if part)
+        text += f", hook {_one_line(found.script_name, 200)}"
+    said = ": ".join(_clean(part, text_bytes) for part in (found.error_code, found.message) if part)
     if said:
         text += f": {said}"
-    if found.log_tail and log_bytes > 0:
-        text += f"; {_log_tail(found.log_tail, log_bytes)}"
+    if found.log_tail and tails.left_out:
+        text += f"; log tail left out ({tails.left_out})"
+    elif found.log_tail and tails.max_bytes > 0:
+        text += f"; {_log_tail(found.log_tail, tails.max_bytes)}"
     return text
 
 
 def _log_tail(log: str, max_bytes: int) -> str:
-    """The last LOG_TAIL_LINES non-empty lines within ``max_bytes``, saying when cut."""
-    lines = [_clean(line, 10_000) for line in log.splitlines()]
+    """The last LOG_TAIL_LINES non-empty lines within ``max_bytes`` as printed, saying when cut.
+
+    Credentials are masked in the whole tail first: a cut could otherwise leave a secret
+    whose key (``password=``) or ``BEGIN ... PRIVATE KEY`` line it removed.
+    """
+    lines = [_one_line(line, 10_000) for line in mask_secrets(log).splitlines()]
     lines = [line for line in lines if line]
     kept = lines[-LOG_TAIL_LINES:]
     text = LOG_LINE_SEPARATOR.join(kept)
-    encoded = text.encode()
-    cut_bytes = len(encoded) > max_bytes
-    if cut_bytes:
-        text = encoded[-max_bytes:].decode(errors="ignore")
-    if cut_bytes:
+    if printed_size(text) > max_bytes + 2:  # the JSON quotes are not the tail's
+        text = cut(text, max_bytes + 2, keep="end", marker="")
         return f"log tail (cut to its last {max_bytes} bytes): ...{text}"
     if len(kept) < len(lines):
         return f"log tail (cut to its last {len(kept)} of {len(lines)} lines): {text}"
     return f"log tail: {text}"
 
 
-def _ecs_section(service: EcsService, text_chars: int) -> str:
-    name = f"ECS {_clean(service.cluster, 200)}/{_clean(service.service, 200)}"
+def _ecs_section(service: EcsService, text_bytes: int) -> str:
+    name = f"ECS {_one_line(service.cluster, 200)}/{_one_line(service.service, 200)}"
     if service.unavailable:
         return f"{name}: details unavailable: {_clean(service.unavailable, 300)}"
     parts: list[str] = []
     for task in service.stopped_tasks:
-        reason = _clean(task.stopped_reason, text_chars)
-        text = f"stopped task {_clean(task.task_id, 100)}: {reason}"
+        reason = _clean(task.stopped_reason, text_bytes)
+        text = f"stopped task {_one_line(task.task_id, 100)}: {reason}"
         if task.container:
             exit_code = f" exit code {task.exit_code}" if task.exit_code is not None else ""
-            said = _clean(task.container_reason, text_chars)
+            said = _clean(task.container_reason, text_bytes)
             said = f": {said}" if said else ""
-            text += f" (container {_clean(task.container, 100)}{exit_code}{said})"
+            text += f" (container {_one_line(task.container, 100)}{exit_code}{said})"
         parts.append(text)
     if service.events:
-        events = LOG_LINE_SEPARATOR.join(_clean(e, text_chars) for e in service.events)
+        events = LOG_LINE_SEPARATOR.join(_clean(e, text_bytes) for e in service.events)
         parts.append(f"latest service events: {events}")
     return f"{name}: {'; '.join(parts) if parts else 'no stopped tasks or events reported'}"
 
@@ -265,7 +287,7 @@ def _rollback_sections(snapshot: DeploymentSnapshot, report: RollbackReport | No
     if not rollback_id:
         message = info.get("rollbackMessage")
         return [f"Rollback: {_clean(str(message), 300).rstrip('.')}"] if message else []
-    text = f"Rolled back by deployment {rollback_id}"
+    text = f"Rolled back by deployment {_one_line(str(rollback_id), 100)}"
     if report is None or not report.waited:
         return [text]
     if report.status == "Succeeded":
@@ -275,7 +297,8 @@ def _rollback_sections(snapshot: DeploymentSnapshot, report: RollbackReport | No
     note = f" ({_clean(report.note, 300)})" if report.note else ""
     if report.status is None:
         return [f"{text}: its outcome could not be read{note}"]
-    return [f"{text}: still {report.status} when the function had to answer{note}"]
+    status = _one_line(report.status, 40)
+    return [f"{text}: still {status} when the function had to answer{note}"]
 
 
 def _kind(target: Target) -> str:
@@ -283,30 +306,33 @@ def _kind(target: Target) -> str:
 
 
 def _clean(text: str | None, limit: int) -> str:
-    """One line, no control characters, at most ``limit`` characters."""
+    """Free text read from AWS (messages, reasons, events): credentials masked, then
+    :func:`_one_line`. Names and ids are not masked: a cluster named ``secrets:`` stays."""
+    return _one_line(mask_secrets(text) if text else text, limit)
+
+
+def _one_line(text: str | None, limit: int) -> str:
+    """One line, no control characters, at most ``limit`` bytes as printed (shared/text.py:
+    emoji and CJK count as the runtime prints them)."""
     if not text:
         return ""
     flat = " ".join(_CONTROL.sub(" ", text).split())
-    return flat if len(flat) <= limit else flat[: max(limit - 3, 0)] + "..."
-
-
-def _printed_size(message: str) -> int:
-    # What Terraform shows: the runtime's JSON of the error, escapes included.
-    return len(json.dumps(message))
+    return cut(flat, limit + 2)  # printed_size counts the JSON quotes; ``limit`` does not
 
 
 def _squeeze(head: list[str], body: list[str], tail: list[str]) -> str:
-    """Last resort: cut the middle so that head (what failed) and tail (rollback, link) stay."""
+    """Last resort: cut the middle so that head (what failed) and tail (rollback, link) stay.
+
+    Head and tail are cut first, to 1.5 KB and 1 KB (they are shorter unless CodeDeploy's own
+    words are huge); the body gets the room left, measured as printed.
+    """
     marker = " [cut to fit 4 KB]"
-    fixed = SECTION_SEPARATOR.join([*head, "", *tail])
-    room = MAX_MESSAGE_CHARS - _printed_size(fixed) - len(marker) - 2
-    middle = SECTION_SEPARATOR.join(body)
-    while middle and _printed_size(middle) > room:
-        middle = middle[: max(len(middle) * 3 // 4, 0)]
-    head_text = SECTION_SEPARATOR.join(head)
-    if _printed_size(head_text) > MAX_MESSAGE_CHARS // 2:
-        head_text = head_text[: MAX_MESSAGE_CHARS // 4]
-    return SECTION_SEPARATOR.join([head_text, middle + marker, *tail])
+    head_text = cut(SECTION_SEPARATOR.join(head), MAX_MESSAGE_BYTES * 3 // 8)
+    tail_text = cut(SECTION_SEPARATOR.join(tail), MAX_MESSAGE_BYTES // 4, keep="end")
+    parts = [head_text, "", tail_text]
+    room = MAX_MESSAGE_BYTES - printed_size(SECTION_SEPARATOR.join(parts)) - printed_size(marker)
+    middle = cut(SECTION_SEPARATOR.join(body), room + 4, marker="") if room > 0 else ""
+    return SECTION_SEPARATOR.join([head_text, middle + marker, tail_text])
 
 
 def skipped(reason: str) -> SkippedResult:

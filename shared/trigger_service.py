@@ -641,8 +641,8 @@ class TriggerRun:
             application_name=snapshot.application_name,
             deployment_group_name=snapshot.deployment_group_name,
         )
-        # Counts and reasons only: hook messages and log tails may hold secrets, and
-        # belong in the error the caller reads, not in the function's logs.
+        # Counts and reasons only: hook messages and log tails may hold secrets. The error
+        # carries them masked (shared/result.py), and the Lambda runtime logs the error too.
         logger.info(
             "failure diagnostics collected",
             extra={
@@ -654,7 +654,18 @@ class TriggerRun:
         rollback = None
         if self.request.payload.get("waitForRollback", True):
             rollback = self._follow_rollback(snapshot)
-        return failure_message(snapshot, url, diagnostics, rollback)
+        return failure_message(
+            snapshot, url, diagnostics, rollback, log_tails_left_out=self._log_tails_left_out()
+        )
+
+    def _log_tails_left_out(self) -> str | None:
+        """Why log tails stay out of the error, or None. The operator's INCLUDE_LOG_TAILS is a
+        ceiling: an input cannot bring back what the function's configuration leaves out."""
+        if not self.settings.include_log_tails:
+            return "INCLUDE_LOG_TAILS is false"
+        if not self.request.include_log_tails:
+            return "includeLogTails is false"
+        return None
 
     def _follow_rollback(self, snapshot: DeploymentSnapshot) -> RollbackReport | None:
         """Wait for CodeDeploy's rollback deployment, within the deadline, and say how it ended."""

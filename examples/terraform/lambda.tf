@@ -1,7 +1,7 @@
 # Both functions run from the same release zip; only the handler differs.
 
 resource "aws_cloudwatch_log_group" "trigger" {
-  #checkov:skip=CKV_AWS_158:The logs carry deployment ids and states, no secrets; CloudWatch Logs encrypts them at rest by default.
+  #checkov:skip=CKV_AWS_158:Deployment ids and states, and the Lambda runtime's copy of each error, whose hook log tails have credential shapes masked (var.include_log_tails = false leaves them out); CloudWatch Logs encrypts at rest by default.
   #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default, for operations); raise it where a compliance rule asks for a year.
   name              = "/aws/lambda/${local.trigger_name}"
   retention_in_days = var.log_retention_days

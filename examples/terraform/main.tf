@@ -36,6 +36,7 @@ locals {
       STATUS_TTL_DAYS                = tostring(var.status_ttl_days)
       IDEMPOTENCY_TTL_SECONDS        = tostring(var.idempotency_ttl_seconds)
       TERRAFORM_KEY                  = var.terraform_key
+      INCLUDE_LOG_TAILS              = tostring(var.include_log_tails)
       POWERTOOLS_SERVICE_NAME        = "codedeploy-trigger"
       POWERTOOLS_METRICS_NAMESPACE   = "CodeDeployTrigger"
       POWERTOOLS_LOG_LEVEL           = var.log_level

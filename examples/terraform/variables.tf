@@ -166,6 +166,12 @@ variable "terraform_key" {
   default     = "tf"
 }
 
+variable "include_log_tails" {
+  description = "INCLUDE_LOG_TAILS: false leaves hook log tails out of the trigger's errors whatever the input's includeLogTails says. Tails are shown with common credential shapes masked; an error also lands in the trigger's log group (and X-Ray fault)."
+  type        = bool
+  default     = true
+}
+
 variable "log_level" {
   description = "POWERTOOLS_LOG_LEVEL of both functions."
   type        = string

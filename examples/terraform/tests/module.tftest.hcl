@@ -182,3 +182,15 @@ run "recorder_event_origins_are_checked" {
 
   expect_failures = [var.recorder_allowed_event_origins]
 }
+run "include_log_tails_reaches_the_trigger" {
+  command = plan
+
+  variables {
+    include_log_tails = false
+  }
+
+  assert {
+    condition     = aws_lambda_function.trigger.environment[0].variables["INCLUDE_LOG_TAILS"] == "false"
+    error_message = "include_log_tails = false must reach the trigger as INCLUDE_LOG_TAILS=false."
+  }
+}

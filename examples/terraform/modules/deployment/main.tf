@@ -28,14 +28,18 @@ locals {
   max_links = 4
   links     = ceil(var.max_wait_minutes / var.link_minutes)
 
+  # Keys of var.deployment that every link needs: any link may be the one that
+  # reports the failure (includeLogTails shapes that report).
+  every_link = { for key in ["includeLogTails"] : key => var.deployment[key] if contains(keys(var.deployment), key) }
+
   # Control keys per link position (1-based). Only the last link fails on its
   # deadline, and only the last one may stop the deployment then.
   control = {
-    for position in range(1, local.max_links + 1) : position => {
+    for position in range(1, local.max_links + 1) : position => merge(local.every_link, {
       waitUntil     = var.wait_until
       onDeadline    = position < local.links ? "return" : "fail"
       stopOnTimeout = var.stop_on_timeout && position == local.links
-    }
+    })
   }
 }
 
