@@ -1,7 +1,8 @@
 """Build the release: package/codedeploy-trigger_<version>_linux_{amd64,arm64}.zip, SHA256SUMS.
 
-Each zip is what Lambda runs: our handlers/ and shared/ packages plus the runtime dependencies
-from .ci/lambda-requirements.txt, installed by pip for the target platform and Python 3.13.
+Each zip is what Lambda runs: our handlers/ and shared/ packages and LICENSE, plus the runtime
+dependencies from .ci/lambda-requirements.txt, installed by pip for the target platform and
+Python 3.13, and bytecode compiled by python3.13.
 The build is reproducible: the same inputs give byte-identical zips, so a release can be checked
 by rebuilding it and comparing sha256 sums.
 
@@ -43,6 +44,9 @@ PROJECT_NAME = "codedeploy-trigger"
 # the data files the code reads (the CreateDeployment schema generated from the service model).
 SOURCE_PACKAGES = ("handlers", "shared")
 SOURCE_DATA_SUFFIXES = (".json",)
+# Files of the repository root shipped at the zip's root: the license the code is under, so the
+# release zip carries its terms (the dependencies carry theirs in their dist-info).
+SOURCE_ROOT_FILES = ("LICENSE",)
 
 # Written into the zip only (never into the source tree): how the running function knows its
 # version without our dist-info. shared/version.py imports it (RELEASE_MODULE there).
@@ -53,6 +57,8 @@ CHECKSUMS_NAME = "SHA256SUMS"
 
 # Lambda architecture (as in the zip name) -> pip platform tag of the Lambda runtime's glibc.
 PLATFORMS = {"amd64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
+# The Lambda runtime's Python: pip selects wheels for it and its interpreter (find_python313)
+# compiles the shipped bytecode.
 PYTHON_VERSION = "3.13"
 
 # Packaging contract: a zip small enough to upload inline and to review. Decimal megabytes,
@@ -81,8 +87,9 @@ RUNTIME_PROVIDED = (
 # shared.functions.pydantic_to_dict -> event_handler.openapi.compat, which is only reached for
 # pydantic models and would fail anyway because pydantic is not shipped.
 # tests/test_package.py imports our handlers and the powertools modules we use from the zip, with
-# a real python3.13: that is the safety net for this list. A path missing here fails the build
-# (a powertools upgrade moved something: re-check the list rather than silently ship it all).
+# the interpreter that compiled it (python3.13 in CI): that is the safety net for this list. A
+# path missing here fails the build (a powertools upgrade moved something: re-check the list
+# rather than silently ship it all).
 POWERTOOLS_PRUNED = (
     "aws_lambda_powertools/event_handler",  # API Gateway/AppSync/Bedrock resolvers, OpenAPI UI
     "aws_lambda_powertools/utilities/auth_alpha",  # JWT validation (needs pyjwt/cryptography)
@@ -220,7 +227,9 @@ def check_no_runtime_packages(target: Path) -> None:
 
 
 def iter_source_files(source_root: Path) -> Iterator[Path]:
-    """Yield our shipped files (relative to source_root): *.py, data, py.typed, no __pycache__."""
+    """Yield our shipped files (relative to source_root): *.py, data, py.typed, no __pycache__,
+    then SOURCE_ROOT_FILES (a missing one is an error: a release never ships without its license).
+    """
     for package in SOURCE_PACKAGES:
         package_dir = source_root / package
         files = sorted(
@@ -233,6 +242,10 @@ def iter_source_files(source_root: Path) -> Iterator[Path]:
         if not any(path.suffix == ".py" for path in files):
             raise PackagingError(f"{package_dir} holds no .py file: nothing to ship")
         yield from files
+    for name in SOURCE_ROOT_FILES:
+        if not (source_root / name).is_file():
+            raise PackagingError(f"{source_root / name} is missing: every release zip ships it")
+        yield Path(name)
 
 
 def stage_sources(source_root: Path, target: Path) -> None:
@@ -288,51 +301,111 @@ def write_atomically(target: Path, destination: Path) -> None:
         raise
 
 
-PYTHON313_MISSING = (
-    "python3.13 is missing: the release zip ships bytecode compiled by the Lambda runtime's "
-    "Python and is import-tested with it. Install it with `pyenv install 3.13` (found through "
-    "`pyenv root`/versions/3.13*), or put a python3.13 on PATH (e.g. the OS package python3.13)."
-)
 # Where Lambda unpacks the zip: compiled code names its source files under this directory, so
 # tracebacks read as in Lambda and the bytecode does not depend on the build's temp directory.
 LAMBDA_TASK_ROOT = "/var/task"
 
 
-def _reports_python313(candidate: Path) -> bool:
-    """Whether candidate runs and is CPython 3.13 (a pyenv shim may exist but not resolve)."""
+def python_variable(version: str) -> str:
+    """The environment variable that names the python<version> to use, e.g. LAMBDA_PYTHON_3_13."""
+    return f"LAMBDA_PYTHON_{version.replace('.', '_')}"
+
+
+# A python_variable() value meaning "there is none": searches nothing, as on a machine without
+# that Python (how `make test` is checked to pass there on a machine that has one).
+PYTHON_NONE = "none"
+
+
+def _runs_python(candidate: Path, version: str) -> bool:
+    """Whether candidate runs and is CPython version (a pyenv shim may exist but not resolve)."""
     try:
         result = subprocess.run(
-            [str(candidate), "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
+            [str(candidate), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
             capture_output=True, text=True, timeout=30, check=False,
         )  # fmt: skip
-    except OSError:
+    except (OSError, subprocess.SubprocessError):
         return False
-    return result.returncode == 0 and result.stdout.strip() == "True"
+    return result.returncode == 0 and result.stdout.strip() == version
 
 
-def python313_candidates() -> list[Path]:
-    """List python3.13 interpreters: pyenv's installed versions first, then PATH."""
-    candidates: list[Path] = []
+def _pyenv_roots() -> list[Path]:
+    """pyenv's roots: $PYENV_ROOT, `pyenv root`, ~/.pyenv (pyenv need not be on PATH)."""
+    roots: list[Path] = []
+    if os.environ.get("PYENV_ROOT"):
+        roots.append(Path(os.environ["PYENV_ROOT"]))
     pyenv = shutil.which("pyenv")
     if pyenv:
-        root = subprocess.run(
-            [pyenv, "root"], capture_output=True, text=True, timeout=30, check=False
-        ).stdout.strip()
+        try:
+            root = subprocess.run(
+                [pyenv, "root"], capture_output=True, text=True, timeout=30, check=False
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            root = ""
         if root:
-            candidates += sorted(Path(root).glob("versions/3.13*/bin/python3.13"), reverse=True)
-    on_path = shutil.which("python3.13")
-    if on_path:
+            roots.append(Path(root))
+    roots.append(Path.home() / ".pyenv")
+    return list(dict.fromkeys(roots))
+
+
+def _patch_level(interpreter: Path) -> tuple[int, ...]:
+    """(3, 13, 10) for .../versions/3.13.10/bin/python3.13: newest patch first, numerically."""
+    release = interpreter.parent.parent.name.split("-")[0]
+    return tuple(int(part) if part.isdigit() else -1 for part in release.split("."))
+
+
+def python_candidates(version: str = PYTHON_VERSION) -> list[Path]:
+    """The interpreters find_python() tries, in order.
+
+    The python_variable() override alone when set; else pyenv's installed versions (newest
+    patch first), then python<version> on PATH. pyenv's shims are skipped: they only resolve
+    the pyenv-selected versions, and only with the dev shell's PATH.
+    """
+    override = os.environ.get(python_variable(version), "").strip()
+    if override:
+        return [] if override.lower() == PYTHON_NONE else [Path(override)]
+    candidates: list[Path] = []
+    for root in _pyenv_roots():
+        found = (root / "versions").glob(f"{version}*/bin/python{version}")
+        candidates += sorted(found, key=_patch_level, reverse=True)
+    on_path = shutil.which(f"python{version}")
+    if on_path and Path(on_path).parent.name != "shims":
         candidates.append(Path(on_path))
-    return candidates
+    return list(dict.fromkeys(candidates))
+
+
+def find_python(version: str = PYTHON_VERSION) -> Path | None:
+    """A working CPython <version> ("3.13": the Lambda runtime's), or None.
+
+    The one finder of the project: the release build compiles the zips' bytecode with it, the
+    packaging tests import the zip with it, the e2e emulator runs the functions with it and the
+    benchmark times the zip's cold start with it.
+    """
+    return next((c for c in python_candidates(version) if _runs_python(c, version)), None)
 
 
 def find_python313() -> Path | None:
-    """A working python3.13, or None."""
-    return next((c for c in python313_candidates() if _reports_python313(c)), None)
+    """The Lambda runtime's Python (PYTHON_VERSION), or None."""
+    return find_python(PYTHON_VERSION)
 
 
-def compile_bytecode(target: Path) -> None:
-    """Ship __pycache__/*.cpython-313.pyc for every module in target.
+def python_missing(version: str = PYTHON_VERSION) -> str:
+    """Why find_python(version) found nothing, and how to provide it."""
+    variable = python_variable(version)
+    override = os.environ.get(variable, "").strip()
+    if override.lower() == PYTHON_NONE:
+        return f"python{version} is missing: {variable}={override} says there is none"
+    if override:
+        return f"python{version} is missing: {variable}={override} is not a working python{version}"
+    tried = [str(c) for c in python_candidates(version)] or "nothing"
+    return (
+        f"python{version} is missing (tried {tried}). Install it with `pyenv install {version}`, "
+        f"put a python{version} on PATH (e.g. the OS package python{version}), or set "
+        f"{variable} to an interpreter."
+    )
+
+
+def compile_bytecode(target: Path, python: Path) -> None:
+    """Ship __pycache__/*.cpython-313.pyc for every module in target, compiled by python.
 
     Lambda's /var/task is read-only, so without them every cold start compiles powertools and
     our code from source (about 1.7x the import time of boto3 alone instead of 1.2x).
@@ -340,9 +413,6 @@ def compile_bytecode(target: Path) -> None:
     re-reading the source, and so are both valid for the zip's fixed timestamps and
     reproducible; PYTHONHASHSEED=0 fixes the order of set constants.
     """
-    python = find_python313()
-    if python is None:
-        raise PackagingError(PYTHON313_MISSING)
     command = [
         str(python), "-m", "compileall", "-q", "-j", "1",
         "--invalidation-mode", "unchecked-hash",
@@ -353,14 +423,22 @@ def compile_bytecode(target: Path) -> None:
     subprocess.run(command, check=True, env=environment)
 
 
-def build_zip(arch: str, out_dir: Path, source_root: Path = ROOT) -> Path:
+def build_zip(
+    arch: str, out_dir: Path, source_root: Path = ROOT, python: Path | None = None
+) -> Path:
     """Build the zip for one architecture into out_dir and return its path.
 
-    source_root is where handlers/, shared/ and pyproject.toml are read (the repo by default);
-    the staging happens in a temporary directory that is always removed.
+    source_root is where handlers/, shared/, LICENSE and pyproject.toml are read (the repo by
+    default); the staging happens in a temporary directory that is always removed. python
+    compiles the bytecode: the Lambda runtime's python3.13 unless given. Only the .pyc files
+    depend on it (the wheels are chosen by --platform/--python-version, not by the interpreter
+    running pip), so the tests build with another Python where python3.13 is missing.
     """
     if arch not in PLATFORMS:
         raise PackagingError(f"unknown architecture {arch!r}; expected one of {sorted(PLATFORMS)}")
+    compiler = python or find_python313()
+    if compiler is None:
+        raise PackagingError(python_missing())
     version = read_version(source_root)
     destination = out_dir / zip_name(version, arch)
     with tempfile.TemporaryDirectory(prefix=f"{PROJECT_NAME}-{arch}-") as staging:
@@ -370,7 +448,7 @@ def build_zip(arch: str, out_dir: Path, source_root: Path = ROOT) -> Path:
         check_no_runtime_packages(target)
         stage_sources(source_root, target)
         write_version_module(target, version)
-        compile_bytecode(target)
+        compile_bytecode(target, compiler)
         write_atomically(target, destination)
     return destination
 
@@ -428,10 +506,10 @@ def main(argv: list[str]) -> int:
     try:
         python = find_python313()
         if python is None:
-            raise PackagingError(PYTHON313_MISSING)
+            raise PackagingError(python_missing())
         print(f"bytecode compiled by Python {python313_version(python)} ({python})")
         for arch in PLATFORMS:
-            path = build_zip(arch, PACKAGE_DIR)
+            path = build_zip(arch, PACKAGE_DIR, python=python)
             built.append(path)
             print(describe(path))
             if path.stat().st_size > MAX_ZIP_BYTES:

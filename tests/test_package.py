@@ -2,9 +2,15 @@
 
 The zips are built once per module by calling .ci/package.py's functions (pip install from the
 hash-pinned requirements; wheels come from pip's cache after the first run). The import test runs
-a real python3.13, the Lambda runtime version, with only the unzipped release and a copy of the
+the interpreter that compiled the zip's bytecode with only the unzipped release and a copy of the
 boto3 stack that the runtime provides on its path: a module pruned from powertools but still
 needed, or a dependency missing from .ci/lambda-requirements.txt, fails here.
+
+That interpreter is python3.13, the Lambda runtime's, wherever the machine has one (CI does).
+Elsewhere it is this venv's Python: only the .pyc files depend on it (pip picks the wheels by
+--platform/--python-version), so every check but one still runs. That one,
+test_the_release_build_is_python313s, says in its skip reason that `make package` and CI check
+the python3.13 build, and fails instead of skipping in CI.
 """
 
 from __future__ import annotations
@@ -16,13 +22,15 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.support.release_build import SCRIPT, release_build
+
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / ".ci" / "package.py"
 
 # What the Lambda python3.13 runtime provides next to our zip (boto3 and its dependencies),
 # copied from the dev venv to simulate it without network.
@@ -70,35 +78,44 @@ print(json.dumps({
 """
 
 
-def load_packaging() -> ModuleType:
-    """Import .ci/package.py (not an importable package: its directory starts with a dot)."""
-    spec = importlib.util.spec_from_file_location("release_packaging", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+@dataclass(frozen=True)
+class Compiler:
+    """The interpreter that compiles the zips' bytecode in this test module."""
 
+    path: Path
+    version: tuple[int, int]
 
-@pytest.fixture(scope="module")
-def python313(packaging: ModuleType) -> Path:
-    """A working python3.13; fails (never skips) when none is installed."""
-    found: Path | None = packaging.find_python313()
-    if found is None:
-        pytest.fail(packaging.PYTHON313_MISSING)
-    return found
+    @property
+    def cache_tag(self) -> str:
+        """The .pyc tag it writes and reads: cpython-313 for 3.13."""
+        return f"cpython-{self.version[0]}{self.version[1]}"
 
 
 @pytest.fixture(scope="module")
 def packaging() -> ModuleType:
-    return load_packaging()
+    return release_build()
 
 
 @pytest.fixture(scope="module")
-def built(packaging: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def compiler(packaging: ModuleType) -> Compiler:
+    """The Lambda runtime's python3.13 where there is one, else this venv's Python."""
+    found: Path | None = packaging.find_python313()
+    if found is not None:
+        major, minor = packaging.PYTHON_VERSION.split(".")
+        return Compiler(found, (int(major), int(minor)))
+    return Compiler(Path(sys.executable), (sys.version_info.major, sys.version_info.minor))
+
+
+@pytest.fixture(scope="module")
+def built(
+    packaging: ModuleType, compiler: Compiler, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
     """Both release zips, built once for the module into a temporary directory."""
     out_dir = tmp_path_factory.mktemp("package")
-    return {arch: packaging.build_zip(arch, out_dir) for arch in packaging.PLATFORMS}
+    return {
+        arch: packaging.build_zip(arch, out_dir, python=compiler.path)
+        for arch in packaging.PLATFORMS
+    }
 
 
 @pytest.fixture(scope="module")
@@ -125,14 +142,14 @@ def test_each_zip_within_size_budget(packaging: ModuleType, built: dict[str, Pat
 
 
 def test_build_is_byte_identical(
-    packaging: ModuleType, built: dict[str, Path], tmp_path: Path
+    packaging: ModuleType, compiler: Compiler, built: dict[str, Path], tmp_path: Path
 ) -> None:
-    rebuilt = packaging.build_zip("amd64", tmp_path)
+    rebuilt = packaging.build_zip("amd64", tmp_path, python=compiler.path)
     assert rebuilt.name == built["amd64"].name
     assert rebuilt.read_bytes() == built["amd64"].read_bytes()
 
 
-def test_zip_layout(packaging: ModuleType, built: dict[str, Path]) -> None:
+def test_zip_layout(packaging: ModuleType, compiler: Compiler, built: dict[str, Path]) -> None:
     with zipfile.ZipFile(built["amd64"]) as archive:
         infos = archive.infolist()
     names = [info.filename for info in infos]
@@ -142,8 +159,8 @@ def test_zip_layout(packaging: ModuleType, built: dict[str, Path]) -> None:
     for info in infos:
         assert not info.is_dir(), info.filename
         if info.filename.endswith(".pyc"):
-            # Only bytecode we compiled, for the Lambda runtime's Python.
-            assert info.filename.endswith(".cpython-313.pyc"), info.filename
+            # Only bytecode we compiled (python3.13's in a release).
+            assert info.filename.endswith(f".{compiler.cache_tag}.pyc"), info.filename
             assert "/__pycache__/" in f"/{info.filename}", info.filename
         assert info.external_attr >> 16 == 0o100644, info.filename
         assert info.compress_type == zipfile.ZIP_DEFLATED
@@ -154,8 +171,24 @@ def test_zip_layout(packaging: ModuleType, built: dict[str, Path]) -> None:
     assert not any(name.endswith(".dist-info/RECORD") for name in names)
 
 
-def test_zip_imports_on_python313(
-    built: dict[str, Path], python313: Path, simulated_runtime: Path, tmp_path: Path
+def test_every_zip_ships_the_license(built: dict[str, Path]) -> None:
+    for path in built.values():
+        with zipfile.ZipFile(path) as archive:
+            assert archive.read("LICENSE") == (ROOT / "LICENSE").read_bytes(), path.name
+
+
+def test_a_source_tree_without_its_license_is_refused(
+    packaging: ModuleType, tmp_path: Path
+) -> None:
+    for package in packaging.SOURCE_PACKAGES:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    with pytest.raises(packaging.PackagingError, match="LICENSE is missing"):
+        list(packaging.iter_source_files(tmp_path))
+
+
+def test_zip_imports_with_only_the_runtime_beside_it(
+    built: dict[str, Path], compiler: Compiler, simulated_runtime: Path, tmp_path: Path
 ) -> None:
     unzipped = tmp_path / "task"
     with zipfile.ZipFile(built["amd64"]) as archive:
@@ -174,14 +207,14 @@ def test_zip_imports_on_python313(
         "POWERTOOLS_SERVICE_NAME": "codedeploy-trigger",
         "POWERTOOLS_METRICS_NAMESPACE": "CodeDeployTrigger",
     }
-    # -S: no site-packages of the 3.13 install, like Lambda (only the task and runtime dirs).
+    # -S: no site-packages of the interpreter, like Lambda (only the task and runtime dirs).
     result = subprocess.run(
-        [str(python313), "-S", "-c", SMOKE_SCRIPT, *HANDLER_MODULES],
+        [str(compiler.path), "-S", "-c", SMOKE_SCRIPT, *HANDLER_MODULES],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["version"] == [3, 13]
+    assert report["version"] == list(compiler.version)
     files = {name: Path(file) for name, file in report["files"].items()}
     assert files["boto3"].is_relative_to(simulated_runtime)
     for name in ("aws_lambda_powertools", "fastjsonschema", "jmespath", "typing_extensions"):
@@ -191,7 +224,7 @@ def test_zip_imports_on_python313(
 
 
 def lambda_like_env(unzipped: Path, runtime: Path, tmp_path: Path) -> dict[str, str]:
-    """The environment of a python3.13 that sees only the unzipped release and the runtime."""
+    """The environment of an interpreter that sees only the unzipped release and the runtime."""
     return {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": os.pathsep.join([str(unzipped), str(runtime)]),
@@ -203,8 +236,8 @@ def lambda_like_env(unzipped: Path, runtime: Path, tmp_path: Path) -> dict[str, 
     }
 
 
-# Runs inside python3.13 from the unzipped release: logs one line through our shared logger and
-# reports which modules the version lookup needed.
+# Runs inside the compiling interpreter from the unzipped release: logs one line through our
+# shared logger and reports which modules the version lookup needed.
 VERSION_SCRIPT = """
 import json, sys
 from shared.observability import logger
@@ -220,7 +253,7 @@ print(json.dumps({
 def test_zip_knows_its_version_from_the_generated_module(
     packaging: ModuleType,
     built: dict[str, Path],
-    python313: Path,
+    compiler: Compiler,
     simulated_runtime: Path,
     tmp_path: Path,
 ) -> None:
@@ -232,10 +265,10 @@ def test_zip_knows_its_version_from_the_generated_module(
     assert generated == packaging.version_module_source(version)
     # Our own package ships no dist-info: the generated module is the only source in Lambda.
     assert not any(name.startswith("codedeploy_trigger") for name in names)
-    assert "shared/__pycache__/_release.cpython-313.pyc" in names
+    assert f"shared/__pycache__/_release.{compiler.cache_tag}.pyc" in names
 
     result = subprocess.run(
-        [str(python313), "-S", "-c", VERSION_SCRIPT],
+        [str(compiler.path), "-S", "-c", VERSION_SCRIPT],
         capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False,
         env=lambda_like_env(tmp_path / "task", simulated_runtime, tmp_path),
     )  # fmt: skip
@@ -297,3 +330,81 @@ def test_a_release_module_in_the_source_tree_is_refused(
     (tmp_path / packaging.GENERATED_VERSION_MODULE).write_text("VERSION = 'stale'\n")
     with pytest.raises(packaging.PackagingError, match="must not exist in the source tree"):
         packaging.write_version_module(tmp_path, "1.2.3")
+
+
+def test_the_release_build_is_python313s(
+    packaging: ModuleType, compiler: Compiler, built: dict[str, Path], tmp_path: Path
+) -> None:
+    """What `make package` builds (python3.13 picked by the build itself) is, byte for byte,
+    the zip the tests above checked, and every module in it is compiled by python3.13; a build
+    by another Python differs only in its .pyc files (what lets make test check the zips
+    without python3.13)."""
+    lambda_version = tuple(int(part) for part in packaging.PYTHON_VERSION.split("."))
+    if compiler.version != lambda_version:
+        used = f"Python {compiler.version[0]}.{compiler.version[1]} ({compiler.path})"
+        reason = (
+            f"{packaging.python_missing().rstrip('.')}. The zips were built, checked and "
+            f"import-tested above with {used} instead; the python3.13 build that ships "
+            "(cpython-313 bytecode, imported on 3.13) is checked by `make package` and by CI, "
+            "where this test fails instead of skipping."
+        )
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+    release = packaging.build_zip("amd64", tmp_path)
+    assert release.read_bytes() == built["amd64"].read_bytes()
+    with zipfile.ZipFile(release) as archive:
+        names = set(archive.namelist())
+    modules = [Path(name) for name in names if name.endswith(".py")]
+    expected = {
+        (module.parent / "__pycache__" / f"{module.stem}.cpython-313.pyc").as_posix()
+        for module in modules
+    }
+    assert {name for name in names if name.endswith(".pyc")} == expected
+
+    other = packaging.build_zip("amd64", tmp_path / "other", python=Path(sys.executable))
+    with zipfile.ZipFile(release) as ours, zipfile.ZipFile(other) as theirs:
+        assert [n for n in ours.namelist() if not n.endswith(".pyc")] == [
+            n for n in theirs.namelist() if not n.endswith(".pyc")
+        ]
+        for name in (n for n in ours.namelist() if not n.endswith(".pyc")):
+            assert ours.read(name) == theirs.read(name), name
+
+
+def test_the_finder_takes_the_interpreter_its_variable_names(
+    packaging: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    monkeypatch.setenv(packaging.python_variable(version), sys.executable)
+    assert packaging.find_python(version) == Path(sys.executable)
+
+
+def test_the_finder_refuses_an_interpreter_of_another_version(
+    packaging: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAMBDA_PYTHON_2_7", sys.executable)
+    assert packaging.find_python("2.7") is None
+    assert packaging.python_missing("2.7") == (
+        f"python2.7 is missing: LAMBDA_PYTHON_2_7={sys.executable} is not a working python2.7"
+    )
+
+
+def test_the_release_build_never_falls_back_to_another_python(
+    packaging: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("LAMBDA_PYTHON_3_13", "none")
+    assert packaging.find_python313() is None
+    with pytest.raises(packaging.PackagingError, match="LAMBDA_PYTHON_3_13=none says there is"):
+        packaging.build_zip("amd64", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT)],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "LAMBDA_PYTHON_3_13": "none"},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr == (
+        "package: python3.13 is missing: LAMBDA_PYTHON_3_13=none says there is none\n"
+    )

@@ -83,6 +83,7 @@ from moto.server import ThreadedMotoServer
 from moto.sqs.models import sqs_backends
 from moto.utilities.arns import parse_arn
 
+from tests.support.release_build import release_build
 from tests.support.simulator import SimulatedCodeDeploy, drop_marked, plan_from_description
 
 LOG = logging.getLogger("e2e.emulator")
@@ -151,55 +152,15 @@ class Invocation:
     duration: float
 
 
-def _runs_version(python: str, version: str) -> bool:
-    try:
-        out = subprocess.run(
-            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return out.returncode == 0 and out.stdout.strip() == version
-
-
 def find_python(version: str) -> str:
-    """The interpreter for a Lambda runtime version ("3.13").
-
-    E2E_PYTHON_3_13 if set, else pyenv's installed versions, else PATH. pyenv's shims are
-    skipped: they only work for the pyenv-selected versions and need the dev shell's PATH.
-    """
-    env_name = f"E2E_PYTHON_{version.replace('.', '_')}"
-    candidates: list[str] = []
-    if os.environ.get(env_name):
-        candidates.append(os.environ[env_name])
-    roots: list[Path] = []
-    if os.environ.get("PYENV_ROOT"):
-        roots.append(Path(os.environ["PYENV_ROOT"]))
-    pyenv = shutil.which("pyenv")
-    if pyenv:
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            out = subprocess.run(
-                [pyenv, "root"], capture_output=True, text=True, timeout=30, check=True
-            )
-            roots.append(Path(out.stdout.strip()))
-    roots.append(Path.home() / ".pyenv")
-    for root in roots:
-        found = sorted((root / "versions").glob(f"{version}*/bin/python{version}"))
-        candidates.extend(str(p) for p in reversed(found))
-    on_path = shutil.which(f"python{version}")
-    if on_path and Path(on_path).parent.name != "shims":
-        candidates.append(on_path)
-    for candidate in candidates:
-        if _runs_version(candidate, version):
-            return candidate
-    raise EmulatorError(
-        f"no working python{version} interpreter for the Lambda runtime python{version}: "
-        f"tried {candidates or 'nothing'} (pyenv roots {[str(r) for r in roots]}, PATH); "
-        f"install it (pyenv install {version}) or set {env_name}"
-    )
+    """The interpreter for a Lambda runtime version ("3.13"), found as the release build finds
+    it (.ci/package.py's find_python, which LAMBDA_PYTHON_3_13 overrides)."""
+    build = release_build()
+    found: Path | None = build.find_python(version)
+    if found is None:
+        missing = build.python_missing(version)
+        raise EmulatorError(f"no interpreter for the Lambda runtime python{version}: {missing}")
+    return str(found)
 
 
 class LambdaRunner:
