@@ -7,22 +7,24 @@ that trickles one byte a second never trips it), DNS resolution has no timeout, 
 real-time alarm for the whole invocation; when it rings, the call in progress is
 interrupted and the trigger answers as it does at its deadline.
 
-The alarm is ``SIGALRM`` from ``signal.setitimer(ITIMER_REAL)``. Python runs signal handlers
-on the main thread only, between bytecodes and when a blocking system call returns with
-EINTR (PEP 475: the call is not retried when the handler raises), so the handler's exception
-surfaces inside the blocked socket read, connect or sleep. Lambda's Python runtime calls the
-handler on the main thread: its runtime interface client (``awslambdaric``, whose config
-names the managed runtimes ``AWS_Lambda_python3.12`` to ``3.14``) loops in ``bootstrap.run``
-and calls ``request_handler(event, lambda_context)`` in ``handle_event_request``, on the
-thread that started it; it even polls for the next invocation from another thread "so the
-main thread can process signals" (``lambda_runtime_client.py``, ``wait_next_invocation``).
-With ``AWS_LAMBDA_MAX_CONCURRENCY`` set it forks processes, each running the same loop on
-its own main thread. Anywhere else (a test's worker thread, a host that runs handlers on a
-thread pool) the watchdog logs once and stands aside: the call policies still apply.
+The alarm is ``SIGALRM``, sent to the main thread by a timer thread. Python runs signal
+handlers on the main thread only, between bytecodes and when a blocking system call returns
+with EINTR (PEP 475: the call is not retried when the handler raises), so the handler's
+exception surfaces inside the blocked socket read, connect or sleep.
 
-Limit: a resolver blocked *inside* the C library (glibc's ``getaddrinfo`` retries its
-``poll`` on EINTR) is interrupted only when it returns, which its own ``resolv.conf``
-timeout and attempts bound.
+Lambda's Python runtime calls the handler on the main thread. Its runtime interface client
+(``awslambdaric``; ``lambda_config.py`` names the managed runtimes ``AWS_Lambda_python3.12``
+to ``3.14``) loops in ``bootstrap.run`` and calls ``request_handler(event, lambda_context)``
+from ``handle_event_request`` on the thread that started it; ``wait_next_invocation`` in
+``lambda_runtime_client.py`` even polls from a separate thread so that "the main thread ...
+can then process signals". With ``AWS_LAMBDA_MAX_CONCURRENCY`` it starts one process per
+slot, each running the same loop on its own main thread. Anywhere else (a test's worker
+thread, a host that runs handlers on a thread pool) the watchdog logs once and stands
+aside: the call policies still apply.
+
+Limit: a resolver blocked *inside* the C library is interrupted only when it returns
+(glibc's ``send_dg`` in ``resolv/res_send.c`` resumes its ``poll`` after EINTR until the
+try's own timeout), so DNS is bounded there by ``resolv.conf``'s timeout and attempts.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from __future__ import annotations
 import math
 import signal
 import threading
-import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Protocol, TypeVar
@@ -40,7 +41,7 @@ from shared.observability import logger
 T = TypeVar("T")
 
 MIN_ALARM_SECONDS = 0.001
-"""``setitimer`` with 0 disarms: an alarm already due rings after this instead."""
+"""An alarm already due rings after this."""
 
 
 class Alarm(Protocol):
@@ -58,40 +59,58 @@ class Alarm(Protocol):
 
 
 class SignalAlarm:
-    """``SIGALRM`` after ``seconds`` of real time; usable on the main thread only."""
+    """``SIGALRM`` sent to the main thread after ``seconds``; usable on the main thread only.
+
+    The signal is thread-directed (``pthread_kill`` from a timer thread), not the
+    process-directed one of ``setitimer``: the kernel may hand a process-directed signal to
+    any thread, and then the main thread's blocked read is only interrupted when it returns
+    by itself (against a server trickling a byte a second, the answer came a second late).
+    """
 
     def __init__(self) -> None:
-        self._previous_handler: Callable[[int, FrameType | None], object] | int | None = None
-        self._previous_due: float | None = None
-        self._set = False
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._ring: Callable[[], None] | None = None
+        self._previous: Callable[[int, FrameType | None], object] | int | None = None
 
     def usable(self) -> bool:
         on_main_thread = threading.current_thread() is threading.main_thread()
-        return on_main_thread and hasattr(signal, "setitimer")
+        return on_main_thread and hasattr(signal, "pthread_kill")
 
     def set(self, seconds: float, ring: Callable[[], None]) -> None:
-        def on_signal(_signum: int, _frame: FrameType | None) -> None:
-            ring()
-
-        self._previous_handler = signal.signal(signal.SIGALRM, on_signal)
-        previous_delay, _interval = signal.setitimer(
-            signal.ITIMER_REAL, max(seconds, MIN_ALARM_SECONDS)
-        )
-        # Someone else's alarm (a test runner's timeout, say) is put back when ours is cleared.
-        self._previous_due = time.monotonic() + previous_delay if previous_delay > 0 else None
-        self._set = True
+        self._previous = signal.signal(signal.SIGALRM, self._on_signal)
+        main = threading.main_thread().ident
+        assert main is not None
+        with self._lock:
+            self._ring = ring
+            self._timer = threading.Timer(max(seconds, MIN_ALARM_SECONDS), self._send, (main,))
+            self._timer.daemon = True
+            self._timer.start()
 
     def clear(self) -> None:
-        if not self._set:
+        with self._lock:
+            # After this no signal can be sent; one sent before is pending on this thread.
+            self._ring = None
+            timer, self._timer = self._timer, None
+        if timer is None:
             return
-        self._set = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        previous = self._previous_handler
+        timer.cancel()
+        # A system call delivers a pending signal, and this one runs the (now silent)
+        # handler before returning, so the previous handler never sees our signal.
+        signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        previous = self._previous
         signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
-        if self._previous_due is not None:
-            left = self._previous_due - time.monotonic()
-            signal.setitimer(signal.ITIMER_REAL, max(left, MIN_ALARM_SECONDS))
-            self._previous_due = None
+
+    def _send(self, thread_id: int) -> None:
+        with self._lock:
+            if self._ring is not None:
+                signal.pthread_kill(thread_id, signal.SIGALRM)
+
+    def _on_signal(self, _signum: int, _frame: FrameType | None) -> None:
+        ring = self._ring
+        if ring is not None:
+            self._ring = None  # at most once
+            ring()
 
 
 class _Expired(BaseException):
