@@ -308,7 +308,7 @@ def test_interrupted_after_the_end_answers_with_the_end_without_details(
         watchdog=Watchdog(calls.alarm),
     )
 
-    answer = service.handle(appspec_request(), FakeLambdaContext(timeout_seconds=900))
+    answer: Any = service.handle(appspec_request(), FakeLambdaContext(timeout_seconds=900))
 
     assert (answer["status"], answer["complete"]) == ("Succeeded", True)
     assert "lifecycle" not in answer
@@ -359,4 +359,3 @@ def test_the_signal_alarm_interrupts_a_blocked_wait_and_puts_everything_back() -
         threading.Event().wait(0.5)  # past the cleared alarm: the previous handler stays silent
     finally:
         signal.signal(signal.SIGALRM, before)
-
