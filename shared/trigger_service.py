@@ -350,7 +350,13 @@ class TriggerRun:
         CreateDeployment may be in flight, then the id it returned (kept even if saving
         the idempotency record afterwards never ends)."""
         self.progress.create_since = utc_now() - CREATE_LOOKUP_SKEW
-        deployment_id = self._create_deployment()
+        try:
+            deployment_id = self._create_deployment()
+        except Exception:
+            # An answer (refused, busy, outcome reported): nothing is in flight any more.
+            # The watchdog's interruption is a BaseException and keeps the mark.
+            self.progress.create_since = None
+            raise
         self.progress.deployment_id, self.progress.just_created = deployment_id, True
         self.progress.create_since = None
         return deployment_id
