@@ -423,6 +423,25 @@ def create_outcome_unknown_message(group: str, cause: str, since: str) -> str:
     )
 
 
+def create_interrupted_message(group: str, since: str) -> str:
+    """The watchdog interrupted CreateDeployment (or the look-up after an ambiguous one)."""
+    return (
+        f"ran out of time while CreateDeployment for {group} had no answer yet, so it may or "
+        "may not have started a deployment; it was not resent, because CodeDeploy has no "
+        f"idempotency token. Check the group's deployments created since {since} in the "
+        'console: attach to ours with {"deploymentId": "<id>"}, or apply again if there is '
+        "none."
+    )
+
+
+def out_of_time_before_create_message() -> str:
+    return (
+        "ran out of time before CreateDeployment was sent (a call did not answer before the "
+        "function's deadline): no deployment was created. Apply again, or raise the "
+        "function's timeout."
+    )
+
+
 def create_outcome_ambiguous_message(group: str, cause: str, candidates: list[str]) -> str:
     return (
         f"CreateDeployment for {group} failed on the way back ({cause}) and several "

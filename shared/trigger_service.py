@@ -30,7 +30,7 @@ from shared.codedeploy import (
 from shared.config import Settings
 from shared.contract import TriggerRequest, describe_for_log, parse_request
 from shared.deadline import Deadline, LambdaContextLike, NoTimeLeft
-from shared.diagnostics import DiagnosticsCollector, RollbackReport
+from shared.diagnostics import Diagnostics, DiagnosticsCollector, RollbackReport
 from shared.errors import (
     ActiveDeploymentConflict,
     CodeDeployError,
@@ -49,9 +49,11 @@ from shared.result import (
     active_ready_message,
     active_timeout_message,
     build_result,
+    create_interrupted_message,
     create_outcome_ambiguous_message,
     create_outcome_unknown_message,
     failure_message,
+    out_of_time_before_create_message,
     progress_note,
     skipped,
     stop_message,
@@ -68,6 +70,7 @@ from shared.waiter import (
     monotonic_clock,
     real_sleep,
 )
+from shared.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -84,6 +87,8 @@ CREATE_LOOKUP_SKEW = timedelta(seconds=5)
 CREATE_LOOKUP_PAUSES = (1.0, 2.0, 4.0)
 # A deployment id repeated in an error: real ids are 11 characters, emulators' 36.
 SHOWN_ID_CHARACTERS = 64
+STOP_NO_ANSWER = "no answer before the function's deadline"
+DIAGNOSTICS_OUT_OF_TIME = "deadline: no time was left to read them"
 
 
 class TriggerService:
@@ -101,12 +106,14 @@ class TriggerService:
         diagnostics: Callable[[Callable[[], float]], DiagnosticsCollector] | None = None,
         clock: Callable[[], float] = monotonic_clock,
         sleep: Callable[[float], None] = real_sleep,
+        watchdog: Watchdog | None = None,
     ) -> None:
         self._codedeploy = codedeploy
         self._dynamodb_client = dynamodb_client
         self._diagnostics = diagnostics
         self._clock = clock
         self._sleep = sleep
+        self._watchdog = watchdog if watchdog is not None else Watchdog()
 
     def handle(
         self, event: object, context: LambdaContextLike | None
@@ -118,15 +125,40 @@ class TriggerService:
             logger.info("Terraform delete: nothing to deploy")
             return skipped(TERRAFORM_DELETE_REASON)
         deadline = Deadline(context, settings.deadline_margin)
-        if request.history is not None:
+        watchdog = self._watchdog
+        query = request.history
+        if query is not None:
             # Reads the table only: no CodeDeploy client is made, nothing is written.
             dynamodb = self._dynamodb_client or aws.bounded_dynamodb(deadline.final_budget)
-            return read_history(StatusStore(require_table(settings), dynamodb), request.history)
+            store = StatusStore(require_table(settings), dynamodb)
+            return watchdog.run(
+                deadline.last_watchdog_seconds(),
+                lambda: read_history(store, query),
+                _history_out_of_time,
+            )
         clients = self._clients(deadline)
         run = TriggerRun(
-            clients, settings, request, deadline, context, clock=self._clock, sleep=self._sleep
+            clients,
+            settings,
+            request,
+            deadline,
+            context,
+            clock=self._clock,
+            sleep=self._sleep,
+            on_final_phase=lambda: watchdog.postpone(deadline.last_watchdog_seconds()),
         )
-        return run.run()
+        # The watchdog interrupts a call that outlives its budget anyway (a response
+        # trickling in, a resolver that never answers): first at a part of the margin,
+        # answered as at the deadline; then, for that answer's own calls, at the very end.
+        return watchdog.run(
+            deadline.watchdog_seconds(),
+            run.run,
+            lambda: watchdog.run(
+                deadline.last_watchdog_seconds(),
+                run.answer_at_deadline,
+                run.answer_with_what_is_known,
+            ),
+        )
 
     def _clients(self, deadline: Deadline) -> RunClients:
         """Clients whose every call fits in this invocation's time (unless injected)."""
@@ -154,6 +186,29 @@ class TriggerService:
         return RunClients(codedeploy, final, dynamodb, diagnostics)
 
 
+@dataclass
+class RunProgress:
+    """How far one invocation got: what an answer is built from when the watchdog
+    interrupts a call (shared/watchdog.py). Set as the run goes, never cleared by an
+    exception, so that an interrupted call leaves what was known."""
+
+    deployment_id: str | None = None
+    """Ours, created or attached; set as soon as CreateDeployment returns it."""
+    just_created: bool = False
+    create_since: datetime | None = None
+    """Set when a CreateDeployment may be in flight (cleared once it returned an id)."""
+    active_deployment_id: str | None = None
+    """The group's deployment being waited for (``onActiveDeployment: "wait"``)."""
+    waiter: DeploymentWaiter | None = None
+    wait_started: float | None = None
+    outcome: WaitOutcome | None = None
+    """How the wait ended, once it did."""
+    diagnostics: Diagnostics | None = None
+    stop_said: str | None = None
+    final_phase: bool = False
+    """The work inside the margin (last look, StopDeployment, diagnostics) has begun."""
+
+
 @dataclass(frozen=True)
 class RunClients:
     """``codedeploy`` calls end before the deadline margin; ``codedeploy_final`` may use it."""
@@ -177,9 +232,12 @@ class TriggerRun:
         *,
         clock: Callable[[], float] = monotonic_clock,
         sleep: Callable[[float], None] = real_sleep,
+        on_final_phase: Callable[[], None] = lambda: None,
     ) -> None:
         self._clock = clock
         self._sleep = sleep
+        self._on_final_phase = on_final_phase
+        self.progress = RunProgress()
         self.codedeploy = clients.codedeploy
         self._final_codedeploy = clients.codedeploy_final
         self._diagnostics = clients.diagnostics
@@ -213,6 +271,8 @@ class TriggerRun:
                 self._require_created_here(deployment_id)
         else:
             deployment_id, just_created = self._create()
+        self.progress.deployment_id = deployment_id
+        self.progress.just_created = just_created
         if not self.request.wait:
             snapshot = self.codedeploy.get(deployment_id)
             url = self.codedeploy.console_url(deployment_id)
@@ -224,6 +284,11 @@ class TriggerRun:
                 replay_reason=self.replay_reason,
             )
         outcome = self._wait(deployment_id, just_created=just_created)
+        return self._answer(outcome)
+
+    def _answer(self, outcome: WaitOutcome) -> TriggerResult:
+        self.progress.outcome = outcome
+        self._enter_final_phase()
         try:
             return self._finish(outcome)
         except DeploymentFailed:
@@ -283,6 +348,12 @@ class TriggerRun:
             )
         logger.info("stopOnTimeout: this function created the deployment; it may stop it")
 
+    def _enter_final_phase(self) -> None:
+        """From here on calls may use the margin: the watchdog moves to its last point."""
+        if not self.progress.final_phase:
+            self.progress.final_phase = True
+            self._on_final_phase()
+
     # --- the store ----------------------------------------------------------------------
 
     def disable_store(self, error: StoreUnavailable) -> None:
@@ -340,8 +411,24 @@ class TriggerRun:
 
     def _create_once(self) -> tuple[str, bool]:
         if self.deduplicator is None:
-            return self._create_deployment(), True
-        return self.deduplicator.create_once(self.request.payload, self._create_deployment)
+            return self._create_noted(), True
+        return self.deduplicator.create_once(self.request.payload, self._create_noted)
+
+    def _create_noted(self) -> str:
+        """:meth:`_create_deployment`, with what the watchdog's answer needs: that a
+        CreateDeployment may be in flight, then the id it returned (kept even if saving
+        the idempotency record afterwards never ends)."""
+        self.progress.create_since = utc_now() - CREATE_LOOKUP_SKEW
+        try:
+            deployment_id = self._create_deployment()
+        except Exception:
+            # An answer (refused, busy, outcome reported): nothing is in flight any more.
+            # The watchdog's interruption is a BaseException and keeps the mark.
+            self.progress.create_since = None
+            raise
+        self.progress.deployment_id, self.progress.just_created = deployment_id, True
+        self.progress.create_since = None
+        return deployment_id
 
     def _create_deployment(self) -> str:
         """CreateDeployment, retried only when CodeDeploy certainly did not act."""
@@ -508,6 +595,7 @@ class TriggerRun:
             # CodeDeploy did not name it: retry CreateDeployment after one poll interval.
             self._pause(self.settings.poll_interval, conflict)
             return
+        self.progress.active_deployment_id = active
         try:
             outcome = self._waiter().wait(
                 active,
@@ -517,6 +605,7 @@ class TriggerRun:
             )
         except WaitDeadlineReached:
             raise DeploymentWaitTimeout(active_timeout_message(active)) from conflict
+        self.progress.active_deployment_id = None
         if outcome.snapshot.status == DeploymentStatus.READY:
             # Ready does not end by itself (ContinueDeployment or the group's wait time).
             url = self.codedeploy.console_url(active)
@@ -547,35 +636,48 @@ class TriggerRun:
     def _wait(self, deployment_id: str, *, just_created: bool) -> WaitOutcome:
         """Wait for the end or the ``waitUntil`` milestone; at the deadline, fail or hand over."""
         started = self._clock()
+        waiter = self._waiter()
+        self.progress.waiter, self.progress.wait_started = waiter, started
         try:
-            return self._waiter().wait(
+            return waiter.wait(
                 deployment_id,
                 self.deadline,
                 just_created=just_created,
                 milestones=MILESTONES[self.request.wait_until],
             )
         except WaitDeadlineReached as reached:
-            if self.request.on_deadline == "fail":
+            return self._at_deadline(reached, started)
+
+    def _at_deadline(self, reached: WaitDeadlineReached, started: float) -> WaitOutcome:
+        """The deadline guard stopped the wait (or the watchdog interrupted it): fail, or
+        hand over. Its calls are made inside the margin."""
+        self._enter_final_phase()
+        deployment_id = reached.deployment_id
+        if self.request.on_deadline == "fail":
+            raise self._timeout(reached) from None
+        # onDeadline "return": one last look, inside the margin, and answer with what it
+        # shows (_finish: complete or not); the next invocation attaches and carries on.
+        try:
+            snapshot = self._final_codedeploy.get(deployment_id)
+        except (CodeDeployError, NoTimeLeft) as error:
+            if not is_known(reached.last_status):
                 raise self._timeout(reached) from None
-            # onDeadline "return": one last look, inside the margin, and answer with what it
-            # shows (_finish: complete or not); the next invocation attaches and carries on.
-            try:
-                snapshot = self._final_codedeploy.get(deployment_id)
-            except (CodeDeployError, NoTimeLeft) as error:
-                if not is_known(reached.last_status):
-                    raise self._timeout(reached) from None
-                # The status seen a moment ago keeps the chain going; a failure it missed
-                # is reported by the next invocation.
-                logger.warning(
-                    "last look at the deadline failed; answering with the last status seen",
-                    extra={"reason": str(error), "lastStatus": reached.last_status},
-                )
-                snapshot = DeploymentSnapshot(deployment_id, reached.last_status)
-            return WaitOutcome(snapshot, "poll", self._clock() - started)
+            # The status seen a moment ago keeps the chain going; a failure it missed
+            # is reported by the next invocation.
+            logger.warning(
+                "last look at the deadline failed; answering with the last status seen",
+                extra={"reason": str(error), "lastStatus": reached.last_status},
+            )
+            snapshot = DeploymentSnapshot(deployment_id, reached.last_status)
+        return WaitOutcome(snapshot, "poll", self._clock() - started)
 
     def _timeout(self, reached: WaitDeadlineReached) -> DeploymentWaitTimeout:
         deployment_id = reached.deployment_id
-        stop_said = self._stop(deployment_id) if self.request.stop_on_timeout else None
+        stop_said = None
+        if self.request.stop_on_timeout:
+            # What the watchdog's answer says if StopDeployment never answers.
+            self.progress.stop_said = stop_message(None, TimeoutError(STOP_NO_ANSWER))
+            stop_said = self.progress.stop_said = self._stop(deployment_id)
         logger.error("deadline reached", extra={"lastStatus": reached.last_status})
         # As far as it is known: where the deployment stands, read within the margin.
         progress = progress_note(self._diagnostics.timeline(deployment_id))
@@ -641,6 +743,7 @@ class TriggerRun:
             application_name=snapshot.application_name,
             deployment_group_name=snapshot.deployment_group_name,
         )
+        self.progress.diagnostics = diagnostics
         # Counts and reasons only: hook messages and log tails may hold secrets. The error
         # carries them masked (shared/result.py), and the Lambda runtime logs the error too.
         logger.info(
@@ -689,6 +792,88 @@ class TriggerRun:
             extra={"rollbackDeploymentId": rollback_id, "rollbackStatus": ended.snapshot.status},
         )
         return RollbackReport(rollback_id, ended.snapshot.status, waited=True)
+
+    # --- when the watchdog interrupts a call (shared/watchdog.py) ---------------------------
+
+    def answer_at_deadline(self) -> TriggerResult:
+        """A call of the wait phase outlived its budget: answer as at the deadline.
+
+        Only a deployment being waited for gets calls (the last look with ``onDeadline:
+        "return"``, StopDeployment, progress), made inside the margin; the watchdog's
+        last point bounds them. Everything else is answered from what is known.
+        """
+        progress = self.progress
+        if progress.final_phase or progress.deployment_id is None or not self.request.wait:
+            return self.answer_with_what_is_known()
+        started = progress.wait_started if progress.wait_started is not None else self._clock()
+        return self._answer(self._at_deadline(self._reached_now(progress.deployment_id), started))
+
+    def answer_with_what_is_known(self) -> TriggerResult:
+        """No time for another call: the answer comes from what this invocation has seen."""
+        progress = self.progress
+        if progress.outcome is not None:
+            return self._ended_without_details(progress.outcome)
+        if progress.deployment_id is not None:
+            return self._still_running(progress.deployment_id)
+        if progress.active_deployment_id is not None:
+            raise DeploymentWaitTimeout(active_timeout_message(progress.active_deployment_id))
+        if progress.create_since is not None:
+            params = self.request.create_params
+            group = f"{params['applicationName']}/{params['deploymentGroupName']}"
+            logger.error("interrupted while a CreateDeployment had no answer yet")
+            message = create_interrupted_message(group, to_iso(progress.create_since) or "")
+            raise DeploymentWaitTimeout(message)
+        logger.error("interrupted before CreateDeployment was sent; nothing was created")
+        raise DeploymentWaitTimeout(out_of_time_before_create_message())
+
+    def _reached_now(self, deployment_id: str) -> WaitDeadlineReached:
+        waiter = self.progress.waiter
+        last = waiter.last_status if waiter is not None else None
+        if last is None:
+            last = DeploymentStatus.CREATED if self.progress.just_created else "not seen yet"
+        return WaitDeadlineReached(deployment_id, last, self.deadline.remaining_seconds())
+
+    def _still_running(self, deployment_id: str) -> TriggerResult:
+        """The deployment, as last seen: handed over when the caller allows it, else a
+        ``DeploymentWaitTimeout`` naming it."""
+        reached = self._reached_now(deployment_id)
+        url = self.codedeploy.console_url(deployment_id)
+        hand_over = not self.request.wait or self.request.on_deadline == "return"
+        if hand_over and is_known(reached.last_status):
+            logger.info(
+                "deadline reached; handing over with the last status seen",
+                extra={"lastStatus": reached.last_status},
+            )
+            snapshot = DeploymentSnapshot(deployment_id, reached.last_status)
+            detected_by = "poll" if self.request.wait else None
+            return build_result(snapshot, url, detected_by, wait_until=self.request.wait_until)
+        logger.error("deadline reached", extra={"lastStatus": reached.last_status})
+        raise DeploymentWaitTimeout(
+            timeout_message(
+                deployment_id,
+                reached.last_status,
+                reached.remaining_seconds,
+                url,
+                stop_said=self.progress.stop_said,
+            )
+        )
+
+    def _ended_without_details(self, outcome: WaitOutcome) -> TriggerResult:
+        """The wait had ended; the details read after it (lifecycle, rollback) are left out."""
+        snapshot = outcome.snapshot
+        url = self.codedeploy.console_url(snapshot.deployment_id)
+        if snapshot.is_unsuccessful:
+            diagnostics = self.progress.diagnostics or Diagnostics(
+                unavailable=DIAGNOSTICS_OUT_OF_TIME
+            )
+            raise DeploymentFailed(failure_message(snapshot, url, diagnostics))
+        return build_result(snapshot, url, outcome.detected_by, wait_until=self.request.wait_until)
+
+
+def _history_out_of_time() -> HistoryResult:
+    raise StatusTableUnavailable(
+        "the status table did not answer before the function's deadline; try again"
+    )
 
 
 def _emit_end_metrics(snapshot: DeploymentSnapshot, outcome: WaitOutcome) -> None:

@@ -121,6 +121,12 @@ class DeploymentWaiter:
         self._sleep = sleep
         self._last_status: str | None = None
 
+    @property
+    def last_status(self) -> str | None:
+        """The status last seen (Created right after our CreateDeployment; None before the
+        first look at an attached deployment)."""
+        return self._last_status
+
     def wait(
         self,
         deployment_id: str,

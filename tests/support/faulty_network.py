@@ -1,5 +1,5 @@
-"""Real sockets that misbehave, on loopback: a server that never answers, and a proxy that
-loses a chosen operation's request or response.
+"""Real sockets that misbehave, on loopback: a server that never answers, a server that
+answers one byte a second, and a proxy that loses a chosen operation's request or response.
 
 Timeouts and dropped connections must be tested through a real socket: a mocked sleep
 or a stubbed exception would not show what botocore's retry handler does with them.
@@ -7,14 +7,16 @@ or a stubbed exception would not show what botocore's retry handler does with th
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Literal
+from typing import Any, Literal
 
 Fault = Literal["lose_response", "lose_request"]
 
@@ -49,6 +51,66 @@ def stalling_server() -> Iterator[str]:
         for connection in held:
             connection.close()
         listener.close()
+
+
+@dataclass
+class TricklingServer:
+    """What :func:`trickling_server` yields: its URL and the operations it was asked for."""
+
+    url: str
+    operations: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def trickling_server(
+    answers: Mapping[str, dict[str, Any]] | None = None, byte_every_seconds: float = 1.0
+) -> Iterator[TricklingServer]:
+    """An AWS JSON endpoint that answers the operations in ``answers`` (by the end of their
+    ``X-Amz-Target``) at once, and every other one a byte at a time, one per
+    ``byte_every_seconds``: each socket read gets a byte well within botocore's
+    ``read_timeout``, so only a bound on the whole call ends it."""
+    canned = dict(answers or {})
+    stop = threading.Event()
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
+            seen.append(operation)
+            if operation in canned:
+                body = json.dumps(canned[operation]).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.close_connection = True
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\n"
+            for byte in head:
+                if stop.wait(byte_every_seconds):
+                    return
+                try:
+                    self.wfile.write(bytes([byte]))
+                except OSError:  # the client gave up
+                    return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, name="trickling-server", daemon=True)
+    thread.start()
+    try:
+        yield TricklingServer(f"http://127.0.0.1:{server.server_address[1]}", seen)
+    finally:
+        stop.set()
+        server.shutdown()
+        thread.join()
+        server.server_close()
 
 
 @contextmanager
