@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint fmt package e2e tf-check checkov actionlint bench schema clean
+.PHONY: help install demo test lint fmt package e2e tf-check iam-check checkov actionlint bench schema clean
 
 help:
 	@echo "make demo      run a deployment end to end on an embedded AWS emulator"
@@ -48,6 +48,10 @@ package: $(STAMP)
 tf-check:
 	bash .ci/terraform-check.sh
 
+# The applied IAM policies against AWS's Service Authorization Reference (offline).
+iam-check: $(STAMP)
+	bash .ci/iam-check.sh
+
 e2e: $(STAMP) package
 	$(PY) -m pytest -m e2e tests/e2e
 
@@ -64,5 +68,5 @@ schema: $(STAMP)
 	$(PY) .ci/generate_schema.py
 
 clean:
-	rm -rf $(VENV) .venv-checkov .venv-actionlint package build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-checkov .venv-actionlint .venv-iamcheck package build .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find examples -name .terraform -type d -prune -exec rm -rf {} +

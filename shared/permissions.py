@@ -75,7 +75,7 @@ def _code(
 
 
 PERMISSIONS: tuple[Permission, ...] = (
-    # --- trigger: CodeDeploy -------------------------------------------------------------------
+    # --- trigger: CodeDeploy ---------------------------------------------------------------------
     _code(_T, "codedeploy", "CreateDeployment", "start the deployment"),
     Permission(
         _T,
@@ -114,7 +114,7 @@ PERMISSIONS: tuple[Permission, ...] = (
     ),
     _code(_T, "codedeploy", "GetDeploymentGroup", "failure explanation: the group's alarms"),
     # --- trigger: ECS failure details ------------------------------------------------------------
-    _code(_T, "ecs", "DescribeServices", "ECS failure details: the service's events", ECS_DIAGNOSTICS),
+    _code(_T, "ecs", "DescribeServices", "ECS failure details: service events", ECS_DIAGNOSTICS),
     _code(_T, "ecs", "ListTasks", "ECS failure details: the stopped tasks", ECS_DIAGNOSTICS),
     _code(
         _T, "ecs", "DescribeTasks", "ECS failure details: why the tasks stopped", ECS_DIAGNOSTICS
@@ -125,7 +125,7 @@ PERMISSIONS: tuple[Permission, ...] = (
     _code(_T, "dynamodb", "UpdateItem", "complete idempotency records"),
     _code(_T, "dynamodb", "DeleteItem", "drop the idempotency record of a failed create"),
     _code(_T, "dynamodb", "Query", "the history query (the byGroup index)"),
-    # --- trigger: Lambda ---------------------------------------------------------------------------
+    # --- trigger: Lambda -------------------------------------------------------------------------
     Permission(_T, "logs:CreateLogStream", Caller.LAMBDA, "the function's own log group"),
     Permission(_T, "logs:PutLogEvents", Caller.LAMBDA, "the function's own log group"),
     Permission(
@@ -134,7 +134,7 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission(
         _T, "xray:PutTelemetryRecords", Caller.LAMBDA, "upload traces", optional=ACTIVE_TRACING
     ),
-    # --- recorder ------------------------------------------------------------------------------------
+    # --- recorder --------------------------------------------------------------------------------
     _code(_R, "dynamodb", "UpdateItem", "record a deployment's status (conditional write)"),
     Permission(_R, "logs:CreateLogStream", Caller.LAMBDA, "the function's own log group"),
     Permission(_R, "logs:PutLogEvents", Caller.LAMBDA, "the function's own log group"),
@@ -159,9 +159,7 @@ def for_function(function: Function) -> tuple[Permission, ...]:
 
 def actions(function: Function, *, optional: bool) -> frozenset[str]:
     """The function's actions: the ones always granted, plus the optional ones if asked."""
-    return frozenset(
-        p.action for p in for_function(function) if optional or p.optional is None
-    )
+    return frozenset(p.action for p in for_function(function) if optional or p.optional is None)
 
 
 def code_operations(function: Function | None = None) -> frozenset[str]:

@@ -121,5 +121,5 @@ def test_the_readme_table_is_the_list() -> None:
     assert found.group(1) == markdown_table(), (
         "README.md's permission table differs from shared/permissions.py; regenerate it with\n"
         "  .venv/bin/python -c 'from shared.permissions import markdown_table; "
-        "print(markdown_table(), end=\"\")'"
+        'print(markdown_table(), end="")\''
     )

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,18 +185,29 @@ def policy_targets(graph: str) -> list[str]:
     found: set[str] = set()
     for address in re.findall(r'^\s*"([^"]+)" \[label=', graph, re.M):
         parts = address.split(".")
-        if len(parts) >= 3 and parts[-3] == "data" and parts[-2] in POLICY_DATA_TYPES:
-            found.add(address)
-        elif parts[-2:-1] and parts[-2] in POLICY_RESOURCE_TYPES and parts[-3:-2] != ["data"]:
+        is_data = len(parts) >= 3 and parts[-3] == "data"
+        types = POLICY_DATA_TYPES if is_data else POLICY_RESOURCE_TYPES
+        if len(parts) >= 2 and parts[-2] in types:
             found.add(address)
     return sorted(found)
 
 
 def policies_in_state(state: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Each policy document in the state's resources, resources first (data sources last)."""
+    """Each policy document in the state, once: resources first, then data sources."""
     found: list[dict[str, Any]] = []
-    for resource in _resources(state.get("values", {}).get("root_module", {})):
+    resources = sorted(
+        _resources(state.get("values", {}).get("root_module", {})),
+        key=lambda r: (r["mode"] != "managed", r["address"]),
+    )
+    # A data source's json and minified_json, and the policy a resource applied from it, are
+    # one document: kept once, under the resource that applied it.
+    seen: set[str] = set()
+    for resource in resources:
         for attribute, document in _documents(resource.get("values") or {}):
+            canonical = json.dumps(document, sort_keys=True)
+            if canonical in seen:
+                continue
+            seen.add(canonical)
             found.append(
                 {
                     "address": resource["address"],
@@ -204,7 +216,6 @@ def policies_in_state(state: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "document": document,
                 }
             )
-    found.sort(key=lambda p: (p["mode"] != "managed", p["address"]))
     return found
 
 
@@ -291,16 +302,22 @@ def main(argv: list[str]) -> int:
         # Any zip path works: no function is applied. The e2e root and the ECS example
         # hash it at plan time, so it must exist.
         zip_path = str(REPO / "examples" / "terraform" / MODULE_TEST_ZIP)
-        collected: list[Collected] = []
-        with Emulator() as emulator:
-            for root in roots(zip_path):
-                found = collect_root(root, emulator, terraform, cli_config, scratch)
-                print(
-                    f"iam-check: {root.path}: {len(found.policies)} policy documents from "
-                    f"{len(found.targets)} targets in {found.seconds:.1f}s",
-                    flush=True,
+        started = time.monotonic()
+        with Emulator() as emulator, ThreadPoolExecutor(max_workers=4) as pool:
+            # In parallel: most of each apply is the provider waiting for SQS queue attributes
+            # to settle (about 25 s for the queue and again for its policy), not CPU.
+            collected = list(
+                pool.map(
+                    lambda root: collect_root(root, emulator, terraform, cli_config, scratch),
+                    roots(zip_path),
                 )
-                collected.append(found)
+            )
+        for found in collected:
+            print(
+                f"iam-check: {found.root}: {len(found.policies)} policy documents from "
+                f"{len(found.targets)} targets, applied in {found.seconds:.0f}s"
+            )
+        print(f"iam-check: collected in {time.monotonic() - started:.0f}s", flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     out.write_text(
