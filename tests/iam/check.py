@@ -9,9 +9,9 @@ has the ``"*"`` row only).
 Per Allow statement with a Resource:
 
 - every action is in the reference (no wildcards: each grant names an action);
-- a resource ARN must match the ARN format of one of the action's resource types (both read as
-  patterns: ``${Var}`` and ``*`` stand for any text); an action with no resource type only
-  matches ``"*"``, so an ARN there is a grant AWS never applies;
+- a resource ARN must match the ARN format of one of the action's resource types (both read
+  as patterns, part by part: ``${Var}`` and ``*`` stand for any text); an action with no
+  resource type only matches ``"*"``, so an ARN there is a grant AWS never applies;
 - ``"*"`` only for an action with no resource type, or when the statement's Condition uses a
   service condition key the reference lists for the action itself (``ecs:cluster``);
 - NotAction / NotResource are refused (they cannot be checked this way).
@@ -124,7 +124,7 @@ def _resource_problems(
                 f"{action} on {resource}: the action has no resource type, AWS evaluates it "
                 'against "*" only, so this grant never applies; grant it on "*"'
             )
-        elif not any(patterns_overlap(_format_pattern(f), resource) for f in formats):
+        elif not any(arns_overlap(_format_pattern(f), resource) for f in formats):
             problems.append(
                 f"{action} on {resource}: matches none of its ARN formats ({', '.join(formats)})"
             )
@@ -177,6 +177,15 @@ def check_collected(collected: Iterable[Mapping[str, Any]], lookup: Lookup) -> l
                 for p in check_grants(function, granted, all_options=root["all_options"])
             ]
     return problems
+
+
+def arns_overlap(a: str, b: str) -> bool:
+    """Whether some ARN matches both patterns, compared as IAM does: part by part
+    (``arn:partition:service:region:account:resource``), a wildcard never spanning a part."""
+    parts_a, parts_b = a.split(":", 5), b.split(":", 5)
+    if len(parts_a) != 6 or len(parts_b) != 6:
+        return patterns_overlap(a, b)
+    return all(patterns_overlap(x, y) for x, y in zip(parts_a, parts_b, strict=True))
 
 
 def patterns_overlap(a: str, b: str) -> bool:
