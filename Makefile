@@ -14,6 +14,7 @@ help:
 	@echo "make lint      ruff and mypy"
 	@echo "make package   build the release zips (amd64 and arm64) and SHA256SUMS into package/"
 	@echo "make tf-check  terraform fmt -check and offline validate of examples/"
+	@echo "make iam-check applied IAM policies against AWS's Service Authorization Reference"
 	@echo "make e2e       real terraform apply against the local emulator"
 	@echo "make bench     event-driven vs polling vs the botocore waiter"
 	@echo "make schema    regenerate the CreateDeployment schema from botocore's model"
