@@ -6,6 +6,7 @@ full reference is used by `make iam-check` itself, in its own venv.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.iam.check import (
     check_grants,
     check_statement,
 )
+from tests.iam.collect import policies_in_state, policy_targets
 
 GROUP = (
     "arn:${Partition}:codedeploy:${Region}:${Account}"
@@ -161,3 +163,58 @@ def test_a_collected_root_is_checked_statement_by_statement_and_role_by_role() -
     # StopDeployment on a group ARN; the recorder's policy is missing from the state.
     assert any("All: codedeploy:StopDeployment on arn:" in p for p in problems)
     assert "examples/terraform recorder role: its policy is not in the applied state" in problems
+
+
+def test_the_collector_targets_policy_documents_and_policy_resources_only() -> None:
+    graph = "\n".join(
+        f'  "{address}" [label="{address.rsplit(".", 2)[-2]}"];'
+        for address in (
+            "data.aws_iam_policy_document.trust",
+            "module.trigger.data.aws_iam_policy_document.trigger",
+            "module.trigger.aws_iam_role_policy.trigger",
+            "aws_iam_role.codedeploy",
+            "module.trigger.aws_lambda_function.trigger",
+            "data.aws_partition.current",
+        )
+    )
+    assert policy_targets(graph) == [
+        "aws_iam_role.codedeploy",
+        "data.aws_iam_policy_document.trust",
+        "module.trigger.aws_iam_role_policy.trigger",
+        "module.trigger.data.aws_iam_policy_document.trigger",
+    ]
+
+
+def test_the_collector_keeps_each_applied_document_once_under_its_resource() -> None:
+    document = {"Version": "2012-10-17", "Statement": [allow("logs:PutLogEvents", "*")]}
+    text = json.dumps(document)
+    state = {
+        "values": {
+            "root_module": {
+                "child_modules": [
+                    {
+                        "resources": [
+                            {
+                                "address": "module.t.data.aws_iam_policy_document.p",
+                                "mode": "data",
+                                "values": {"json": text, "minified_json": text},
+                            },
+                            {
+                                "address": "module.t.aws_iam_role_policy.p",
+                                "mode": "managed",
+                                "values": {"policy": text, "name": "p"},
+                            },
+                        ]
+                    }
+                ]
+            }
+        }
+    }
+    assert policies_in_state(state) == [
+        {
+            "address": "module.t.aws_iam_role_policy.p",
+            "mode": "managed",
+            "attribute": "policy",
+            "document": document,
+        }
+    ]
