@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint fmt package e2e tf-check checkov actionlint bench schema clean
+.PHONY: help install demo test lint fmt package e2e tf-check iam-check checkov actionlint bench schema clean
 
 help:
 	@echo "make demo      run a deployment end to end on an embedded AWS emulator"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint      ruff and mypy"
 	@echo "make package   build the release zips (amd64 and arm64) and SHA256SUMS into package/"
 	@echo "make tf-check  terraform fmt -check and offline validate of examples/"
+	@echo "make iam-check applied IAM policies against AWS's Service Authorization Reference"
 	@echo "make e2e       real terraform apply against the local emulator"
 	@echo "make bench     event-driven vs polling vs the botocore waiter"
 	@echo "make schema    regenerate the CreateDeployment schema from botocore's model"
@@ -48,6 +49,10 @@ package: $(STAMP)
 tf-check:
 	bash .ci/terraform-check.sh
 
+# The applied IAM policies against AWS's Service Authorization Reference (offline).
+iam-check: $(STAMP)
+	bash .ci/iam-check.sh
+
 e2e: $(STAMP) package
 	$(PY) -m pytest -m e2e tests/e2e
 
@@ -64,5 +69,5 @@ schema: $(STAMP)
 	$(PY) .ci/generate_schema.py
 
 clean:
-	rm -rf $(VENV) .venv-checkov .venv-actionlint package build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-checkov .venv-actionlint .venv-iamcheck package build .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find examples -name .terraform -type d -prune -exec rm -rf {} +

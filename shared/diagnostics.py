@@ -14,9 +14,10 @@ Sources (botocore model ``codedeploy/2014-10-06/service-2.json``):
   ``ecsTarget`` / ``cloudFormationTarget`` carries ``lifecycleEvents[]``
   (``lifecycleEventName``, ``status``, ``startTime``, ``endTime``,
   ``diagnostics {errorCode, scriptName, message, logTail}``).
-- ``ListDeploymentInstances`` + ``BatchGetDeploymentInstances`` (deprecated,
-  EC2/on-premises and Lambda only, 25 ids per call): for EC2/on-premises
-  deployments whose targets list is empty (made before targets existed).
+  ListDeploymentTargets serves every compute platform, so the deprecated
+  ``ListDeploymentInstances`` / ``BatchGetDeploymentInstances`` (EC2/on-premises
+  and Lambda only) are not read: for a deployment the trigger has just waited on
+  they add nothing.
 - ECS (``ecs/2014-11-13``): the ECS target id is ``<cluster>:<service>``
   (BatchGetDeploymentTargets docs); ``DescribeServices`` gives the service's
   latest ``events``, ``ListTasks(desiredStatus=STOPPED)`` + ``DescribeTasks``
@@ -46,7 +47,7 @@ from shared.deadline import NoTimeLeft
 from shared.timestamps import to_iso
 
 BATCH_SIZE = 25
-"""BatchGetDeploymentTargets / BatchGetDeploymentInstances: at most 25 ids per call."""
+"""BatchGetDeploymentTargets: at most 25 ids per call."""
 MAX_LIST_PAGES = 20
 """Pages of target ids read at most: enough to count, bounded for huge fleets."""
 MAX_EXPLAINED_TARGETS = 3
@@ -193,11 +194,6 @@ class DiagnosticsCollector:
             ids = list(self._target_ids(deployment_id, status="Failed"))
             if ids:
                 found = self._batch_targets(deployment_id, ids[:MAX_EXPLAINED_TARGETS])
-            else:
-                # No failed target listed: an EC2/on-premises deployment made before
-                # targets existed answers through the instance APIs instead.
-                ids = list(self._instance_ids(deployment_id, status="Failed"))
-                found = self._batch_instances(deployment_id, ids[:MAX_EXPLAINED_TARGETS])
             ecs = self._ecs_services(found)
             if error_code == "ALARM_ACTIVE":
                 alarms = self._alarms(deployment_id, application_name, deployment_group_name)
@@ -209,11 +205,7 @@ class DiagnosticsCollector:
         """The first target's lifecycle events and the number of targets. Never raises."""
         try:
             ids = list(self._target_ids(deployment_id, status=None))
-            if ids:
-                targets = self._batch_targets(deployment_id, ids[:1])
-                return Timeline(len(ids), targets[0] if targets else None)
-            ids = list(self._instance_ids(deployment_id, status=None))
-            targets = self._batch_instances(deployment_id, ids[:1]) if ids else []
+            targets = self._batch_targets(deployment_id, ids[:1]) if ids else []
             return Timeline(len(ids), targets[0] if targets else None)
         except DiagnosticsUnavailable as error:
             return Timeline(unavailable=str(error))
@@ -225,16 +217,6 @@ class DiagnosticsCollector:
         if status is not None:
             params["targetFilters"] = {"TargetStatus": [status]}
         yield from self._pages("ListDeploymentTargets", params, "targetIds")
-
-    def _instance_ids(self, deployment_id: str, *, status: str | None) -> Iterator[str]:
-        params: dict[str, Any] = {"deploymentId": deployment_id}
-        if status is not None:
-            params["instanceStatusFilter"] = [status]
-        try:
-            yield from self._pages("ListDeploymentInstances", params, "instancesList")
-        except _NotApplicable:
-            # InvalidComputePlatformException: ECS (and CloudFormation) have no instances.
-            return
 
     def _pages(self, operation: str, params: dict[str, Any], key: str) -> Iterator[str]:
         token: str | None = None
@@ -252,14 +234,6 @@ class DiagnosticsCollector:
             ids,
             ("BatchGetDeploymentTargets", "targetIds", "deploymentTargets"),
             _target,
-        )
-
-    def _batch_instances(self, deployment_id: str, ids: Sequence[str]) -> list[Target]:
-        return self._batch(
-            deployment_id,
-            ids,
-            ("BatchGetDeploymentInstances", "instanceIds", "instancesSummary"),
-            _instance,
         )
 
     def _batch(
@@ -355,8 +329,6 @@ class DiagnosticsCollector:
             response: dict[str, Any] = method(**params)
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", "Unknown"))
-            if code == "InvalidComputePlatformException":
-                raise _NotApplicable(code) from error
             text = str(error.response.get("Error", {}).get("Message", "")).strip()
             raise DiagnosticsUnavailable(f"{operation} failed ({code}): {text}"[:300]) from error
         except BotoCoreError as error:
@@ -366,10 +338,6 @@ class DiagnosticsCollector:
             text = f"deadline: {error}, not enough for {operation}"
             raise DiagnosticsUnavailable(text) from error
         return response
-
-
-class _NotApplicable(DiagnosticsUnavailable):
-    """The API does not apply to this compute platform: not an error worth showing."""
 
 
 def _snake(operation: str) -> str:
@@ -405,16 +373,6 @@ def _target(raw: Mapping[str, Any]) -> Target:
         label=body.get("instanceLabel"),
         # "identifer" is the model's own spelling of ECSTaskSet's id.
         replacement_task_set=green.get("identifer") if green else None,
-    )
-
-
-def _instance(raw: Mapping[str, Any]) -> Target:
-    return Target(
-        target_id=str(raw.get("instanceId") or "?").rsplit("/", 1)[-1],
-        target_type="Instance",
-        status=raw.get("status"),
-        lifecycle_events=tuple(_event(e) for e in raw.get("lifecycleEvents") or []),
-        label=raw.get("instanceType"),
     )
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,6 +21,7 @@ from shared import aws
 from shared.codedeploy import CodeDeployGateway
 from shared.observability import metrics
 from shared.trigger_service import TriggerService
+from tests.support.aws_calls import OperationRecorder
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import create_blue_green_group, create_status_table
 from tests.support.simulator import SimulatedCodeDeploy
@@ -51,6 +53,60 @@ SETTINGS_VARIABLES = (
     "AWS_ENDPOINT_URL",
     "AWS_PROFILE",
 )
+
+
+# --- the AWS operations the code calls (shared/permissions.py is the list) -----------------------
+
+AWS_OPERATIONS = OperationRecorder()
+OPERATIONS_CHECK = "test_permissions.py::test_the_suite_calls_exactly_the_listed_operations"
+"""Runs last, and only when the run covers the whole unit suite (see below)."""
+_deselected: list[pytest.Item] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    AWS_OPERATIONS.install()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    AWS_OPERATIONS.uninstall()
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    _deselected.extend(items)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The operations check judges the whole unit suite: it runs last, or not at all.
+
+    "Each listed operation was called by some test" means nothing for a part of the suite
+    (one file, ``-k``, ``--lf``), so there the check is deselected, and says so.
+    """
+    check = next((i for i in items if i.nodeid.endswith(OPERATIONS_CHECK)), None)
+    if check is None:
+        return
+    items.remove(check)
+    tests_dir = Path(__file__).resolve().parent
+    collected = {Path(str(i.path)) for i in [*items, *_deselected]}
+    whole_suite = set(tests_dir.glob("test_*.py")) <= collected | {Path(str(check.path))} and all(
+        i.get_closest_marker("e2e") is not None for i in _deselected
+    )
+    if whole_suite:
+        items.append(check)
+    else:
+        config.hook.pytest_deselected(items=[check])
+
+
+@pytest.fixture(scope="session")
+def aws_operations() -> OperationRecorder:
+    return AWS_OPERATIONS
+
+
+@pytest.fixture(autouse=True)
+def _name_the_test_calling_aws(request: pytest.FixtureRequest) -> Iterator[None]:
+    AWS_OPERATIONS.current_test = request.node.nodeid
+    yield
+    AWS_OPERATIONS.current_test = "(between tests)"
 
 
 @pytest.fixture(autouse=True)

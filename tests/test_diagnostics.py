@@ -39,7 +39,6 @@ from tests.support.deployment_targets import (
     ECS_EVENTS,
     ECS_HOOK_FAILURE,
     LAMBDA_HOOK_FAILURE,
-    LEGACY_MARKER,
     SERVER_EVENTS,
     SERVER_HOOK_FAILURE,
     instance_target,
@@ -219,21 +218,6 @@ def test_ec2_failure_shows_the_script_and_the_last_ten_log_lines(
     assert "log tail (cut to its last 10 of 12 lines):" in message
     assert "attempt 2 //" not in message and "attempt 3 //" in message
     assert "EADDRINUSE" in message
-
-
-def test_older_ec2_deployments_are_read_through_the_instance_apis(
-    deploy: Callable[..., str], client: Any
-) -> None:
-    deployment_id = deploy("Server", description=LEGACY_MARKER)
-    assert client.list_deployment_targets(deploymentId=deployment_id)["targetIds"] == []
-
-    found = DiagnosticsCollector(client, PLENTY).explain(deployment_id)
-
-    (failing,) = found.failing_targets
-    assert failing.target_type == "Instance"
-    assert failing.target_id.startswith("i-0")  # the id, not the ARN CodeDeploy returns
-    assert failing.first_failed_event is not None
-    assert failing.first_failed_event.name == "ApplicationStart"
 
 
 def test_many_failing_targets_are_counted_across_pages_and_three_are_read(

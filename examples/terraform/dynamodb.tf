@@ -32,6 +32,10 @@ resource "aws_dynamodb_table" "status" {
   # added to an existing table, which stays available while it backfills).
   # INCLUDE keeps the index entries small (a history entry's fields only), so a
   # Query of 50 entries stays within a few read units.
+  # hash_key / range_key, not key_schema: provider 6.29.0 added key_schema blocks
+  # (multi-attribute keys) and deprecated these two, but the module supports
+  # hashicorp/aws >= 5.40 (versions.tf), and 5.x has no key_schema. Switch when the
+  # module's floor reaches 6.29; both forms describe the same index.
   global_secondary_index {
     name               = "byGroup"
     hash_key           = "deploymentGroupKey"

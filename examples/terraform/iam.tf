@@ -36,9 +36,26 @@ data "aws_iam_policy_document" "trigger" {
     actions = [
       "codedeploy:CreateDeployment",
       "codedeploy:GetDeployment",
-      "codedeploy:StopDeployment",
     ]
     resources = local.codedeploy_deployment_group_arns
+  }
+
+  # These CodeDeploy actions have no resource type: AWS evaluates them only against
+  # "*", and a grant on a deployment-group ARN never matches, so StopDeployment
+  # (stopOnTimeout) and the failure explanation's target reads would be denied
+  # (Service Authorization Reference, "Actions defined by AWS CodeDeploy": no
+  # resource type for StopDeployment, ListDeploymentTargets, BatchGetDeploymentTargets;
+  # AWS confirms it for StopDeployment in awsdocs/aws-codedeploy-user-guide issue 18).
+  # None has a condition key either. The trigger stops only the deployment it
+  # started; shared/permissions.py lists why each action is here.
+  statement {
+    sid = "StopAndReadTargets"
+    actions = [
+      "codedeploy:StopDeployment",
+      "codedeploy:ListDeploymentTargets",
+      "codedeploy:BatchGetDeploymentTargets",
+    ]
+    resources = ["*"]
   }
 
   statement {
@@ -68,25 +85,18 @@ data "aws_iam_policy_document" "trigger" {
     resources = local.codedeploy_deployment_group_arns
   }
 
-  # Failure diagnostics: which target and lifecycle hook failed and what it
-  # logged (the instance variants serve EC2/on-premises deployments made before
-  # targets existed); GetDeploymentGroup names the alarms of an ALARM_ACTIVE stop.
-  # Resource: the deployment group (CodeDeploy permissions reference).
+  # Failure diagnostics: GetDeploymentGroup names the alarms of an ALARM_ACTIVE
+  # stop. Resource: the deployment group (Service Authorization Reference).
   statement {
-    sid = "ReadDeploymentDiagnostics"
-    actions = [
-      "codedeploy:ListDeploymentTargets",
-      "codedeploy:BatchGetDeploymentTargets",
-      "codedeploy:ListDeploymentInstances",
-      "codedeploy:BatchGetDeploymentInstances",
-      "codedeploy:GetDeploymentGroup",
-    ]
+    sid       = "ReadDeploymentAlarms"
+    actions   = ["codedeploy:GetDeploymentGroup"]
     resources = local.codedeploy_deployment_group_arns
   }
 
   # ECS diagnostics: the service's events and its stopped tasks' reasons, only in
   # the clusters named. All three actions take the ecs:cluster condition key
-  # (Service Authorization Reference, Amazon ECS).
+  # (Service Authorization Reference, Amazon ECS), which scopes "*" to the clusters
+  # (ListTasks has no ARN to name: its resource type is the container instance).
   dynamic "statement" {
     for_each = length(var.ecs_diagnostics_cluster_arns) > 0 ? [1] : []
 

@@ -29,8 +29,8 @@ Otherwise a deployment takes two steps of ``step_seconds`` (E2E_STEP_SECONDS). A
 deployment is rolled back by a real rollback deployment (``creator: codeDeployRollback``, two
 more steps).
 
-Failure diagnostics: ``ListDeploymentTargets``, ``BatchGetDeploymentTargets`` and the instance
-variants answer with each deployment's targets and lifecycle events (tests/support/
+Failure diagnostics: ``ListDeploymentTargets`` and ``BatchGetDeploymentTargets`` answer with
+each deployment's targets and lifecycle events (tests/support/
 moto_codedeploy.py, deployment_targets.py); a failed ECS deployment also leaves a stopped
 replacement task and a service event in moto's ECS, which serves DescribeServices, ListTasks and
 DescribeTasks itself.

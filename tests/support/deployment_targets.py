@@ -50,8 +50,6 @@ SUCCESS_DIAGNOSTICS = {
 }
 INSTANCES_MARKER = "simulate:instances="
 """``simulate:instances=N`` in a Server deployment's description: N instances (default 2)."""
-LEGACY_MARKER = "simulate:legacy-instances"
-"""An EC2/on-premises deployment from before targets: only the instance APIs list it."""
 
 
 @dataclass(frozen=True)

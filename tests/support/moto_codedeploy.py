@@ -14,9 +14,6 @@ botocore model (``codedeploy/2014-10-06/service-2.json``):
 - ``BatchGetDeploymentTargets``: at most 25 ids
   (``DeploymentTargetListSizeExceededException``), an unknown id is
   ``DeploymentTargetDoesNotExistException``.
-- ``ListDeploymentInstances`` / ``BatchGetDeploymentInstances`` (deprecated;
-  EC2/on-premises and Lambda only, else ``InvalidComputePlatformException``;
-  ``BatchLimitExceededException`` past 25 ids).
 - ``GetDeploymentGroup`` answers the group's ``alarmConfiguration`` (moto: ``{}``).
 
 Targets are whatever :func:`set_targets` stored: ``DeploymentTarget`` dicts
@@ -112,8 +109,6 @@ def _page(response: Any, ids: list[str], key: str) -> ActionResult:
 
 def _list_deployment_targets(self: Any) -> ActionResult:
     deployment = _started(self)
-    if getattr(deployment, "legacy_instances", False):
-        return ActionResult({"targetIds": []})
     filters = self._get_param("targetFilters") or {}
     statuses = filters.get("TargetStatus")
     labels = filters.get("ServerInstanceLabel")
@@ -143,50 +138,9 @@ def _batch_get_deployment_targets(self: Any) -> ActionResult:
     return ActionResult({"deploymentTargets": [by_id[i] for i in wanted]})
 
 
-def _instances(self: Any) -> tuple[Any, list[dict[str, Any]]]:
-    deployment = _started(self)
-    if deployment.application.compute_platform not in ("Server", "Lambda"):
-        raise _Error(
-            "InvalidComputePlatformException",
-            "The computePlatform is invalid. The computePlatform should be Lambda or Server.",
-        )
-    bodies = [_body(t) for t in targets_of(deployment) if "instanceTarget" in t]
-    return deployment, bodies
-
-
-def _list_deployment_instances(self: Any) -> ActionResult:
-    _, bodies = _instances(self)
-    statuses = self._get_param("instanceStatusFilter") or []
-    ids = [b["targetId"] for b in bodies if not statuses or b.get("status") in statuses]
-    return _page(self, ids, "instancesList")
-
-
-def _batch_get_deployment_instances(self: Any) -> ActionResult:
-    deployment, bodies = _instances(self)
-    wanted = self._get_param("instanceIds") or []
-    if len(wanted) > BATCH_LIMIT:
-        raise _Error("BatchLimitExceededException", "The maximum number of instances is 25.")
-    by_id = {b["targetId"]: b for b in bodies}
-    summaries = [
-        {
-            "deploymentId": deployment.deployment_id,
-            "instanceId": by_id[i]["targetArn"],
-            "status": by_id[i].get("status"),
-            "lastUpdatedAt": by_id[i].get("lastUpdatedAt"),
-            "lifecycleEvents": by_id[i].get("lifecycleEvents", []),
-            "instanceType": by_id[i].get("instanceLabel"),
-        }
-        for i in wanted
-        if i in by_id
-    ]
-    return ActionResult({"instancesSummary": summaries})
-
-
 _response = codedeploy_responses.CodeDeployResponse
 _response.list_deployment_targets = _list_deployment_targets  # type: ignore[attr-defined]
 _response.batch_get_deployment_targets = _batch_get_deployment_targets  # type: ignore[attr-defined]
-_response.list_deployment_instances = _list_deployment_instances  # type: ignore[attr-defined]
-_response.batch_get_deployment_instances = _batch_get_deployment_instances  # type: ignore[attr-defined]
 
 
 def backend(region: str = "us-east-1", account: str = ACCOUNT_ID) -> Any:
@@ -223,12 +177,9 @@ def set_targets(
     deployment_id: str,
     targets: list[dict[str, Any]],
     *,
-    legacy_instances: bool = False,
     region: str = "us-east-1",
     account: str = ACCOUNT_ID,
 ) -> None:
-    """Store the deployment's targets (``DeploymentTarget`` dicts). ``legacy_instances``:
-    only the instance APIs list them, as for a deployment from before targets existed."""
+    """Store the deployment's targets (``DeploymentTarget`` dicts)."""
     deployment = deployments(region, account)[deployment_id]
     deployment.deployment_targets = targets
-    deployment.legacy_instances = legacy_instances

@@ -30,7 +30,6 @@ from shared.status import EVENT_STATE_TO_STATUS
 from shared.timestamps import to_iso, utc_now
 from tests.support import moto_codedeploy
 from tests.support.deployment_targets import (
-    LEGACY_MARKER,
     record_replacement_task_failure,
     targets_for,
 )
@@ -292,7 +291,6 @@ class SimulatedCodeDeploy:
         moto_codedeploy.set_targets(
             deployment_id,
             targets,
-            legacy_instances=LEGACY_MARKER in (deployment.description or ""),
             region=self.region,
             account=self.account,
         )

