@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint fmt package e2e tf-check iam-check checkov actionlint bench schema clean
+.PHONY: help install demo test lint fmt package e2e tf-check iam-check checkov actionlint bench schema clean aws-smoke
 
 help:
 	@echo "make demo      run a deployment end to end on an embedded AWS emulator"
@@ -16,6 +16,7 @@ help:
 	@echo "make tf-check  terraform fmt -check and offline validate of examples/"
 	@echo "make iam-check applied IAM policies against AWS's Service Authorization Reference"
 	@echo "make e2e       real terraform apply against the local emulator"
+	@echo "make aws-smoke apply, deploy (ok, failing, stopped) and destroy in YOUR AWS account (AWS_REGION, credentials; costs cents)"
 	@echo "make bench     event-driven vs polling vs the botocore waiter"
 	@echo "make schema    regenerate the CreateDeployment schema from botocore's model"
 
@@ -45,6 +46,11 @@ fmt: $(STAMP)
 
 package: $(STAMP)
 	$(PY) .ci/package.py
+
+# Opt-in, against the AWS account of the environment's credentials. CI runs it with
+# AWS_SMOKE_ARGS=--emulator (the local e2e emulator), never against AWS.
+aws-smoke: $(STAMP) package
+	$(PY) -m tests.smoke $(AWS_SMOKE_ARGS)
 
 tf-check:
 	bash .ci/terraform-check.sh

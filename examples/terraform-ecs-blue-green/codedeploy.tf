@@ -3,19 +3,25 @@ resource "aws_codedeploy_app" "app" {
   compute_platform = "ECS"
 }
 
+# codedeploy.amazonaws.com.cn in aws-cn: the provider knows each partition's name.
+data "aws_service_principal" "codedeploy" {
+  service_name = "codedeploy"
+}
+
 data "aws_iam_policy_document" "codedeploy_assume" {
   statement {
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "Service"
-      identifiers = ["codedeploy.amazonaws.com"]
+      identifiers = [data.aws_service_principal.codedeploy.name]
     }
   }
 }
 
 # CodeDeploy's service role: it creates task sets, moves listeners and
-# invokes hooks. The trigger function may pass it (module input below).
+# invokes hooks. CodeDeploy assumes it itself; the trigger never passes it
+# (CreateDeployment takes no role).
 resource "aws_iam_role" "codedeploy" {
   name               = "${var.name}-codedeploy"
   assume_role_policy = data.aws_iam_policy_document.codedeploy_assume.json

@@ -20,13 +20,17 @@ resource "aws_cloudwatch_log_group" "app" {
   retention_in_days = var.log_retention_days
 }
 
+data "aws_service_principal" "ecs_tasks" {
+  service_name = "ecs-tasks"
+}
+
 data "aws_iam_policy_document" "ecs_tasks_assume" {
   statement {
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
+      identifiers = [data.aws_service_principal.ecs_tasks.name]
     }
   }
 }

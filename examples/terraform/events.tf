@@ -1,3 +1,7 @@
+data "aws_service_principal" "events" {
+  service_name = "events"
+}
+
 # CodeDeploy -> EventBridge -> recorder -> status table. The trigger reads the
 # table while it waits, so it hears of a state change within
 # status_read_interval_seconds instead of one GetDeployment poll later.
@@ -42,7 +46,7 @@ resource "aws_lambda_permission" "events" {
   statement_id  = "AllowCodeDeployStateRule"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.recorder.function_name
-  principal     = "events.amazonaws.com"
+  principal     = data.aws_service_principal.events.name
   source_arn    = aws_cloudwatch_event_rule.codedeploy.arn
 }
 
@@ -63,7 +67,7 @@ data "aws_iam_policy_document" "dlq" {
 
     principals {
       type        = "Service"
-      identifiers = ["events.amazonaws.com"]
+      identifiers = [data.aws_service_principal.events.name]
     }
 
     condition {

@@ -1,6 +1,12 @@
 # One role per function, each with one inline policy that names its own
 # resources. No AWSLambdaBasicExecutionRole: it allows logs:* on every group.
 
+# Service principals differ by partition (CodeDeploy's is codedeploy.amazonaws.com.cn in
+# aws-cn): the provider knows them (data "aws_service_principal", provider >= 5.60).
+data "aws_service_principal" "lambda" {
+  service_name = "lambda"
+}
+
 data "aws_iam_policy_document" "lambda_assume" {
   statement {
     sid     = "LambdaAssumeRole"
@@ -10,7 +16,7 @@ data "aws_iam_policy_document" "lambda_assume" {
     # of another account, and Lambda's documented trust policy has none.
     principals {
       type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
+      identifiers = [data.aws_service_principal.lambda.name]
     }
   }
 }

@@ -3,6 +3,18 @@ output "trigger_function_name" {
   value       = aws_lambda_function.trigger.function_name
 }
 
+# For the chain module (modules/deployment): how long one link waits is the
+# function's timeout minus the trigger's deadline margin.
+output "trigger_timeout_seconds" {
+  description = "Timeout (s) of the trigger function: function_timeout_seconds of modules/deployment."
+  value       = var.timeout
+}
+
+output "deadline_margin_seconds" {
+  description = "DEADLINE_MARGIN_SECONDS of the trigger function: deadline_margin_seconds of modules/deployment."
+  value       = var.deadline_margin_seconds
+}
+
 output "trigger_function_arn" {
   description = "ARN of the trigger function."
   value       = aws_lambda_function.trigger.arn

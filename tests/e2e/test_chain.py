@@ -3,14 +3,18 @@ deployment across several invocations, with the real `terraform apply`, the real
 and a 15 s function timeout (5 s margin), so that a link waits about 7 s instead of 14.5
 minutes.
 
-One working directory, four applies in a row (each its own scenario, captured once by the
-fixture; the tests assert on what each left behind):
+The module's `deploy` link creates the deployment without waiting; waiting links 1..4 attach
+to it. One working directory, five applies in a row (each its own scenario, captured once by
+the fixture; the tests assert on what each left behind):
 
 1. a deployment of about three links: the apply waits across links and ends Succeeded;
-2. a new input whose deployment fails during the second link: the apply fails with its message;
+2. a new input whose deployment fails during the second waiting link: the apply fails with
+   its message;
 3. the same apply again: the second link attaches to the failed deployment and reports it at
    once, and nothing is deployed again (what the README says about retrying a failed chain);
-4. `wait_until = "Ready"`: the apply returns at Ready.
+4. `wait_until = "Ready"`: the apply returns at Ready;
+5. only waiting options changed (wait_until, max_wait_minutes): the waiting links are
+   replaced and attach again, the deploying link is kept, and nothing is deployed.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ CHAIN_CONFIG = REPO / "tests" / "e2e" / "chain"
 TRIGGER_TIMEOUT_SECONDS = 15
 LINK_WAIT_SECONDS = 7
 LONG_DEPLOYMENT = "e2e chain simulate:seconds=22"
-FAILING_DEPLOYMENT = "e2e chain simulate:fail simulate:seconds=12"
+FAILING_DEPLOYMENT = "e2e chain simulate:fail simulate:seconds=14"
 # InProgress after 2 s, Ready from 10 s to 18 s, then Succeeded (tests/support/simulator.py):
 # the second link sees Ready.
 READY_DEPLOYMENT = "e2e chain simulate:ready simulate:seconds=18"
@@ -105,6 +109,12 @@ def chain(
     applies["ready"] = _apply(
         tf, emulator, {"description": READY_DEPLOYMENT, "wait_until": "Ready"}
     )
+    # The same deployment request; only how to wait changes (3 links instead of 4).
+    applies["waiting changed"] = _apply(
+        tf,
+        emulator,
+        {"description": READY_DEPLOYMENT, "wait_until": "Succeeded", "max_wait_minutes": "0.45"},
+    )
     yield applies
 
 
@@ -134,19 +144,24 @@ def test_the_apply_waits_across_links_and_ends_succeeded(
         "the deployment must outlast one invocation for this test to mean anything"
     )
 
-    # Four links ran without an error, all on that deployment; the first one(s) handed over
-    # with complete: false, then one saw the end, and a link after the end returned at once.
-    assert len(long.invocations) == 4, explain(long.describe())
+    # The deploying link created the deployment and returned at once (wait = false); four
+    # waiting links ran without an error, all on that deployment; the first one(s) handed
+    # over with complete: false, then one saw the end, and a link after the end returned at
+    # once.
+    assert len(long.invocations) == 5, explain(long.describe())
     assert not any(i.error for i in long.invocations), explain(long.describe())
     assert {r["deploymentId"] for r in long.results} == {deployment.deployment_id}
-    completes = [r["complete"] for r in long.results]
+    created, links = long.results[0], long.results[1:]
+    assert created["complete"] is False, explain(long.describe())
+    assert long.invocations[0].duration < LINK_WAIT_SECONDS, explain(long.describe())
+    completes = [r["complete"] for r in links]
     assert completes[0] is False, explain(long.describe())
     first_complete = completes.index(True)
     assert completes[first_complete:] == [True] * (4 - first_complete)
-    assert [r["status"] for r in long.results[:first_complete]] == ["InProgress"] * first_complete
-    assert long.results[first_complete]["status"] == "Succeeded"
+    assert [r["status"] for r in links[:first_complete]] == ["InProgress"] * first_complete
+    assert links[first_complete]["status"] == "Succeeded"
     # The handover happened near the deadline, not early.
-    assert long.invocations[0].duration > LINK_WAIT_SECONDS - 1, explain(long.describe())
+    assert long.invocations[1].duration > LINK_WAIT_SECONDS - 1, explain(long.describe())
 
 
 @pytest.mark.e2e
@@ -155,13 +170,15 @@ def test_a_deployment_that_fails_in_the_second_link_fails_the_apply(
 ) -> None:
     failing = chain["failing"]
     assert failing.run.returncode != 0, explain(failing.describe())
-    # The new input replaced the first link: a new deployment, which failed.
+    # The new input replaced the deploying link: a new deployment, which failed.
     assert [d.status for d in failing.new_deployments] == ["Failed"], explain(failing.describe())
     failed = failing.new_deployments[0]
     assert error_information(failed)["message"] == HEALTH_FAILURE["message"]
-    # Link 1 handed over; link 2 raised DeploymentFailed; links 3 and 4 never ran.
-    assert len(failing.invocations) == 2, explain(failing.describe())
-    first, second = failing.invocations
+    # The deploying link created it; waiting link 1 handed over; link 2 raised
+    # DeploymentFailed; links 3 and 4 never ran.
+    assert len(failing.invocations) == 3, explain(failing.describe())
+    created, first, second = failing.invocations
+    assert not created.error and json.loads(created.payload)["complete"] is False
     assert not first.error and json.loads(first.payload)["complete"] is False
     assert second.error and json.loads(second.payload)["errorType"] == "DeploymentFailed"
     output = _flat(failing.run.output)
@@ -173,9 +190,10 @@ def test_a_deployment_that_fails_in_the_second_link_fails_the_apply(
 def test_applying_again_after_a_failed_link_reports_the_failure_and_deploys_nothing(
     chain: dict[str, ChainApply], explain: Callable[[str], str]
 ) -> None:
-    """CREATE_ONLY keeps link 1 (it succeeded) and not link 2: the next apply re-creates link
-    2 only, which attaches to the deployment that already failed. Deploying again takes
-    `-replace` of link 1 or a changed input (README: retrying a failed chain)."""
+    """CREATE_ONLY keeps the deploying link and link 1 (they succeeded) and not link 2: the
+    next apply re-creates link 2 only, which attaches to the deployment that already failed.
+    Deploying again takes `-replace` of the deploying link or a changed input (README:
+    retrying a failed chain)."""
     failed = chain["failing"].new_deployments
     again = chain["failing again"]
     assert again.run.returncode != 0, explain(again.describe())
@@ -201,6 +219,31 @@ def test_wait_until_ready_returns_at_ready(
     # would have said Succeeded); the links after it did not wait (wait = false).
     completes = [r["complete"] for r in ready.results]
     met = completes.index(True)
+    assert met > 0, "the deploying link never waits"
     assert ready.results[met]["status"] == "Ready", explain(ready.describe())
     assert all(i.duration < TRIGGER_TIMEOUT_SECONDS / 2 for i in ready.invocations[met + 1 :])
     assert [d.status for d in ready.new_deployments] == ["Succeeded"]
+
+
+@pytest.mark.e2e
+def test_changing_only_how_to_wait_deploys_nothing(
+    chain: dict[str, ChainApply], explain: Callable[[str], str]
+) -> None:
+    """wait_until and max_wait_minutes live on the waiting links only: changing them replaces
+    those links, which attach to the deployment that already succeeded and answer at once.
+    The deploying link is kept, so no deployment starts."""
+    ready = chain["ready"]
+    changed = chain["waiting changed"]
+    assert changed.run.returncode == 0, explain(changed.describe())
+    assert changed.new_deployments == [], explain(changed.describe())
+    output = changed.run.output
+    assert "aws_lambda_invocation.deploy: Creating" not in output, explain(changed.describe())
+    assert "aws_lambda_invocation.link_1: Creating" in output, explain(changed.describe())
+    # Three waiting links now (0.45 * 60 / 10 = 2.7), each attaching to the same deployment.
+    assert changed.outputs["links"] == 3
+    assert len(changed.invocations) == 3, explain(changed.describe())
+    deployment_id = ready.outputs["deployment_id"]
+    assert changed.outputs["deployment_id"] == deployment_id
+    assert {r["deploymentId"] for r in changed.results} == {deployment_id}
+    assert changed.outputs["status"] == "Succeeded"
+    assert all(i.duration < TRIGGER_TIMEOUT_SECONDS / 2 for i in changed.invocations)

@@ -13,7 +13,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.40"
+      version = ">= 5.60" # data "aws_service_principal"
     }
   }
 }
@@ -59,7 +59,7 @@ variable "deadline_margin_seconds" {
 }
 
 variable "max_wait_minutes" {
-  description = "The chain's max_wait_minutes: 0.6 / ((15 - 5) / 60) = 3.6, so 4 links."
+  description = "The chain's max_wait_minutes: 0.6 * 60 / (15 - 5) = 3.6, so 4 waiting links."
   type        = number
   default     = 0.6
 }
@@ -82,10 +82,16 @@ provider "aws" {
   }
 }
 
+# Service principals differ by partition (CodeDeploy's is codedeploy.amazonaws.com.cn in aws-cn).
+data "aws_service_principal" "service" {
+  for_each     = toset(["codedeploy", "lambda"])
+  service_name = each.key
+}
+
 # The emulator's CodeDeploy only needs an application and a group to deploy to.
 resource "aws_iam_role" "codedeploy" {
   name               = "${var.name_prefix}-codedeploy"
-  assume_role_policy = jsonencode(local.assume_role["codedeploy.amazonaws.com"])
+  assume_role_policy = jsonencode(local.assume_role["codedeploy"])
 }
 
 resource "aws_codedeploy_app" "app" {
@@ -108,12 +114,12 @@ resource "aws_codedeploy_deployment_group" "group" {
 
 locals {
   assume_role = {
-    for service in ["codedeploy.amazonaws.com", "lambda.amazonaws.com"] : service => {
+    for service, principal in data.aws_service_principal.service : service => {
       Version = "2012-10-17"
       Statement = [{
         Effect    = "Allow"
         Action    = "sts:AssumeRole"
-        Principal = { Service = service }
+        Principal = { Service = principal.name }
       }]
     }
   }
@@ -122,7 +128,7 @@ locals {
 # The emulator does not enforce IAM: the role only has to exist.
 resource "aws_iam_role" "trigger" {
   name               = "${var.name_prefix}-trigger"
-  assume_role_policy = jsonencode(local.assume_role["lambda.amazonaws.com"])
+  assume_role_policy = jsonencode(local.assume_role["lambda"])
 }
 
 resource "aws_lambda_function" "trigger" {
@@ -145,10 +151,13 @@ resource "aws_lambda_function" "trigger" {
 module "deployment" {
   source = "../../../examples/terraform/modules/deployment"
 
-  function_name    = aws_lambda_function.trigger.function_name
-  max_wait_minutes = var.max_wait_minutes
-  link_minutes     = (var.trigger_timeout - var.deadline_margin_seconds) / 60
-  wait_until       = var.wait_until
+  function_name = aws_lambda_function.trigger.function_name
+  # With examples/terraform these are module.trigger.trigger_timeout_seconds and
+  # module.trigger.deadline_margin_seconds.
+  function_timeout_seconds = var.trigger_timeout
+  deadline_margin_seconds  = var.deadline_margin_seconds
+  max_wait_minutes         = var.max_wait_minutes
+  wait_until               = var.wait_until
 
   deployment = {
     applicationName     = aws_codedeploy_app.app.name

@@ -9,7 +9,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.40"
+      version = ">= 5.60" # data "aws_service_principal"
     }
   }
 }
@@ -101,13 +101,18 @@ provider "aws" {
 
 # --- CodeDeploy: an ECS blue/green application (moto does not check the ECS side) ---------
 
+# codedeploy.amazonaws.com.cn in aws-cn: the provider knows each partition's name.
+data "aws_service_principal" "codedeploy" {
+  service_name = "codedeploy"
+}
+
 data "aws_iam_policy_document" "codedeploy_assume" {
   statement {
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "Service"
-      identifiers = ["codedeploy.amazonaws.com"]
+      identifiers = [data.aws_service_principal.codedeploy.name]
     }
   }
 }

@@ -2,66 +2,92 @@
 # deployment longer than one Lambda invocation can (15 minutes at most, also
 # for synchronous invocations of durable functions).
 #
-# The first link creates the deployment; each next link attaches to it
-# ({"deploymentId": ...} from the previous link's result). Every link but the
-# last one has onDeadline = "return": near its deadline it returns
-# {"complete": false, ...} instead of failing, and the next link carries on.
-# The last link has onDeadline = "fail" (DeploymentWaitTimeout). A link that
-# starts after the deployment ended, or after the milestone was met, returns
-# at once, so unused links cost one short invocation each.
+# `deploy` creates the deployment and does not wait (wait = false): its input
+# is the deployment request and nothing else, so only `deployment` and
+# `triggers` can replace it, and only replacing it starts a deployment. Every
+# waiting option lives on the waiting links (link_1 .. link_4), which attach
+# to the deployment by id ({"deploymentId": ...} from `deploy`'s result). An
+# attach starts nothing, so replacing a waiting link (a changed wait_until,
+# stop_on_timeout, max_wait_minutes, wait_for_rollback, include_log_tails, function timeout or
+# margin) is harmless: it looks at the same deployment again, and one that
+# already ended answers at once.
 #
-# Why four separate resources and not one resource with `count`: an instance
-# of a counted resource cannot refer to another instance of the same resource
+# Every waiting link but the last one has onDeadline = "return": near its
+# deadline it returns {"complete": false, ...} instead of failing, and the next
+# link carries on. The last link has onDeadline = "fail" (DeploymentWaitTimeout).
+# After a link that met the milestone, the next ones run with wait = false.
+#
+# Why separate resources and not one resource with `count`: an instance of a
+# counted resource cannot refer to another instance of the same resource
 # (`aws_lambda_invocation.link[count.index - 1]`). `terraform validate`
 # accepts that, and `terraform plan` then fails with "Error: Cycle". So each
 # link is its own resource, switched on by `count`, and the chain has a fixed
 # ceiling: local.max_links.
 #
-# lifecycle_scope stays CREATE_ONLY (the provider's default): a changed input
-# replaces the link, destroy invokes nothing, and a link whose invocation
-# failed is not saved in the state, so the next apply invokes it again
-# (terraform-provider-aws internal/service/lambda/invocation.go: Create sets
-# the id only after an invocation without FunctionError; with CREATE_ONLY an
-# input change is ForceNew). See README.md for how a failed chain is retried.
+# lifecycle_scope stays CREATE_ONLY (the provider's default). In
+# terraform-provider-aws internal/service/lambda/invocation.go,
+# customizeDiffInputChangeWithCreateOnlyScope forces a new resource on any
+# change of `input`; function_name, qualifier and triggers are ForceNew in the
+# schema; Create sets the id only after an invocation without FunctionError
+# (a failed link is not saved, so the next apply invokes it again); Delete
+# invokes nothing under CREATE_ONLY. See README.md for how a failed chain is
+# retried.
 
 locals {
   max_links = 4
-  links     = ceil(var.max_wait_minutes / var.link_minutes)
 
-  # Keys of var.deployment that every link needs: any link may be the one that
-  # reports the failure (includeLogTails shapes that report).
-  every_link = { for key in ["includeLogTails"] : key => var.deployment[key] if contains(keys(var.deployment), key) }
+  # What one waiting link can wait: the function's timeout minus the trigger's
+  # DEADLINE_MARGIN_SECONDS (module.trigger outputs trigger_timeout_seconds and
+  # deadline_margin_seconds).
+  link_seconds = var.function_timeout_seconds - var.deadline_margin_seconds
+  links        = ceil(var.max_wait_minutes * 60 / local.link_seconds)
 
-  # Control keys per link position (1-based). Only the last link fails on its
-  # deadline, and only the last one may stop the deployment then.
-  control = {
-    for position in range(1, local.max_links + 1) : position => merge(local.every_link, {
-      waitUntil     = var.wait_until
-      onDeadline    = position < local.links ? "return" : "fail"
-      stopOnTimeout = var.stop_on_timeout && position == local.links
-    })
-  }
-}
-
-resource "aws_lambda_invocation" "link_1" {
-  function_name   = var.function_name
-  lifecycle_scope = "CREATE_ONLY"
-  triggers        = var.triggers
-
-  input = jsonencode(merge(var.deployment, local.control[1]))
-
-  lifecycle {
-    precondition {
-      condition     = local.links <= local.max_links
-      error_message = "max_wait_minutes (${var.max_wait_minutes}) needs ${local.links} links of link_minutes (${var.link_minutes}); the chain has ${local.max_links}, so max_wait_minutes must be at most ${local.max_links * var.link_minutes}. For longer deployments create the deployment with wait = false and attach to it later."
+  # Waiting options per waiting link position (1-based). Only the last link
+  # fails on its deadline, and only the last one may stop the deployment then.
+  waiting = {
+    for position in range(1, local.max_links + 1) : position => {
+      waitUntil       = var.wait_until
+      waitForRollback = var.wait_for_rollback
+      onDeadline      = position < local.links ? "return" : "fail"
+      stopOnTimeout   = var.stop_on_timeout && position == local.links
+      # Any waiting link may be the one that reports the failure.
+      includeLogTails = var.include_log_tails
     }
   }
 }
 
-# Links 2..4: attach to the deployment of link 1. After a link that met the
-# milestone, wait = false: one GetDeployment, no waiting (with waitUntil =
-# "Ready" the deployment may have moved on from Ready since, and a status
-# read then could not tell that the milestone was already met).
+# The deploying link: the deployment request, wait = false. Nothing else may
+# enter this input (see above).
+resource "aws_lambda_invocation" "deploy" {
+  function_name   = var.function_name
+  lifecycle_scope = "CREATE_ONLY"
+  triggers        = var.triggers
+
+  input = jsonencode(merge(var.deployment, { wait = false }))
+
+  lifecycle {
+    precondition {
+      condition     = local.link_seconds > 0
+      error_message = "function_timeout_seconds (${var.function_timeout_seconds}) must be more than deadline_margin_seconds (${var.deadline_margin_seconds}): a link would have no time to wait. Pass module.trigger.trigger_timeout_seconds and module.trigger.deadline_margin_seconds."
+    }
+    precondition {
+      condition     = local.links <= local.max_links
+      error_message = "max_wait_minutes (${var.max_wait_minutes}) needs ${local.links} links of ${local.link_seconds / 60} minutes (function_timeout_seconds ${var.function_timeout_seconds} - deadline_margin_seconds ${var.deadline_margin_seconds}); the chain has ${local.max_links}, so max_wait_minutes must be at most ${local.max_links * local.link_seconds / 60}. For longer deployments create the deployment with wait = false and attach to it later."
+    }
+  }
+}
+
+# The waiting links: attach to the deployment `deploy` created.
+
+resource "aws_lambda_invocation" "link_1" {
+  function_name   = var.function_name
+  lifecycle_scope = "CREATE_ONLY"
+
+  input = jsonencode(merge(local.waiting[1], {
+    deploymentId = jsondecode(aws_lambda_invocation.deploy.result).deploymentId
+    wait         = !jsondecode(aws_lambda_invocation.deploy.result).complete
+  }))
+}
 
 resource "aws_lambda_invocation" "link_2" {
   count = local.links >= 2 ? 1 : 0
@@ -69,7 +95,7 @@ resource "aws_lambda_invocation" "link_2" {
   function_name   = var.function_name
   lifecycle_scope = "CREATE_ONLY"
 
-  input = jsonencode(merge(local.control[2], {
+  input = jsonencode(merge(local.waiting[2], {
     deploymentId = jsondecode(aws_lambda_invocation.link_1.result).deploymentId
     wait         = !jsondecode(aws_lambda_invocation.link_1.result).complete
   }))
@@ -81,7 +107,7 @@ resource "aws_lambda_invocation" "link_3" {
   function_name   = var.function_name
   lifecycle_scope = "CREATE_ONLY"
 
-  input = jsonencode(merge(local.control[3], {
+  input = jsonencode(merge(local.waiting[3], {
     deploymentId = jsondecode(aws_lambda_invocation.link_2[0].result).deploymentId
     wait         = !jsondecode(aws_lambda_invocation.link_2[0].result).complete
   }))
@@ -93,15 +119,15 @@ resource "aws_lambda_invocation" "link_4" {
   function_name   = var.function_name
   lifecycle_scope = "CREATE_ONLY"
 
-  input = jsonencode(merge(local.control[4], {
+  input = jsonencode(merge(local.waiting[4], {
     deploymentId = jsondecode(aws_lambda_invocation.link_3[0].result).deploymentId
     wait         = !jsondecode(aws_lambda_invocation.link_3[0].result).complete
   }))
 }
 
 locals {
-  # Raw results (JSON strings) of the links that exist, in order. Strings keep
-  # one element type whatever keys each result has.
+  # Raw results (JSON strings) of the waiting links that exist, in order.
+  # Strings keep one element type whatever keys each result has.
   link_results = [
     for result in [
       aws_lambda_invocation.link_1.result,

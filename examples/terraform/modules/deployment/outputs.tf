@@ -5,7 +5,7 @@ output "result" {
 
 output "deployment_id" {
   description = "The deployment the chain created and waited for."
-  value       = jsondecode(aws_lambda_invocation.link_1.result).deploymentId
+  value       = jsondecode(aws_lambda_invocation.deploy.result).deploymentId
 }
 
 output "status" {
@@ -14,11 +14,11 @@ output "status" {
 }
 
 output "links" {
-  description = "Number of links (aws_lambda_invocation resources) in the chain: ceil(max_wait_minutes / link_minutes)."
+  description = "Number of waiting links (aws_lambda_invocation resources that attach and wait), besides the one that creates the deployment: ceil(max_wait_minutes * 60 / (function_timeout_seconds - deadline_margin_seconds))."
   value       = local.links
 }
 
 output "link_results" {
-  description = "Every link's raw result (JSON), in order: which link waited for what."
+  description = "Every waiting link's raw result (JSON), in order: which link waited for what."
   value       = local.link_results
 }

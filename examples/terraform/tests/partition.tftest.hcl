@@ -1,0 +1,62 @@
+# A plan in the China partition with the real aws provider, offline: no
+# credentials are checked and no AWS API is called. The provider computes
+# partitions and service principals from its own endpoint data, which is the
+# point: a mocked provider would only echo what the test told it. The one data
+# source that would call AWS (sts:GetCallerIdentity) is overridden.
+
+provider "aws" {
+  region                      = "cn-north-1"
+  access_key                  = "offline"
+  secret_key                  = "offline"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+}
+
+override_data {
+  target = data.aws_caller_identity.current
+  values = { account_id = "123456789012" }
+}
+
+variables {
+  lambda_zip_path              = "tests/codedeploy-trigger_0.0.0_linux_arm64.zip"
+  architecture                 = "arm64"
+  codedeploy_application_names = ["web"]
+}
+
+run "china_partition_plan" {
+  command = plan
+
+  assert {
+    condition     = data.aws_partition.current.partition == "aws-cn"
+    error_message = "cn-north-1 is in the aws-cn partition"
+  }
+
+  # Lambda and EventBridge keep the global names in aws-cn; CodeDeploy's ends in
+  # .amazonaws.com.cn (examples/terraform-ecs-blue-green/tests). What matters is
+  # that the module takes them from the provider, not from a literal.
+  assert {
+    condition     = data.aws_service_principal.lambda.name == "lambda.amazonaws.com" && data.aws_service_principal.events.name == "events.amazonaws.com"
+    error_message = "the Lambda and EventBridge service principals in aws-cn are lambda.amazonaws.com and events.amazonaws.com"
+  }
+
+  assert {
+    condition     = jsondecode(data.aws_iam_policy_document.lambda_assume.json).Statement[0].Principal.Service == data.aws_service_principal.lambda.name
+    error_message = "the functions' trust policy must name the partition's Lambda service principal"
+  }
+
+  assert {
+    condition     = aws_lambda_permission.events.principal == data.aws_service_principal.events.name
+    error_message = "the recorder's resource policy must name the partition's EventBridge service principal"
+  }
+
+  # The deployment groups the trigger may deploy to, as ARNs of the partition.
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.trigger.statement : s.resources
+      if contains(s.actions, "codedeploy:CreateDeployment")
+    ] == [toset(["arn:aws-cn:codedeploy:cn-north-1:123456789012:deploymentgroup:web/*"])]
+    error_message = "CreateDeployment must be granted on the aws-cn ARNs of the applications' deployment groups"
+  }
+}

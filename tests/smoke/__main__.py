@@ -1,0 +1,3 @@
+from tests.smoke.run import main
+
+raise SystemExit(main())
