@@ -34,14 +34,14 @@ from bench.workload import (
     plan_for,
 )
 from bench.world import World, emulated_aws, fake_credentials
-from shared.codedeploy import CodeDeployGateway
+from shared.adapters.codedeploy import CodeDeployGateway
+from shared.adapters.diagnostics import DiagnosticsCollector
 from shared.config import DEFAULTS
-from shared.diagnostics import DiagnosticsCollector
 from shared.errors import DeploymentFailed
 from shared.observability import logger, metrics
-from shared.recorder_service import RecorderService
+from shared.recorder import RecorderService
 from shared.status import is_terminal
-from shared.trigger_service import TriggerService
+from shared.trigger.dispatch import TriggerService
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import record_past_successes
 from tests.support.simulator import HOME_ORIGIN, SimulatedCodeDeploy

@@ -17,10 +17,10 @@ from hypothesis import settings
 from moto import mock_aws
 
 from handlers import recorder, trigger
-from shared import aws
-from shared.codedeploy import CodeDeployGateway
+from shared.adapters import clients as aws
+from shared.adapters.codedeploy import CodeDeployGateway
 from shared.observability import metrics
-from shared.trigger_service import TriggerService
+from shared.trigger.dispatch import TriggerService
 from tests.support.aws_calls import OperationRecorder
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import create_blue_green_group, create_status_table

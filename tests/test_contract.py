@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from handlers import trigger
-from shared.contract import parse_request
+from shared.contract.request import parse_request
 from shared.errors import InvalidInput
 from tests.conftest import appspec_request
 from tests.support.call_guard import on_every_call
@@ -156,7 +156,7 @@ def test_restart_deploys_without_a_revision() -> None:
 def test_schemas_are_compiled_once_per_container() -> None:
     """A warm invocation never compiles: after one valid and one invalid request (which
     compiles the detailed validator for its message), every schema is a cache hit."""
-    from shared import contract
+    from shared.contract import request as contract
 
     def invocation(**overrides: Any) -> None:
         with contextlib.suppress(InvalidInput):

@@ -13,8 +13,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from shared.codedeploy import DeploymentSnapshot
-from shared.diagnostics import (
+from shared.adapters.codedeploy import DeploymentSnapshot
+from shared.adapters.diagnostics import (
     CALL_RESERVE_SECONDS,
     Diagnostics,
     DiagnosticsCollector,
@@ -26,7 +26,7 @@ from shared.diagnostics import (
     Target,
     Timeline,
 )
-from shared.result import (
+from shared.report.result import (
     LOG_TAIL_BYTES,
     MAX_MESSAGE_CHARS,
     failure_message,

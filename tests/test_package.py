@@ -155,7 +155,9 @@ def test_zip_layout(packaging: ModuleType, compiler: Compiler, built: dict[str, 
     names = [info.filename for info in infos]
     assert names == sorted(names)
     assert {"handlers/trigger.py", "handlers/recorder.py"} <= set(names)
-    assert "shared/schema/create_deployment.json" in names  # the contract reads it at import
+    assert (
+        "shared/contract/schema/create_deployment.json" in names
+    )  # the contract reads it at import
     for info in infos:
         assert not info.is_dir(), info.filename
         if info.filename.endswith(".pyc"):

@@ -11,7 +11,8 @@ import statistics
 import time
 from typing import Any
 
-from shared import contract, model_schema
+from shared.contract import model_schema
+from shared.contract import request as contract
 
 
 def validation_ms(request: dict[str, Any], runs: int = 2000) -> dict[str, float]:

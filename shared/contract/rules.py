@@ -1,7 +1,7 @@
 """The rules of CreateDeployment that its service model cannot express, written by hand.
 
-The generated schema (:mod:`shared.model_schema`) says which members exist and what each may
-hold; it cannot say that a member is required only sometimes, that two members exclude each
+The generated schema (:mod:`shared.contract.model_schema`) says which members exist and what each
+may hold; it cannot say that a member is required only sometimes, that two members exclude each
 other, or what a quota or an error of the service implies. Each rule below names its source: a
 sentence of the model's own documentation, one of CreateDeployment's documented errors, or the
 CodeDeploy quotas page. A rule without a source does not belong here.

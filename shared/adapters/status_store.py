@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared import status_table as attr
+from shared.adapters import status_table as attr
 from shared.status import is_known, statuses_below
 from shared.timestamps import to_iso
 

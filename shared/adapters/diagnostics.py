@@ -2,7 +2,7 @@
 
 CodeDeploy's ``errorInformation`` is one generic line ("too many individual
 instances failed"); the cause lives in the targets. This module reads them and
-returns plain data (:class:`Diagnostics`, :class:`Timeline`); ``shared/result.py``
+returns plain data (:class:`Diagnostics`, :class:`Timeline`); ``shared/report/result.py``
 turns that into the text a caller reads.
 
 Sources (botocore model ``codedeploy/2014-10-06/service-2.json``):
@@ -55,7 +55,7 @@ MAX_EXPLAINED_TARGETS = 3
 MAX_STOPPED_TASKS = 3
 MAX_SERVICE_EVENTS = 3
 CALL_RESERVE_SECONDS = 3.0
-"""No call starts with less time left: the briefest client of shared/aws.py's ladders
+"""No call starts with less time left: the briefest client of shared/adapters/clients.py's ladders
 (1 attempt, 1 s connect, 2 s read) needs this much at worst."""
 
 TimeLeft = Callable[[], float]
@@ -160,7 +160,7 @@ class DiagnosticsCollector:
     """Reads targets, hooks, ECS tasks and alarms within ``time_left`` seconds.
 
     ``codedeploy`` and ``ecs`` are boto3 clients (``ecs`` made only when an
-    ECS target needs it); with shared/aws.py's bounded clients each call also
+    ECS target needs it); with shared/adapters/clients.py's bounded clients each call also
     picks retries and timeouts that fit the time left.
     """
 

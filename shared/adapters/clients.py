@@ -76,7 +76,7 @@ CODEDEPLOY_CREATE_POLICIES = (
     CallPolicy(1, 2, 5),
     CallPolicy(1, 1, 2),
 )
-# Failure diagnostics (shared/diagnostics.py) read ECS only to explain a failure, inside
+# Failure diagnostics (shared/adapters/diagnostics.py) read ECS only to explain a failure, inside
 # the deadline margin: a few quick attempts, never long stalls.
 ECS_POLICIES = (
     CallPolicy(3, 2, 5),

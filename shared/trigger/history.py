@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from shared.adapters.status_store import StatusRecord, StatusStore, StoreUnavailable
+from shared.adapters.status_table import BY_GROUP_INDEX
 from shared.config import Settings
-from shared.contract import HistoryQuery
+from shared.contract.request import HistoryQuery
 from shared.deadline import NoTimeLeft
 from shared.errors import StatusTableUnavailable
 from shared.observability import logger
-from shared.status_store import StatusRecord, StatusStore, StoreUnavailable
-from shared.status_table import BY_GROUP_INDEX
 
 TABLE_NEEDED = (
     "a history query reads the DynamoDB status table (the recorder's), and there is nothing "

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from shared.codedeploy import DeploymentSnapshot
-from shared.diagnostics import (
+from shared.adapters.codedeploy import DeploymentSnapshot
+from shared.adapters.diagnostics import (
     Diagnostics,
     EcsService,
     LifecycleEvent,

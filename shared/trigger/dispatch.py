@@ -19,18 +19,24 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from shared import aws
-from shared.codedeploy import (
+from shared.adapters import clients as aws
+from shared.adapters.codedeploy import (
     CodeDeployGateway,
     CreateNotAttempted,
     CreateOutcomeUnknown,
     DeploymentSnapshot,
     same_revision,
 )
+from shared.adapters.diagnostics import Diagnostics, DiagnosticsCollector, RollbackReport
+from shared.adapters.idempotency import (
+    DeploymentDeduplicator,
+    DuplicateInProgress,
+    IdempotencyUnavailable,
+)
+from shared.adapters.status_store import StatusStore, StatusUpdate, StoreUnavailable
 from shared.config import Settings
-from shared.contract import TriggerRequest, describe_for_log, parse_request
+from shared.contract.request import TriggerRequest, describe_for_log, parse_request
 from shared.deadline import Deadline, LambdaContextLike, NoTimeLeft
-from shared.diagnostics import Diagnostics, DiagnosticsCollector, RollbackReport
 from shared.errors import (
     ActiveDeploymentConflict,
     CodeDeployError,
@@ -39,10 +45,8 @@ from shared.errors import (
     InvalidInput,
     StatusTableUnavailable,
 )
-from shared.history import HistoryResult, read_history, require_table
-from shared.idempotency import DeploymentDeduplicator, DuplicateInProgress, IdempotencyUnavailable
 from shared.observability import logger, metrics
-from shared.result import (
+from shared.report.result import (
     TERRAFORM_DELETE_REASON,
     SkippedResult,
     TriggerResult,
@@ -60,9 +64,9 @@ from shared.result import (
     timeout_message,
 )
 from shared.status import MILESTONES, DeploymentStatus, is_known
-from shared.status_store import StatusStore, StatusUpdate, StoreUnavailable
 from shared.timestamps import from_iso, to_iso, utc_now
-from shared.waiter import (
+from shared.trigger.history import HistoryResult, read_history, require_table
+from shared.trigger.wait import (
     DeploymentWaiter,
     WaitDeadlineReached,
     WaitOutcome,
@@ -70,7 +74,7 @@ from shared.waiter import (
     monotonic_clock,
     real_sleep,
 )
-from shared.watchdog import Watchdog
+from shared.trigger.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -189,7 +193,7 @@ class TriggerService:
 @dataclass
 class RunProgress:
     """How far one invocation got: what an answer is built from when the watchdog
-    interrupts a call (shared/watchdog.py). Set as the run goes, never cleared by an
+    interrupts a call (shared/trigger/watchdog.py). Set as the run goes, never cleared by an
     exception, so that an interrupted call leaves what was known."""
 
     deployment_id: str | None = None
@@ -397,7 +401,7 @@ class TriggerRun:
                 continue
             except IdempotencyUnavailable as error:
                 # Raised only before CreateDeployment was sent (a failure after it keeps
-                # the deployment or CreateDeployment's own error; shared/idempotency.py).
+                # the deployment or CreateDeployment's own error; shared/adapters/idempotency.py).
                 # Same table as the status store: stop using it for this invocation.
                 # CodeDeploy's one-active-deployment-per-group rule still stops most
                 # duplicates.
@@ -745,7 +749,7 @@ class TriggerRun:
         )
         self.progress.diagnostics = diagnostics
         # Counts and reasons only: hook messages and log tails may hold secrets. The error
-        # carries them masked (shared/result.py), and the Lambda runtime logs the error too.
+        # carries them masked (shared/report/result.py), and the Lambda runtime logs the error too.
         logger.info(
             "failure diagnostics collected",
             extra={
@@ -793,7 +797,7 @@ class TriggerRun:
         )
         return RollbackReport(rollback_id, ended.snapshot.status, waited=True)
 
-    # --- when the watchdog interrupts a call (shared/watchdog.py) ---------------------------
+    # --- when the watchdog interrupts a call (shared/trigger/watchdog.py) -------------------
 
     def answer_at_deadline(self) -> TriggerResult:
         """A call of the wait phase outlived its budget: answer as at the deadline.

@@ -3,7 +3,7 @@ and within the deadline.
 
 Modelled on botocore's waiters: the policy is data (:class:`WaitPolicy`) and the
 loop is small. With a status table the waiter reads the item at the pace of the read
-cadence (shared/read_cadence.py: every 0.1 s near the group's usual end, up to 4 s
+cadence (shared/trigger/read_cadence.py: every 0.1 s near the group's usual end, up to 4 s
 while it is far, every ``STATUS_READ_INTERVAL_SECONDS`` without history; events
 written by the recorder make the end visible that soon) and keeps a GetDeployment safety net every
 ``FALLBACK_POLL_INTERVAL_SECONDS``, because EventBridge delivery is best effort.
@@ -22,15 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from shared.codedeploy import CodeDeployGateway, DeploymentSnapshot
+from shared.adapters.codedeploy import CodeDeployGateway, DeploymentSnapshot
+from shared.adapters.status_store import StatusRecord, StatusStore, StatusUpdate, StoreUnavailable
 from shared.config import Settings
 from shared.deadline import Deadline, NoTimeLeft
 from shared.observability import logger
-from shared.read_cadence import ReadCadence, WaitFacts, next_read_interval
-from shared.result import READY_EXPLANATION, continue_command
+from shared.report.result import READY_EXPLANATION, continue_command
 from shared.status import DeploymentStatus, is_known, is_terminal, rank
-from shared.status_store import StatusRecord, StatusStore, StatusUpdate, StoreUnavailable
 from shared.timestamps import seconds_between
+from shared.trigger.read_cadence import ReadCadence, WaitFacts, next_read_interval
 
 DetectedBy = Literal["event", "poll"]
 # Clocks are not infinitely fine (freezegun keeps microseconds): never sleep for
@@ -61,7 +61,7 @@ class WaitPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> WaitPolicy:
         return cls(
-            read_cadence=settings.read_cadence,
+            read_cadence=ReadCadence.from_settings(settings),
             fallback_poll_interval=settings.fallback_poll_interval,
             fallback_poll_max_interval=settings.fallback_poll_max_interval,
             poll_interval=settings.poll_interval,
@@ -238,7 +238,7 @@ class DeploymentWaiter:
     def _read_interval(
         self, deployment_id: str, schedule: _Schedule, record: StatusRecord | None, now: float
     ) -> float:
-        """The read cadence's answer (shared/read_cadence.py) for what is known now."""
+        """The read cadence's answer (shared/trigger/read_cadence.py) for what is known now."""
         if schedule.recent_durations is None and record is not None:
             schedule.recent_durations = self._recent_durations(deployment_id, record)
         facts = WaitFacts(
