@@ -6,5 +6,5 @@ contract (:mod:`shared.contract.request`, with the schema generated from CodeDep
 :mod:`shared.contract.model_schema` and the hand-written rules in :mod:`shared.contract.rules`), the
 CodeDeploy adapter
 (:mod:`shared.adapters.codedeploy`), the DynamoDB store (:mod:`shared.adapters.status_store`) and
-the waiting strategy (:mod:`shared.trigger.wait`).
+the waiting strategy (:mod:`shared.trigger.waiter`).
 """
