@@ -26,13 +26,8 @@ from shared.adapters.diagnostics import (
     Target,
     Timeline,
 )
-from shared.report.result import (
-    LOG_TAIL_BYTES,
-    MAX_MESSAGE_CHARS,
-    failure_message,
-    lifecycle_summary,
-    progress_note,
-)
+from shared.report.failure import LOG_TAIL_BYTES, MAX_MESSAGE_CHARS, failure_message, progress_note
+from shared.report.result import lifecycle_summary
 from tests.conftest import REGION
 from tests.support import moto_codedeploy
 from tests.support.deployment_targets import (

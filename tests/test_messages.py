@@ -31,7 +31,7 @@ from shared.adapters.diagnostics import (
 )
 from shared.config import Settings
 from shared.errors import CodeDeployError, ConfigurationError, DeploymentFailed, InvalidInput
-from shared.report.result import failure_message
+from shared.report.failure import failure_message
 from shared.text import MASK, MAX_MESSAGE_BYTES, cut, mask_secrets, printed_size
 from tests.conftest import Harness, appspec_request
 from tests.support.lambda_context import FakeLambdaContext

@@ -29,6 +29,11 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
 from shared.errors import ActiveDeploymentConflict, CodeDeployError
+from shared.report.messages import (
+    active_conflict_message,
+    codedeploy_failure_message,
+    create_not_sent_message,
+)
 from shared.status import UNSUCCESSFUL_STATUSES, is_terminal
 from shared.timestamps import to_iso
 
@@ -292,24 +297,6 @@ def _message(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Message", "")).strip() or str(error)
 
 
-_HINTS = {
-    "ApplicationDoesNotExistException": "check applicationName",
-    "DeploymentGroupDoesNotExistException": "check deploymentGroupName",
-    "DeploymentConfigDoesNotExistException": "check deploymentConfigName",
-    "DeploymentDoesNotExistException": "check deploymentId",
-    "InvalidDeploymentIdException": "check deploymentId",
-    "AccessDeniedException": "the function's role lacks this CodeDeploy permission",
-    # botocore's model: "The service role ARN was specified in an invalid format.
-    # Or, if an Auto Scaling group was specified, the specified service role does
-    # not grant the appropriate permissions to Amazon EC2 Auto Scaling."
-    "InvalidRoleException": (
-        "check the deployment group's service role: its ARN may be malformed, or, with Auto "
-        "Scaling groups in the deployment group, the role lacks the Auto Scaling permissions "
-        "(see the AWSCodeDeployRole managed policy)"
-    ),
-}
-
-
 def _translate(operation: str, error: ClientError, params: Mapping[str, Any]) -> CodeDeployError:
     code = _code(error)
     context = ", ".join(
@@ -317,38 +304,16 @@ def _translate(operation: str, error: ClientError, params: Mapping[str, Any]) ->
         for key in ("applicationName", "deploymentGroupName", "deploymentId")
         if key in params
     )
-    hint = _HINTS.get(code)
-    if hint is None and code.startswith("Invalid"):
-        hint = "CodeDeploy rejected the request's content"
-    text = f"CodeDeploy {operation} failed ({code}): {_message(error)}"
-    if context:
-        text += f" [{context}]"
-    if hint:
-        text += f"; {hint}"
-    return CodeDeployError(text, code=code)
+    return CodeDeployError(
+        codedeploy_failure_message(operation, code, _message(error), context), code=code
+    )
 
 
 def _not_sent_error(error: BotoCoreError, params: Mapping[str, Any]) -> CodeDeployError:
     """A request boto3 refused to build or sign: CodeDeploy never saw it; resending is pointless."""
     kind = type(error).__name__
     group = f"{params.get('applicationName')}/{params.get('deploymentGroupName')}"
-    return CodeDeployError(
-        f"CodeDeploy CreateDeployment for {group} was not sent ({kind}): {error}; no deployment "
-        f"was created. {_NOT_SENT_HINTS.get(kind, 'Fix the cause, then apply again.')}",
-        code=kind,
-    )
-
-
-_NOT_SENT_HINTS = {
-    "ParamValidationError": (
-        "The function's boto3 rejected the request: its CodeDeploy model may be older than "
-        "the input's keys (the Lambda runtime's bundled boto3 is not pinned)."
-    ),
-    "NoCredentialsError": "The function found no AWS credentials: check its execution role.",
-    "PartialCredentialsError": "The function's AWS credentials are incomplete.",
-    "CredentialRetrievalError": "The function could not load its AWS credentials.",
-    "NoRegionError": "No region is set: set AWS_REGION.",
-}
+    return CodeDeployError(create_not_sent_message(group, kind, str(error)), code=kind)
 
 
 def _active_conflict(error: ClientError, params: Mapping[str, Any]) -> ActiveDeploymentConflict:
@@ -362,16 +327,7 @@ def _active_conflict(error: ClientError, params: Mapping[str, Any]) -> ActiveDep
     found = _DEPLOYMENT_ID.search(_message(error))
     active = found.group(1) if found else None
     group = f"{params.get('applicationName')}/{params.get('deploymentGroupName')}"
-    if active:
-        cause = f"deployment group {group} already has an active deployment (deployment {active})"
-    else:
-        cause = (
-            f"CodeDeploy refused another deployment: either deployment group {group} already has "
-            "an active deployment, or the account reached its CodeDeploy quota of concurrent "
-            'deployments ("Concurrent deployments per account", adjustable in Service Quotas)'
-        )
     return ActiveDeploymentConflict(
-        f"{cause}; CodeDeploy runs one deployment per group at a time. Wait for it to end, or "
-        f'set onActiveDeployment to "wait". CodeDeploy said: {_message(error)}',
+        active_conflict_message(group, active, _message(error)),
         active_deployment_id=active,
     )

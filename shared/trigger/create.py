@@ -12,7 +12,7 @@ from shared.adapters.codedeploy import CreateNotAttempted, CreateOutcomeUnknown,
 from shared.adapters.status_store import StatusUpdate, StoreUnavailable
 from shared.errors import CodeDeployError
 from shared.observability import logger, metrics
-from shared.report.result import create_outcome_ambiguous_message, create_outcome_unknown_message
+from shared.report.messages import create_outcome_ambiguous_message, create_outcome_unknown_message
 from shared.status import DeploymentStatus
 from shared.timestamps import to_iso, utc_now
 from shared.trigger.invocation import Invocation

@@ -23,9 +23,16 @@ from shared.contract.request import parse_request
 from shared.deadline import Deadline, LambdaContextLike
 from shared.errors import StatusTableUnavailable
 from shared.observability import logger
-from shared.report.result import TERRAFORM_DELETE_REASON, SkippedResult, TriggerResult, skipped
+from shared.report.messages import HISTORY_OUT_OF_TIME
+from shared.report.result import (
+    TERRAFORM_DELETE_REASON,
+    HistoryResult,
+    SkippedResult,
+    TriggerResult,
+    skipped,
+)
 from shared.trigger.finish import answer_after, answer_without_waiting
-from shared.trigger.history import HistoryResult, read_history, require_table
+from shared.trigger.history import read_history, require_table
 from shared.trigger.interrupted import answer_at_deadline, answer_with_what_is_known
 from shared.trigger.invocation import Invocation, RunClients
 from shared.trigger.start import start
@@ -143,6 +150,4 @@ def run_invocation(inv: Invocation) -> TriggerResult:
 
 
 def _history_out_of_time() -> HistoryResult:
-    raise StatusTableUnavailable(
-        "the status table did not answer before the function's deadline; try again"
-    )
+    raise StatusTableUnavailable(HISTORY_OUT_OF_TIME)

@@ -14,14 +14,9 @@ from shared.adapters.diagnostics import RollbackReport
 from shared.deadline import NoTimeLeft
 from shared.errors import CodeDeployError, DeploymentFailed, DeploymentWaitTimeout
 from shared.observability import logger, metrics
-from shared.report.result import (
-    TriggerResult,
-    build_result,
-    failure_message,
-    progress_note,
-    stop_message,
-    timeout_message,
-)
+from shared.report.failure import failure_message, progress_note
+from shared.report.messages import stop_message, timeout_message
+from shared.report.result import TriggerResult, build_result
 from shared.trigger.invocation import Invocation
 from shared.trigger.wait import build_waiter
 from shared.trigger.waiter import WaitDeadlineReached, WaitOutcome

@@ -7,15 +7,14 @@ from shared.adapters.codedeploy import DeploymentSnapshot
 from shared.adapters.diagnostics import Diagnostics
 from shared.errors import DeploymentFailed, DeploymentWaitTimeout
 from shared.observability import logger
-from shared.report.result import (
-    TriggerResult,
+from shared.report.failure import failure_message
+from shared.report.messages import (
     active_timeout_message,
-    build_result,
     create_interrupted_message,
-    failure_message,
     out_of_time_before_create_message,
     timeout_message,
 )
+from shared.report.result import TriggerResult, build_result
 from shared.status import DeploymentStatus, is_known
 from shared.timestamps import to_iso
 from shared.trigger.finish import answer_after

@@ -17,7 +17,7 @@ from shared.errors import (
     StatusTableUnavailable,
 )
 from shared.observability import logger
-from shared.report.result import active_ready_message, active_timeout_message
+from shared.report.messages import active_ready_message, active_timeout_message
 from shared.status import DeploymentStatus
 from shared.timestamps import from_iso, utc_now
 from shared.trigger.create import announce_created, create_noted

@@ -9,6 +9,7 @@ from shared.adapters.codedeploy import DeploymentSnapshot
 from shared.deadline import NoTimeLeft
 from shared.errors import CodeDeployError
 from shared.observability import logger
+from shared.report.messages import status_log_fields
 from shared.status import MILESTONES, is_known
 from shared.trigger.invocation import Invocation
 from shared.trigger.waiter import DeploymentWaiter, WaitDeadlineReached, WaitOutcome, WaitPolicy
@@ -21,6 +22,7 @@ def build_waiter(inv: Invocation) -> DeploymentWaiter:
         WaitPolicy.from_settings(inv.settings),
         clock=inv.clock,
         sleep=inv.sleep,
+        explain_status=status_log_fields,
     )
 
 

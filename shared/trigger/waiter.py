@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,7 +27,6 @@ from shared.adapters.status_store import StatusRecord, StatusStore, StatusUpdate
 from shared.config import Settings
 from shared.deadline import Deadline, NoTimeLeft
 from shared.observability import logger
-from shared.report.result import READY_EXPLANATION, continue_command
 from shared.status import DeploymentStatus, is_known, is_terminal, rank
 from shared.timestamps import seconds_between
 from shared.trigger.read_cadence import ReadCadence, WaitFacts, next_read_interval
@@ -39,6 +38,11 @@ DetectedBy = Literal["event", "poll"]
 MIN_PAUSE_SECONDS = 0.001
 RECENT_DEPLOYMENTS = 6
 """The group's latest deployments the read cadence looks at (this one among them)."""
+
+
+StatusExplainer = Callable[[str, str], Mapping[str, str]]
+"""What a caller needs to know about a status just seen (deployment id, status): extra log
+fields. The text is the caller's (shared/report/messages.py); the waiter only passes it on."""
 
 
 def monotonic_clock() -> float:
@@ -112,8 +116,10 @@ class DeploymentWaiter:
         *,
         clock: Callable[[], float] = monotonic_clock,
         sleep: Callable[[float], None] = real_sleep,
+        explain_status: StatusExplainer = lambda _deployment_id, _status: {},
     ) -> None:
         self._poller = poller
+        self._explain_status = explain_status
         self._health = health
         self._policy = policy
         self._clock = clock
@@ -358,10 +364,7 @@ class DeploymentWaiter:
         if status == self._last_status:
             return
         extra = {"status": status, "previousStatus": self._last_status, "seenVia": source}
-        if status == DeploymentStatus.READY:
-            # A person (or the group's ready timeout) must act: say so once, with the command.
-            extra["meaning"] = READY_EXPLANATION
-            extra["continueCommand"] = continue_command(deployment_id)
+        extra.update(self._explain_status(deployment_id, status))
         logger.info("deployment status changed", extra=extra)
         self._last_status = status
 
