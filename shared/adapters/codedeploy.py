@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ChecksumError,
@@ -28,6 +26,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
+from shared.adapters.clients import without_retries
 from shared.errors import ActiveDeploymentConflict, CodeDeployError
 from shared.report.messages import (
     active_conflict_message,
@@ -146,7 +145,7 @@ class CodeDeployGateway:
 
     def __init__(self, client: CodeDeployClient, *, create_client: CodeDeployClient | None = None):
         self._client = client
-        self._create_client = create_client or _without_retries(client)
+        self._create_client = create_client or without_retries(client)
 
     @property
     def region(self) -> str:
@@ -258,17 +257,6 @@ def _fields_agree(requested: Mapping[str, Any], reported: Mapping[str, Any]) -> 
             shared = set(ours) & set(theirs)
             return bool(shared) and all(ours[key] == theirs[key] for key in shared)
     return False
-
-
-def _without_retries(client: CodeDeployClient) -> CodeDeployClient:
-    config = client.meta.config.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
-    copy: CodeDeployClient = boto3.client(
-        "codedeploy",
-        region_name=client.meta.region_name,
-        endpoint_url=client.meta.endpoint_url,
-        config=config,
-    )
-    return copy
 
 
 def console_url(deployment_id: str, *, region: str, partition: str) -> str:

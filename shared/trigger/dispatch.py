@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from shared.adapters import clients as aws
+from shared.adapters.clients import Clients, LadderClients
 from shared.adapters.codedeploy import CodeDeployGateway
 from shared.adapters.diagnostics import DiagnosticsCollector
 from shared.adapters.status_store import StatusStore
@@ -48,12 +48,16 @@ if TYPE_CHECKING:
 class TriggerService:
     """Per container: the clients (reused across invocations), the clock and the sleep.
 
-    Clients are injected for tests and made lazily otherwise; settings are read
-    per invocation so a bad value fails before anything is created.
+    ``clients`` is the one place AWS clients come from (production: bounded clients made
+    lazily; tests, the demo and the bench: ``FixedClients``). ``codedeploy`` (a ready
+    gateway), ``dynamodb_client`` and ``diagnostics`` (a collector factory) override single
+    parts of it, as they did before the seam. Settings are read per invocation so a bad
+    value fails before anything is created.
     """
 
     def __init__(
         self,
+        clients: Clients | None = None,
         *,
         codedeploy: CodeDeployGateway | None = None,
         dynamodb_client: DynamoDBClient | None = None,
@@ -62,6 +66,7 @@ class TriggerService:
         sleep: Callable[[float], None] = real_sleep,
         watchdog: Watchdog | None = None,
     ) -> None:
+        self._aws: Clients = clients if clients is not None else LadderClients()
         self._codedeploy = codedeploy
         self._dynamodb_client = dynamodb_client
         self._diagnostics = diagnostics
@@ -83,14 +88,14 @@ class TriggerService:
         query = request.history
         if query is not None:
             # Reads the table only: no CodeDeploy client is made, nothing is written.
-            dynamodb = self._dynamodb_client or aws.bounded_dynamodb(deadline.final_budget)
+            dynamodb = self._dynamodb_client or self._aws.dynamodb_within(deadline.final_budget)
             store = StatusStore(require_table(settings), dynamodb)
             return watchdog.run(
                 deadline.last_watchdog_seconds(),
                 lambda: read_history(store, query),
                 _history_out_of_time,
             )
-        dynamodb = self._dynamodb_client or aws.bounded_dynamodb(deadline.wait_budget)
+        dynamodb = self._dynamodb_client or self._aws.dynamodb_within(deadline.wait_budget)
         invocation = Invocation(
             request=request,
             settings=settings,
@@ -118,25 +123,26 @@ class TriggerService:
 
     def _clients(self, deadline: Deadline) -> RunClients:
         """Clients whose every call fits in this invocation's time (unless injected)."""
+        aws = self._aws
         if self._codedeploy is not None:
             codedeploy = final = self._codedeploy
         else:
             codedeploy = CodeDeployGateway(
-                aws.bounded_codedeploy(deadline.wait_budget),
-                create_client=aws.bounded_codedeploy_create(deadline.wait_budget),
+                aws.codedeploy_within(deadline.wait_budget),
+                create_client=aws.codedeploy_create_within(deadline.wait_budget),
             )
             final = CodeDeployGateway(
-                aws.bounded_codedeploy(deadline.final_budget),
-                create_client=aws.bounded_codedeploy_create(deadline.final_budget),
+                aws.codedeploy_within(deadline.final_budget),
+                create_client=aws.codedeploy_create_within(deadline.final_budget),
             )
         # Diagnostics come after the wait and may use the deadline margin (final budget).
         if self._diagnostics is not None:
             diagnostics = self._diagnostics(deadline.final_budget)
         else:
             diagnostics = DiagnosticsCollector(
-                aws.bounded_codedeploy(deadline.final_budget),
+                aws.codedeploy_within(deadline.final_budget),
                 deadline.final_budget,
-                ecs=lambda: aws.bounded_ecs(deadline.final_budget),
+                ecs=lambda: aws.ecs_within(deadline.final_budget),
             )
         return RunClients(codedeploy, final, diagnostics)
 
