@@ -16,8 +16,6 @@ from typing import Any
 
 from shared.errors import InvalidInput
 
-QUOTAS_PAGE = "https://docs.aws.amazon.com/codedeploy/latest/userguide/limits.html"
-
 _NON_EMPTY = {"minLength": 1}
 
 # Keywords each member gains on top of the generated schema ("required" adds to the model's).
