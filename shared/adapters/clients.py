@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 import boto3
 from botocore.config import Config
 
+from shared.adapters.backoff import worst_case
 from shared.deadline import NoTimeLeft
 
 if TYPE_CHECKING:
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ClientT = TypeVar("ClientT")
-
-# botocore standard mode: delay = random() * min(20, 2 ** attempt) (retries/standard.py).
-MAX_BACKOFF_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,7 @@ class CallPolicy:
     read_timeout: float
 
     def worst_case_seconds(self) -> float:
-        backoff = sum(min(MAX_BACKOFF_SECONDS, 2.0**n) for n in range(self.max_attempts - 1))
+        backoff = worst_case(self.max_attempts)
         return self.max_attempts * (self.connect_timeout + self.read_timeout) + backoff
 
     def config(self) -> Config:

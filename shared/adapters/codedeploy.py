@@ -6,7 +6,6 @@ errors into :mod:`shared.errors` exceptions that keep CodeDeploy's own words.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
+from shared.adapters.aws_errors import aws_failure
 from shared.adapters.clients import without_retries
 from shared.errors import ActiveDeploymentConflict, CodeDeployError
 from shared.report.messages import (
@@ -33,6 +33,7 @@ from shared.report.messages import (
     codedeploy_failure_message,
     create_not_sent_message,
 )
+from shared.revision import content_sha256
 from shared.status import UNSUCCESSFUL_STATUSES, is_terminal
 from shared.timestamps import to_iso
 
@@ -244,7 +245,7 @@ def _fingerprint(revision: Mapping[str, Any]) -> str | None:
         if isinstance(spec, Mapping):
             content = spec.get("content")
             if isinstance(content, str):
-                return hashlib.sha256(content.encode("utf-8")).hexdigest()
+                return content_sha256(content)
             digest = spec.get("sha256")
             return str(digest).lower() if digest else None
     return None
@@ -274,15 +275,16 @@ def _non_empty(value: Any) -> dict[str, Any] | None:
 
 
 def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+    code = aws_failure(error).code
+    return "Unknown" if code is None else code
 
 
 def _status(error: ClientError) -> int:
-    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    return aws_failure(error).http_status
 
 
 def _message(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Message", "")).strip() or str(error)
+    return aws_failure(error).message.strip() or str(error)
 
 
 def _translate(operation: str, error: ClientError, params: Mapping[str, Any]) -> CodeDeployError:

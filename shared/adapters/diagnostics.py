@@ -43,6 +43,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shared.adapters.aws_errors import aws_failure
 from shared.deadline import NoTimeLeft
 from shared.timestamps import to_iso
 
@@ -354,9 +355,10 @@ class DiagnosticsCollector:
         try:
             response: dict[str, Any] = call(params)
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "Unknown"))
-            text = str(error.response.get("Error", {}).get("Message", "")).strip()
-            raise DiagnosticsUnavailable(f"{operation} failed ({code}): {text}"[:300]) from error
+            failure = aws_failure(error)
+            code = "Unknown" if failure.code is None else failure.code
+            text = f"{operation} failed ({code}): {failure.message.strip()}"
+            raise DiagnosticsUnavailable(text[:300]) from error
         except BotoCoreError as error:
             raise DiagnosticsUnavailable(f"{operation} failed: {error}"[:300]) from error
         except NoTimeLeft as error:

@@ -13,7 +13,6 @@ about 20 ms that a warm invocation must not pay again).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,6 +25,7 @@ from shared.adapters.codedeploy import DEPLOYMENT_ID_SHAPE
 from shared.contract.model_schema import VERSION_KEY, checked_in_schema, running_botocore_gap
 from shared.contract.rules import CROSS_FIELD_RULES, preview, tightened
 from shared.errors import InvalidInput
+from shared.revision import content_sha256
 from shared.text import cut, names_list
 
 OnActiveDeployment = Literal["fail", "wait"]
@@ -481,6 +481,6 @@ def describe_for_log(params: Mapping[str, Any]) -> dict[str, Any]:
     for location in ("appSpecContent", "string"):
         content = revision.get(location, {}).get("content")
         if content is not None:
-            described["contentSha256"] = hashlib.sha256(content.encode()).hexdigest()
+            described["contentSha256"] = content_sha256(content)
             described["contentLength"] = len(content)
     return described

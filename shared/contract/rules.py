@@ -10,11 +10,11 @@ CodeDeploy quotas page. A rule without a source does not belong here.
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from shared.errors import InvalidInput
+from shared.revision import content_sha256
 
 _NON_EMPTY = {"minLength": 1}
 
@@ -145,7 +145,7 @@ def sha256_matches_content(params: Mapping[str, Any]) -> None:
         spec = revision.get(location)
         if not isinstance(spec, Mapping) or "sha256" not in spec:
             continue
-        actual = hashlib.sha256(spec["content"].encode("utf-8")).hexdigest()
+        actual = content_sha256(spec["content"])
         if spec["sha256"].lower() != actual:
             raise InvalidInput(
                 f"revision.{location}.sha256 does not match the sha256 of "

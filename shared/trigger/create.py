@@ -3,11 +3,11 @@ deployment an ambiguous failure may have made adopted, and the new deployment an
 
 from __future__ import annotations
 
-import random
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from shared.adapters.backoff import full_jitter
 from shared.adapters.codedeploy import CreateNotAttempted, CreateOutcomeUnknown, same_revision
 from shared.adapters.status_store import StatusUpdate, StoreUnavailable
 from shared.errors import CodeDeployError
@@ -56,7 +56,7 @@ def create_deployment(inv: Invocation) -> str:
             return inv.codedeploy.create(params)
         except CreateNotAttempted as refused:
             attempt += 1
-            delay = random.uniform(0, min(CREATE_BACKOFF_CAP_SECONDS, 2.0**attempt))
+            delay = full_jitter(attempt, CREATE_BACKOFF_CAP_SECONDS)
             if attempt >= CREATE_MAX_ATTEMPTS or not inv.deadline.allows(delay):
                 raise CodeDeployError(
                     f"CodeDeploy CreateDeployment refused {attempt} times: {refused}",

@@ -301,17 +301,7 @@ class DeploymentWaiter:
         """Share what a poll learned, so other readers need not poll too."""
         assert self._store is not None
         try:
-            self._store.record(
-                StatusUpdate(
-                    deployment_id=snapshot.deployment_id,
-                    status=snapshot.status,
-                    source="api",
-                    application_name=snapshot.application_name,
-                    deployment_group_name=snapshot.deployment_group_name,
-                    created_at=snapshot.created_at,
-                    completed_at=snapshot.completed_at,
-                )
-            )
+            self._store.record(StatusUpdate.from_snapshot(snapshot, source="api"))
         except StoreUnavailable as error:
             self._degrade(schedule, now, error)
 
@@ -336,15 +326,7 @@ class DeploymentWaiter:
             return
         try:
             corrected = self._store.correct(
-                record,
-                StatusUpdate(
-                    deployment_id=snapshot.deployment_id,
-                    status=snapshot.status,
-                    source="api",
-                    application_name=snapshot.application_name,
-                    deployment_group_name=snapshot.deployment_group_name,
-                    completed_at=snapshot.completed_at,
-                ),
+                record, StatusUpdate.from_snapshot(snapshot, source="api")
             )
         except StoreUnavailable as error:
             self._degrade(schedule, now, error)
