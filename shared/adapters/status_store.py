@@ -185,50 +185,9 @@ class StatusStore:
         clears what came with the refuted status (its event state and completion time).
         Returns True when corrected, False when the item had moved on already.
         """
-        now = self._wall_clock()
-        names = {f"#{name}": name for name in (attr.STATUS, attr.SOURCE, attr.UPDATED_AT)}
-        names.update({f"#{attr.EXPIRES_AT}": attr.EXPIRES_AT, "#eventState": attr.EVENT_STATE})
-        values: dict[str, Any] = {
-            ":status": {"S": update.status},
-            ":source": {"S": update.source},
-            ":updatedAt": {"S": to_iso(now) or ""},
-            ":expiresAt": {"N": str(int(now) + self._ttl_seconds)},
-            ":seen": {"S": seen.status},
-        }
-        assignments = [
-            f"#{attr.STATUS} = :status",
-            f"#{attr.SOURCE} = :source",
-            f"#{attr.UPDATED_AT} = :updatedAt",
-            f"#{attr.EXPIRES_AT} = :expiresAt",
-        ]
-        removals = ["#eventState"]
-        names[f"#{attr.COMPLETED_AT}"] = attr.COMPLETED_AT
-        if update.completed_at:
-            values[":completedAt"] = {"S": update.completed_at}
-            assignments.append(f"#{attr.COMPLETED_AT} = :completedAt")
-        else:
-            removals.append(f"#{attr.COMPLETED_AT}")
-        if update.application_name and update.deployment_group_name:
-            # CodeDeploy's names: a forged event may have filed the item under another group.
-            for attribute, value in (
-                (attr.APPLICATION_NAME, update.application_name),
-                (attr.DEPLOYMENT_GROUP_NAME, update.deployment_group_name),
-                (
-                    attr.DEPLOYMENT_GROUP_KEY,
-                    attr.deployment_group_key(
-                        update.application_name, update.deployment_group_name
-                    ),
-                ),
-            ):
-                names[f"#{attribute}"] = attribute
-                values[f":{attribute}"] = {"S": value}
-                assignments.append(f"#{attribute} = :{attribute}")
+        expression, names, values = _correction(seen, update, self._wall_clock(), self._ttl_seconds)
         return self._update_if(
-            update.deployment_id,
-            f"SET {', '.join(assignments)} REMOVE {', '.join(removals)}",
-            f"#{attr.STATUS} = :seen",
-            names,
-            values,
+            update.deployment_id, expression, f"#{attr.STATUS} = :seen", names, values
         )
 
     def _update_if(
@@ -330,6 +289,49 @@ class StatusStore:
         # first write is the closest to CodeDeploy's createTime we see.
         assign(attr.CREATED_AT, {"S": update.created_at or to_iso(now) or ""}, keep_first=True)
         return names, values, assignments
+
+
+def _correction(
+    seen: StatusRecord, update: StatusUpdate, now: float, ttl_seconds: int
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The UpdateItem of :meth:`StatusStore.correct`: expression, names, values."""
+    names = {f"#{name}": name for name in (attr.STATUS, attr.SOURCE, attr.UPDATED_AT)}
+    names.update({f"#{attr.EXPIRES_AT}": attr.EXPIRES_AT, "#eventState": attr.EVENT_STATE})
+    values: dict[str, Any] = {
+        ":status": {"S": update.status},
+        ":source": {"S": update.source},
+        ":updatedAt": {"S": to_iso(now) or ""},
+        ":expiresAt": {"N": str(int(now) + ttl_seconds)},
+        ":seen": {"S": seen.status},
+    }
+    assignments = [
+        f"#{attr.STATUS} = :status",
+        f"#{attr.SOURCE} = :source",
+        f"#{attr.UPDATED_AT} = :updatedAt",
+        f"#{attr.EXPIRES_AT} = :expiresAt",
+    ]
+    removals = ["#eventState"]
+    names[f"#{attr.COMPLETED_AT}"] = attr.COMPLETED_AT
+    if update.completed_at:
+        values[":completedAt"] = {"S": update.completed_at}
+        assignments.append(f"#{attr.COMPLETED_AT} = :completedAt")
+    else:
+        removals.append(f"#{attr.COMPLETED_AT}")
+    if update.application_name and update.deployment_group_name:
+        # CodeDeploy's names: a forged event may have filed the item under another group.
+        for attribute, value in (
+            (attr.APPLICATION_NAME, update.application_name),
+            (attr.DEPLOYMENT_GROUP_NAME, update.deployment_group_name),
+            (
+                attr.DEPLOYMENT_GROUP_KEY,
+                attr.deployment_group_key(update.application_name, update.deployment_group_name),
+            ),
+        ):
+            names[f"#{attribute}"] = attribute
+            values[f":{attribute}"] = {"S": value}
+            assignments.append(f"#{attribute} = :{attribute}")
+    expression = f"SET {', '.join(assignments)} REMOVE {', '.join(removals)}"
+    return expression, names, values
 
 
 def _unavailable(operation: str, table: str, error: Exception) -> StoreUnavailable:

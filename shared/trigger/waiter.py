@@ -104,6 +104,19 @@ class _Schedule:
     """Until then (the next safety-net poll) a status read from the table ends nothing:
     the table has just contradicted CodeDeploy for this deployment."""
 
+    def distrust_table(self, policy: WaitPolicy, now: float) -> None:
+        """The table showed an end GetDeployment did not confirm: keep waiting.
+
+        Until the next safety-net poll (brought forward to ``POLL_INTERVAL_SECONDS`` at
+        most) the table ends nothing: that poll decides. A real event that was merely
+        ahead of the API's view costs that much time; a forged one costs nothing more,
+        and cannot make the trigger call GetDeployment at the pace of table reads.
+        """
+        self.events_seen = False
+        self.poll_interval = policy.fallback_poll_interval
+        self.next_poll = min(self.next_poll, now + policy.poll_interval)
+        self.distrust_until = self.next_poll + MIN_PAUSE_SECONDS
+
 
 class DeploymentWaiter:
     """Waits for one deployment to end, or to reach one of the given milestones."""
@@ -207,13 +220,16 @@ class DeploymentWaiter:
     def _read_store(
         self, deployment_id: str, schedule: _Schedule, targets: frozenset[str], now: float
     ) -> tuple[DeploymentSnapshot, DetectedBy] | None:
-        assert self._store is not None
+        store = self._store
+        assert store is not None
         try:
-            record = self._store.get(deployment_id)
+            record = store.get(deployment_id)
         except StoreUnavailable as error:
             self._degrade(schedule, now, error)
             return None
-        schedule.next_read = now + self._read_interval(deployment_id, schedule, record, now)
+        schedule.next_read = now + _read_interval(
+            self._policy.read_cadence, store, deployment_id, schedule, record, now
+        )
         if record is None:
             return None
         schedule.events_seen |= record.source == "event" or record.event_state is not None
@@ -240,47 +256,10 @@ class DeploymentWaiter:
             )
             self._correct(record, snapshot, schedule, now)
         if snapshot.status not in targets:
-            self._distrust_table(schedule, now)
+            schedule.distrust_table(self._policy, now)
             return None
         detected_by: DetectedBy = "event" if record.source == "event" else "poll"
         return snapshot, detected_by
-
-    def _read_interval(
-        self, deployment_id: str, schedule: _Schedule, record: StatusRecord | None, now: float
-    ) -> float:
-        """The read cadence's answer (shared/trigger/read_cadence.py) for what is known now."""
-        if schedule.recent_durations is None and record is not None:
-            schedule.recent_durations = self._recent_durations(deployment_id, record)
-        facts = WaitFacts(
-            elapsed=now - schedule.started,
-            status=None if record is None else record.status,
-            recent_durations=schedule.recent_durations or (),
-            events_seen=schedule.events_seen
-            or (record is not None and (record.source == "event" or bool(record.event_state))),
-        )
-        return next_read_interval(self._policy.read_cadence, facts)
-
-    def _recent_durations(self, deployment_id: str, record: StatusRecord) -> tuple[float, ...]:
-        """createdAt -> completedAt of the group's latest successes: one Query on the group
-        index (eventually consistent, which a duration minutes old can afford)."""
-        assert self._store is not None
-        if not (record.application_name and record.deployment_group_name):
-            return ()
-        try:
-            history = self._store.group_history(
-                record.application_name, record.deployment_group_name, RECENT_DEPLOYMENTS
-            )
-        except StoreUnavailable as error:
-            # Only the cadence needs it: read at the fixed interval; the next status read
-            # decides whether the table still serves.
-            logger.warning("group history unavailable", extra={"reason": str(error)})
-            return ()
-        durations = [
-            seconds_between(item.created_at, item.completed_at)
-            for item in history
-            if item.deployment_id != deployment_id and item.status == DeploymentStatus.SUCCEEDED
-        ]
-        return tuple(seconds for seconds in durations if seconds is not None and seconds > 0)
 
     def _poll(
         self, deployment_id: str, schedule: _Schedule, targets: frozenset[str], now: float
@@ -304,19 +283,6 @@ class DeploymentWaiter:
             self._store.record(StatusUpdate.from_snapshot(snapshot, source="api"))
         except StoreUnavailable as error:
             self._degrade(schedule, now, error)
-
-    def _distrust_table(self, schedule: _Schedule, now: float) -> None:
-        """The table showed an end GetDeployment did not confirm: keep waiting.
-
-        Until the next safety-net poll (brought forward to ``POLL_INTERVAL_SECONDS`` at
-        most) the table ends nothing: that poll decides. A real event that was merely
-        ahead of the API's view costs that much time; a forged one costs nothing more,
-        and cannot make the trigger call GetDeployment at the pace of table reads.
-        """
-        schedule.events_seen = False
-        schedule.poll_interval = self._policy.fallback_poll_interval
-        schedule.next_poll = min(schedule.next_poll, now + self._policy.poll_interval)
-        schedule.distrust_until = schedule.next_poll + MIN_PAUSE_SECONDS
 
     def _correct(
         self, record: StatusRecord, snapshot: DeploymentSnapshot, schedule: _Schedule, now: float
@@ -349,6 +315,51 @@ class DeploymentWaiter:
         extra.update(self._explain_status(deployment_id, status))
         logger.info("deployment status changed", extra=extra)
         self._last_status = status
+
+
+def _read_interval(
+    cadence: ReadCadence,
+    store: StatusStore,
+    deployment_id: str,
+    schedule: _Schedule,
+    record: StatusRecord | None,
+    now: float,
+) -> float:
+    """The read cadence's answer (shared/trigger/read_cadence.py) for what is known now."""
+    if schedule.recent_durations is None and record is not None:
+        schedule.recent_durations = _recent_durations(store, deployment_id, record)
+    facts = WaitFacts(
+        elapsed=now - schedule.started,
+        status=None if record is None else record.status,
+        recent_durations=schedule.recent_durations or (),
+        events_seen=schedule.events_seen
+        or (record is not None and (record.source == "event" or bool(record.event_state))),
+    )
+    return next_read_interval(cadence, facts)
+
+
+def _recent_durations(
+    store: StatusStore, deployment_id: str, record: StatusRecord
+) -> tuple[float, ...]:
+    """createdAt -> completedAt of the group's latest successes: one Query on the group
+    index (eventually consistent, which a duration minutes old can afford)."""
+    if not (record.application_name and record.deployment_group_name):
+        return ()
+    try:
+        history = store.group_history(
+            record.application_name, record.deployment_group_name, RECENT_DEPLOYMENTS
+        )
+    except StoreUnavailable as error:
+        # Only the cadence needs it: read at the fixed interval; the next status read
+        # decides whether the table still serves.
+        logger.warning("group history unavailable", extra={"reason": str(error)})
+        return ()
+    durations = [
+        seconds_between(item.created_at, item.completed_at)
+        for item in history
+        if item.deployment_id != deployment_id and item.status == DeploymentStatus.SUCCEEDED
+    ]
+    return tuple(seconds for seconds in durations if seconds is not None and seconds > 0)
 
 
 def _contradicts(api_status: str, table_status: str) -> bool:
