@@ -1,12 +1,13 @@
 """Build the release into package/: codedeploy-trigger_<version>_linux_{amd64,arm64}.zip, the
 module archive codedeploy-trigger-module_<version>.zip and SHA256SUMS.
 
-Each function zip is what Lambda runs: our handlers/ and shared/ packages and LICENSE, plus the runtime
-dependencies from .ci/lambda-requirements.txt, installed by pip for the target platform and
-Python 3.13, and bytecode compiled by python3.13.
+Each function zip is what Lambda runs: our handlers/ and shared/ packages and LICENSE, plus the
+runtime dependencies from .ci/lambda-requirements.txt, installed by pip for the target platform
+and Python 3.13, and bytecode compiled by python3.13.
 The module archive is the Terraform module (examples/terraform, its chain module included) with
-both function zips under dist/, so that `source = "<release URL>/codedeploy-trigger-module_<version>.zip"`
-is a complete module: it picks the zip of var.architecture when no other zip is given.
+both function zips under dist/, so that
+`source = "<release URL>/codedeploy-trigger-module_<version>.zip"` is a complete module: it picks
+the zip of var.architecture when no other zip is given.
 The build is reproducible: the same inputs give byte-identical zips, so a release can be checked
 by rebuilding it and comparing sha256 sums.
 

@@ -418,7 +418,8 @@ def module_archive(
     packaging: ModuleType, built: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """The module archive, built once for the module from the zips above."""
-    return packaging.build_module_archive(built, tmp_path_factory.mktemp("module-archive"))
+    path: Path = packaging.build_module_archive(built, tmp_path_factory.mktemp("module-archive"))
+    return path
 
 
 def test_module_archive_holds_the_module_both_zips_and_the_license(

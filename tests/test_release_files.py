@@ -58,7 +58,9 @@ REPOSITORY_MENTION = re.compile(
     r"github\.com[/:](?P<owner>[^/\s\"'`)\]]+)/(?P<name>[^/\s\"'`)\]#?]+?)(?:\.git)?(?=[/\s\"'`)\]#?]|$)",
     re.MULTILINE,
 )
-PLACEHOLDER_OWNER = re.compile(r"^(<[^>]*>|\{[^}]*\}|owner|org|your[-_]?(org|name|user)|my[-_]org|example)$", re.IGNORECASE)
+PLACEHOLDER_OWNER = re.compile(
+    r"^(<[^>]*>|\{[^}]*\}|owner|org|your[-_]?(org|name|user)|my[-_]org|example)$", re.IGNORECASE
+)
 SCANNED_GLOBS = (
     "*.md",
     "pyproject.toml",
