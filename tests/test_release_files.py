@@ -8,6 +8,8 @@ import re
 import tomllib
 from pathlib import Path
 
+from tests.support.release_build import release_build
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 
@@ -133,3 +135,15 @@ def test_the_readme_installs_the_module_from_the_release_archive_and_from_git() 
     assert archive in readme
     assert git in readme
     assert readme.index(archive) < readme.index(git), "the archive form comes first"
+
+
+def test_the_release_publishes_every_file_make_package_writes() -> None:
+    packaging = release_build()
+    workflow = (ROOT / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8")
+    published = [
+        *(packaging.zip_name("${VERSION}", arch) for arch in packaging.PLATFORMS),
+        packaging.module_archive_name("${VERSION}"),
+    ]
+    for name in published:
+        assert f'"package/{name}"' in workflow, name
+    assert f"package/{packaging.CHECKSUMS_NAME}" in workflow
