@@ -22,9 +22,9 @@ from shared.errors import (
 )
 from shared.recorder_service import RecorderService
 from shared.trigger_service import TriggerService
-from tests.conftest import APP, GROUP, appspec_request
 from tests.support import moto_codedeploy
 from tests.support.faulty_network import faulty_proxy, stalling_server
+from tests.support.harness import APP, GROUP, appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import create_blue_green_group
 from tests.support.simulator import HOME_ORIGIN, Step, succeed_after

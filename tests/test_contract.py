@@ -12,8 +12,8 @@ import pytest
 from handlers import trigger
 from shared.contract import parse_request
 from shared.errors import InvalidInput
-from tests.conftest import appspec_request
 from tests.support.call_guard import on_every_call
+from tests.support.harness import appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 
 CORPUS = sorted((Path(__file__).parent / "data" / "bad_inputs").glob("*.json"))

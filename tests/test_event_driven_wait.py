@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from shared.errors import DeploymentFailed
 from shared.recorder_service import RecorderService
 from shared.status_store import StatusStore
-from tests.conftest import APP, GROUP, TABLE, appspec_request
+from tests.support.harness import APP, GROUP, TABLE, appspec_request
 from tests.support.provision import create_status_table, record_past_successes
 from tests.support.simulator import HOME_ORIGIN, fail_after, succeed_after
 

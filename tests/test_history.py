@@ -15,7 +15,7 @@ from shared.errors import ConfigurationError, InvalidInput, StatusTableUnavailab
 from shared.recorder_service import RecorderService
 from shared.status_store import StatusStore, StatusUpdate
 from shared.trigger_service import TriggerService
-from tests.conftest import APP, GROUP, TABLE, appspec_request
+from tests.support.harness import APP, GROUP, TABLE, appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import create_blue_green_group
 from tests.support.simulator import HOME_ORIGIN, succeed_after

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from shared.errors import CodeDeployError, DeploymentFailed, DeploymentWaitTimeout, InvalidInput
-from tests.conftest import appspec_request
 from tests.support import moto_codedeploy
+from tests.support.harness import appspec_request
 from tests.support.simulator import Step, fail_after, succeed_after
 from tests.test_event_driven_wait import counters, event_harness
 

@@ -11,7 +11,7 @@ from handlers import recorder
 from shared.errors import ConfigurationError
 from shared.recorder_service import RecorderService, parse_event
 from shared.status_store import StatusStore, StoreUnavailable
-from tests.conftest import TABLE
+from tests.support.harness import TABLE
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.simulator import HOME_ORIGIN
 

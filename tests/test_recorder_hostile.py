@@ -21,7 +21,7 @@ from shared import aws
 from shared.deadline import NoTimeLeft
 from shared.errors import ConfigurationError
 from shared.status_store import StatusStore, StoreUnavailable
-from tests.conftest import TABLE
+from tests.support.harness import TABLE
 from tests.support.lambda_context import FakeLambdaContext
 from tests.test_recorder import codedeploy_event
 

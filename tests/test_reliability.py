@@ -20,8 +20,8 @@ from shared.errors import ActiveDeploymentConflict, DeploymentFailed, Deployment
 from shared.idempotency import DeploymentDeduplicator, DuplicateInProgress
 from shared.recorder_service import RecorderService
 from shared.status_store import StatusStore
-from tests.conftest import TABLE, appspec_request
 from tests.support import moto_codedeploy
+from tests.support.harness import TABLE, appspec_request
 from tests.support.simulator import HOME_ORIGIN, Step, fail_after, stop_after, succeed_after
 
 PROPERTY = settings(

@@ -24,9 +24,9 @@ from shared.codedeploy import CodeDeployGateway
 from shared.errors import DeploymentWaitTimeout
 from shared.trigger_service import TriggerService
 from shared.watchdog import Watchdog
-from tests.conftest import APP, GROUP, REGION, appspec_request
 from tests.support import moto_codedeploy
 from tests.support.faulty_network import trickling_server
+from tests.support.harness import APP, GROUP, REGION, appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.simulator import succeed_after
 
