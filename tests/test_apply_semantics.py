@@ -131,7 +131,7 @@ def test_waiting_for_an_active_deployment_that_is_ready_fails_at_once(
     harness = with_events(make_harness, dynamodb, planner=ready_forever)
     active = harness.invoke(appspec_request(description="someone else", wait=False))
     harness.sleep(6)  # it is Ready now
-    deployment_limit_exceeded(harness.gateway._create_client, active=active["deploymentId"])
+    deployment_limit_exceeded(harness.clients.codedeploy_create, active=active["deploymentId"])
     sleeps_before = len(harness.sleeps)
 
     with pytest.raises(ActiveDeploymentConflict) as raised:

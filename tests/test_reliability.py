@@ -180,7 +180,7 @@ def deployment_limit_exceeded(client: Any, times: int = 1, active: str = ACTIVE_
 
 def test_an_active_deployment_fails_by_default_naming_it(make_harness: Any) -> None:
     harness = make_harness()
-    deployment_limit_exceeded(harness.gateway._create_client)
+    deployment_limit_exceeded(harness.clients.codedeploy_create)
 
     with pytest.raises(ActiveDeploymentConflict) as raised:
         harness.invoke(appspec_request())
@@ -193,7 +193,7 @@ def test_an_active_deployment_fails_by_default_naming_it(make_harness: Any) -> N
 def test_on_active_deployment_wait_waits_then_creates(make_harness: Any, codedeploy: Any) -> None:
     harness = make_harness(planner=lambda _d: succeed_after(40))
     active = harness.invoke(appspec_request(description="someone else", wait=False))
-    deployment_limit_exceeded(harness.gateway._create_client, active=active["deploymentId"])
+    deployment_limit_exceeded(harness.clients.codedeploy_create, active=active["deploymentId"])
 
     result = harness.invoke(appspec_request(onActiveDeployment="wait"))
 
@@ -207,7 +207,7 @@ def test_on_active_deployment_wait_without_an_id_retries_after_a_poll_interval(
     make_harness: Any,
 ) -> None:
     harness = make_harness(planner=lambda _d: succeed_after(10))
-    calls = deployment_limit_exceeded(harness.gateway._create_client, times=2, active="someone")
+    calls = deployment_limit_exceeded(harness.clients.codedeploy_create, times=2, active="someone")
 
     result = harness.invoke(appspec_request(onActiveDeployment="wait"))
 
@@ -233,7 +233,7 @@ def stub_stop_deployment(client: Any) -> list[dict[str, Any]]:
 
 def test_stop_on_timeout_stops_with_rollback_and_says_so(make_harness: Any) -> None:
     harness = make_harness(planner=lambda _d: succeed_after(10_000))
-    calls = stub_stop_deployment(harness.gateway._client)
+    calls = stub_stop_deployment(harness.clients.codedeploy)
 
     with pytest.raises(DeploymentWaitTimeout) as raised:
         harness.invoke(appspec_request(stopOnTimeout=True), timeout=100)
@@ -245,7 +245,7 @@ def test_stop_on_timeout_stops_with_rollback_and_says_so(make_harness: Any) -> N
 
 def test_without_stop_on_timeout_nothing_is_stopped(make_harness: Any) -> None:
     harness = make_harness(planner=lambda _d: succeed_after(10_000))
-    calls = stub_stop_deployment(harness.gateway._client)
+    calls = stub_stop_deployment(harness.clients.codedeploy)
 
     with pytest.raises(DeploymentWaitTimeout, match="keeps running"):
         harness.invoke(appspec_request(), timeout=100)
@@ -341,21 +341,14 @@ def test_dynamodb_faults_mid_wait_switch_to_polling(
     make_harness: Any, dynamodb: Any, status_table: str, code: str
 ) -> None:
     harness = with_events(make_harness, dynamodb, planner=lambda _d: succeed_after(90))
-    reads = [0]
-
-    def fault_after_five(**_kwargs: Any) -> None:
-        reads[0] += 1
-        if reads[0] > 5:
-            raise ClientError({"Error": {"Code": code, "Message": "fault"}}, "GetItem")
-
-    harness.service._dynamodb_client.meta.events.register(
-        "before-call.dynamodb.GetItem", fault_after_five
+    reads = harness.faults.on(
+        "dynamodb", "GetItem", error_code=code, message="fault", after=5, times=None
     )
 
     result = harness.invoke(appspec_request())
 
     assert (result["status"], result["detectedBy"]) == ("Succeeded", "poll")
-    assert reads[0] == 6
+    assert reads.calls == 6
 
 
 # --- property tests --------------------------------------------------------------------
