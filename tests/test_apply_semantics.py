@@ -24,11 +24,10 @@ from shared.recorder_service import RecorderService
 from shared.trigger_service import TriggerService
 from tests.support import moto_codedeploy
 from tests.support.faulty_network import faulty_proxy, stalling_server
-from tests.support.harness import APP, GROUP, appspec_request
+from tests.support.harness import APP, GROUP, appspec_request, deployment_limit_exceeded
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import create_blue_green_group
 from tests.support.simulator import HOME_ORIGIN, Step, succeed_after
-from tests.test_reliability import deployment_limit_exceeded
 
 
 def with_events(make_harness: Any, dynamodb: Any, **options: Any) -> Any:

@@ -3,40 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import Any
 
 import pytest
 
 from shared.errors import DeploymentFailed
-from shared.recorder_service import RecorderService
 from shared.status_store import StatusStore
-from tests.support.harness import APP, GROUP, TABLE, appspec_request
+from tests.support.harness import APP, GROUP, TABLE, appspec_request, counters, event_harness
 from tests.support.provision import create_status_table, record_past_successes
-from tests.support.simulator import HOME_ORIGIN, fail_after, succeed_after
-
-
-class CallCounter:
-    """Counts API operations made through a client (botocore's before-call event)."""
-
-    def __init__(self, *clients: Any) -> None:
-        self.calls: Counter[str] = Counter()
-        self.order: list[str] = []
-        for client in clients:
-            client.meta.events.register("before-call.*.*", self._count)
-
-    def _count(self, model: Any, **_kwargs: Any) -> None:
-        self.calls[model.name] += 1
-        self.order.append(model.name)
-
-
-def event_harness(make_harness: Any, dynamodb: Any, **options: Any) -> Any:
-    recorder = RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN)
-    return make_harness(deliver=recorder.handle, **options)
-
-
-def counters(harness: Any) -> CallCounter:
-    return CallCounter(*harness.clients.all())
+from tests.support.simulator import fail_after, succeed_after
 
 
 def test_the_end_is_seen_through_the_event_within_the_read_interval(

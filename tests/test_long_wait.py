@@ -10,9 +10,8 @@ from botocore.exceptions import ClientError
 
 from shared.errors import DeploymentFailed, DeploymentWaitTimeout, InvalidInput
 from tests.support import moto_codedeploy
-from tests.support.harness import appspec_request
+from tests.support.harness import appspec_request, counters, event_harness
 from tests.support.simulator import Step, fail_after, succeed_after
-from tests.test_event_driven_wait import counters, event_harness
 
 TIMEOUT = 900.0
 MARGIN = 30.0  # DEADLINE_MARGIN_SECONDS default

@@ -3,14 +3,11 @@ retries and faults, and property tests over the deadline guard and event chaos."
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.codedeploy.models import CodeDeployBackend
@@ -21,7 +18,13 @@ from shared.idempotency import DeploymentDeduplicator, DuplicateInProgress
 from shared.recorder_service import RecorderService
 from shared.status_store import StatusStore
 from tests.support import moto_codedeploy
-from tests.support.harness import TABLE, appspec_request
+from tests.support.harness import (
+    ACTIVE_ID,
+    TABLE,
+    appspec_request,
+    deployment_limit_exceeded,
+    stub_stop_deployment,
+)
 from tests.support.simulator import HOME_ORIGIN, Step, fail_after, stop_after, succeed_after
 
 PROPERTY = settings(
@@ -155,28 +158,6 @@ def test_idempotency_records_expire_with_the_table_ttl(
 
 # --- active deployment in the group ----------------------------------------------------
 
-ACTIVE_ID = "d-ACTIVE123"
-
-
-def deployment_limit_exceeded(client: Any, times: int = 1, active: str = ACTIVE_ID) -> list[int]:
-    calls = [0]
-
-    def raise_limit(**_kwargs: Any) -> None:
-        calls[0] += 1
-        if calls[0] <= times:
-            raise ClientError(
-                {
-                    "Error": {
-                        "Code": "DeploymentLimitExceededException",
-                        "Message": f"The deployment {active} is already in progress.",
-                    }
-                },
-                "CreateDeployment",
-            )
-
-    client.meta.events.register("before-call.codedeploy.CreateDeployment", raise_limit)
-    return calls
-
 
 def test_an_active_deployment_fails_by_default_naming_it(make_harness: Any) -> None:
     harness = make_harness()
@@ -217,18 +198,6 @@ def test_on_active_deployment_wait_without_an_id_retries_after_a_poll_interval(
 
 
 # --- stop on timeout -------------------------------------------------------------------
-
-
-def stub_stop_deployment(client: Any) -> list[dict[str, Any]]:
-    """moto has no StopDeployment: answer it before it is sent, and record the call."""
-    seen: list[dict[str, Any]] = []
-
-    def answer(params: dict[str, Any], **_kwargs: Any) -> Any:
-        seen.append(json.loads(params["body"]))
-        return SimpleNamespace(status_code=200), {"status": "Pending", "statusMessage": "stopping"}
-
-    client.meta.events.register("before-call.codedeploy.StopDeployment", answer)
-    return seen
 
 
 def test_stop_on_timeout_stops_with_rollback_and_says_so(make_harness: Any) -> None:
