@@ -173,6 +173,7 @@ def invoke_through(
     return service.handle(event, FakeLambdaContext(timeout_seconds=timeout))
 
 
+@pytest.mark.integration  # moto over HTTP behind a faulty proxy
 def test_a_create_that_succeeded_but_lost_its_answer_is_adopted_not_repeated(
     moto_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -184,6 +185,7 @@ def test_a_create_that_succeeded_but_lost_its_answer_is_adopted_not_repeated(
     assert list(deployments) == [result["deploymentId"]]
 
 
+@pytest.mark.integration  # moto over HTTP behind a faulty proxy
 def test_a_create_whose_outcome_cannot_be_found_fails_clearly_and_is_not_resent(
     moto_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -203,6 +205,7 @@ def test_a_create_whose_outcome_cannot_be_found_fails_clearly_and_is_not_resent(
 # --- no call outlives the deadline ---------------------------------------------------------
 
 
+@pytest.mark.integration  # a real socket that never answers, real time
 def test_a_stalled_endpoint_cannot_hold_the_function_past_its_deadline(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
