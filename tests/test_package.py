@@ -33,6 +33,8 @@ import pytest
 
 from tests.support.release_build import SCRIPT, release_build
 
+pytestmark = pytest.mark.integration  # builds the zips, runs subprocess interpreters
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # What the Lambda python3.13 runtime provides next to our zip (boto3 and its dependencies),
