@@ -10,8 +10,8 @@ from handlers import trigger
 from shared.config import Settings
 from shared.errors import ConfigurationError
 from shared.trigger.read_cadence import ReadCadence
-from tests.conftest import appspec_request
 from tests.support import moto_codedeploy
+from tests.support.harness import appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 
 NUMERIC = [

@@ -28,7 +28,6 @@ from shared.adapters.diagnostics import (
 )
 from shared.report.failure import LOG_TAIL_BYTES, MAX_MESSAGE_CHARS, failure_message, progress_note
 from shared.report.result import lifecycle_summary
-from tests.conftest import REGION
 from tests.support import moto_codedeploy
 from tests.support.deployment_targets import (
     ECS_EVENTS,
@@ -39,6 +38,7 @@ from tests.support.deployment_targets import (
     instance_target,
     lifecycle_events,
 )
+from tests.support.harness import REGION
 from tests.support.provision import SERVICE_ROLE_ARN
 from tests.support.simulator import SimulatedCodeDeploy, fail_after, stop_after, succeed_after
 

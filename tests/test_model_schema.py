@@ -32,8 +32,8 @@ from shared.contract.model_schema import (
 )
 from shared.contract.request import parse_request
 from shared.errors import InvalidInput
-from tests.conftest import appspec_request
 from tests.support.call_guard import on_every_call
+from tests.support.harness import appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,44 +22,9 @@ from typing import Any
 import pytest
 
 from .emulator import Emulator, Invocation
-from .harness import REPO, Terraform, TerraformRun
+from .harness import REPO, Terraform, TerraformRun, provider_override
 
 EXAMPLE = REPO / "examples" / "terraform-ecs-blue-green"
-
-# The provider's endpoint names of every service the example and the module call.
-SERVICES = (
-    "cloudwatchevents",
-    "cloudwatchlogs",
-    "deploy",
-    "dynamodb",
-    "ec2",
-    "ecs",
-    "elbv2",
-    "iam",
-    "lambda",
-    "sqs",
-    "sts",
-)
-
-
-def provider_override(endpoint: str) -> str:
-    """An override file for the example's provider "aws" block: emulator endpoints, fake
-    credentials, no account or region lookups. Region and default_tags stay the example's."""
-    endpoints = "\n".join(f"    {s:<16} = {json.dumps(endpoint)}" for s in SERVICES)
-    return (
-        "# Written by tests/e2e/test_ecs_example.py: point the example at the emulator.\n"
-        'provider "aws" {\n'
-        '  access_key = "test"\n'
-        '  secret_key = "test"\n\n'
-        "  skip_credentials_validation = true\n"
-        "  skip_requesting_account_id  = true\n"
-        "  skip_metadata_api_check     = true\n"
-        "  skip_region_validation      = true\n\n"
-        "  endpoints {\n"
-        f"{endpoints}\n"
-        "  }\n"
-        "}\n"
-    )
 
 
 @dataclass

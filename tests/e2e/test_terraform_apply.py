@@ -28,8 +28,7 @@ from tests.support.moto_codedeploy import error_information
 from tests.support.simulator import HEALTH_FAILURE
 
 from .emulator import Emulator, Invocation
-from .harness import REPO, STEP_SECONDS, Terraform, TerraformRun
-from .test_ecs_example import provider_override
+from .harness import REPO, STEP_SECONDS, Terraform, TerraformRun, provider_override
 
 # Created -> InProgress -> final: two simulated steps.
 SIMULATED_SECONDS = 2 * STEP_SECONDS
