@@ -94,7 +94,7 @@ variable "recorder_timeout" {
   default     = 30
 
   validation {
-    # 20 = shared/aws.py RECORDER_MIN_TIMEOUT_SECONDS (a unit test keeps them equal).
+    # 20 = shared/adapters/clients.py RECORDER_MIN_TIMEOUT_SECONDS (a unit test keeps them equal).
     condition     = var.recorder_timeout >= 20 && var.recorder_timeout <= 900
     error_message = "recorder_timeout must be between 20 and 900 seconds: below 20 the recorder's slowest DynamoDB write (15 s) and its 5 s margin do not fit."
   }
