@@ -123,24 +123,34 @@ data "aws_iam_policy_document" "trigger" {
   # CreateDeploymentInput has none); CodeDeploy assumes the deployment group's
   # service role itself, and that role passes the ECS task roles.
 
-  # Deployment status (written by the recorder) and idempotency records.
-  statement {
-    sid = "StatusTable"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:DeleteItem",
-    ]
-    resources = [aws_dynamodb_table.status.arn]
+  # Deployment status (written by the recorder) and idempotency records: only with
+  # status_tracking (for_each over the table: none without it). Without a table the
+  # trigger polls GetDeployment and calls no DynamoDB action at all.
+  dynamic "statement" {
+    for_each = aws_dynamodb_table.status
+
+    content {
+      sid = "StatusTable"
+      actions = [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+      ]
+      resources = [statement.value.arn]
+    }
   }
 
   # The `history` query: one Query on the group index, nothing else. An index is
   # authorized by its own ARN (<table ARN>/index/<name>), not the table's.
-  statement {
-    sid       = "QueryHistory"
-    actions   = ["dynamodb:Query"]
-    resources = ["${aws_dynamodb_table.status.arn}/index/byGroup"]
+  dynamic "statement" {
+    for_each = aws_dynamodb_table.status
+
+    content {
+      sid       = "QueryHistory"
+      actions   = ["dynamodb:Query"]
+      resources = ["${statement.value.arn}/index/byGroup"]
+    }
   }
 
   dynamic "statement" {
@@ -160,9 +170,11 @@ resource "aws_iam_role_policy" "trigger" {
   policy = data.aws_iam_policy_document.trigger.json
 }
 
-# --- recorder ----------------------------------------------------------------
+# --- recorder (status_tracking only) ------------------------------------------
 
 resource "aws_iam_role" "recorder" {
+  count = local.tracking_count
+
   name               = local.recorder_name
   description        = "Execution role of the ${local.recorder_name} Lambda function."
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
@@ -170,23 +182,25 @@ resource "aws_iam_role" "recorder" {
 }
 
 data "aws_iam_policy_document" "recorder" {
+  count = local.tracking_count
+
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.recorder.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.recorder[0].arn}:*"]
   }
 
   statement {
     sid       = "RecordStatus"
     actions   = ["dynamodb:UpdateItem"]
-    resources = [aws_dynamodb_table.status.arn]
+    resources = [aws_dynamodb_table.status[0].arn]
   }
 
   # The function's own dead-letter queue (asynchronous invocation failures).
   statement {
     sid       = "DeadLetterQueue"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq.arn]
+    resources = [aws_sqs_queue.dlq[0].arn]
   }
 
   dynamic "statement" {
@@ -201,7 +215,9 @@ data "aws_iam_policy_document" "recorder" {
 }
 
 resource "aws_iam_role_policy" "recorder" {
+  count = local.tracking_count
+
   name   = "${local.recorder_name}-permissions"
-  role   = aws_iam_role.recorder.id
-  policy = data.aws_iam_policy_document.recorder.json
+  role   = aws_iam_role.recorder[0].id
+  policy = data.aws_iam_policy_document.recorder[0].json
 }

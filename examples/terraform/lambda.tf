@@ -9,6 +9,8 @@ resource "aws_cloudwatch_log_group" "trigger" {
 }
 
 resource "aws_cloudwatch_log_group" "recorder" {
+  count = local.tracking_count
+
   #checkov:skip=CKV_AWS_158:The logs carry deployment ids and states, no secrets; CloudWatch Logs encrypts them at rest by default.
   #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default, for operations); raise it where a compliance rule asks for a year.
   name              = "/aws/lambda/${local.recorder_name}"
@@ -82,14 +84,18 @@ resource "aws_lambda_function" "trigger" {
   ]
 }
 
+# Only with status_tracking: the trigger above keeps its address either way, so switching
+# status_tracking on updates it in place (environment, policy) instead of replacing it.
 resource "aws_lambda_function" "recorder" {
+  count = local.tracking_count
+
   #checkov:skip=CKV_AWS_117:The function only calls DynamoDB; a VPC would add NAT or endpoints and nothing to protect.
   #checkov:skip=CKV_AWS_115:Reserved concurrency would take capacity from the account pool (new accounts have too little to reserve); the event rate is a few per deployment.
   #checkov:skip=CKV_AWS_173:The environment holds a table name and a TTL, no secrets; Lambda encrypts it at rest with an AWS managed key.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the zip is built and checksummed locally (source_code_hash).
   function_name    = local.recorder_name
   description      = "Records CodeDeploy deployment state-change events in the status table."
-  role             = aws_iam_role.recorder.arn
+  role             = aws_iam_role.recorder[0].arn
   runtime          = var.runtime
   architectures    = [var.architecture]
   handler          = "handlers.recorder.lambda_handler"
@@ -120,7 +126,7 @@ resource "aws_lambda_function" "recorder" {
   # EventBridge invokes asynchronously: after Lambda's own two retries a
   # failing event is kept here instead of being dropped.
   dead_letter_config {
-    target_arn = aws_sqs_queue.dlq.arn
+    target_arn = aws_sqs_queue.dlq[0].arn
   }
 
   tags = var.tags

@@ -11,6 +11,13 @@ variable "name_prefix" {
   }
 }
 
+variable "status_tracking" {
+  description = "true (default): the status table, the recorder, the EventBridge rule and the dead-letter queue, for event-driven detection, duplicate protection, history queries and stopOnTimeout on an attached deployment. false: the trigger function, its role and its log group only; the trigger polls GetDeployment every poll_interval_seconds. Switching it on later adds the rest and updates the trigger in place (environment and policy), replacing nothing."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 # --- Where the release zip comes from: a local file OR an S3 object (exactly one) ----------
 # The "exactly one" rule is a precondition on both functions (lambda.tf): a variable validation
 # may only refer to other variables from Terraform 1.9 on, and the module supports 1.5.
