@@ -70,6 +70,12 @@ resource "aws_lambda_function" "trigger" {
 
     # A precondition, not a variable validation: validations may refer to
     # other variables only from Terraform 1.9, and this module supports 1.5.
+    # Both variables at once: a precondition, like the timeout's below.
+    precondition {
+      condition     = var.fallback_poll_max_interval_seconds == null || try(var.fallback_poll_max_interval_seconds >= var.fallback_poll_interval_seconds, false)
+      error_message = "fallback_poll_max_interval_seconds (${coalesce(var.fallback_poll_max_interval_seconds, 0)} s) must be at least fallback_poll_interval_seconds (${var.fallback_poll_interval_seconds} s), as the trigger requires; leave it null to follow the interval."
+    }
+
     precondition {
       condition     = var.timeout >= local.min_trigger_timeout
       error_message = "timeout (${var.timeout} s) must be at least deadline_margin_seconds + 2 * status_read_interval_seconds + 10 = ${var.deadline_margin_seconds} + 2 * ${var.status_read_interval_seconds} + 10 = ${local.min_trigger_timeout} s: below that the trigger gives up before it can read the deployment's status. Raise timeout or lower deadline_margin_seconds."
@@ -103,7 +109,7 @@ resource "aws_lambda_function" "recorder" {
   s3_bucket        = var.lambda_s3_bucket
   s3_key           = var.lambda_s3_key
   source_code_hash = local.lambda_zip_sha256 # null for S3: Terraform cannot hash a remote object
-  memory_size      = 128
+  memory_size      = var.recorder_memory_size
   timeout          = var.recorder_timeout
 
   # Only with a zip in S3: a new version id of the object updates the code.

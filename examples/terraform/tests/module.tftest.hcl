@@ -149,13 +149,14 @@ run "timeout_at_the_minimum_is_accepted" {
   }
 }
 
+# 85 + 2 * 4 + 10 = 103 > 100 (4 s: the slowest read interval the trigger accepts).
 run "the_minimum_follows_the_margin_and_the_read_interval" {
   command = plan
 
   variables {
     timeout                      = 100
-    deadline_margin_seconds      = 80
-    status_read_interval_seconds = 10
+    deadline_margin_seconds      = 85
+    status_read_interval_seconds = 4
   }
 
   expect_failures = [aws_lambda_function.trigger]
