@@ -23,11 +23,24 @@ data "aws_iam_policy_document" "lambda_assume" {
 
 # --- trigger -----------------------------------------------------------------
 
+# Not created when the caller brings the role (trigger_role_arn): the policy document is still
+# rendered, for the output trigger_policy_json.
 resource "aws_iam_role" "trigger" {
-  name               = local.trigger_name
-  description        = "Execution role of the ${local.trigger_name} Lambda function."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = var.tags
+  count = local.create_trigger_role ? 1 : 0
+
+  name                 = local.trigger_role_name
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary_arn
+  description          = "Execution role of the ${local.trigger_name} Lambda function."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  tags                 = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(local.trigger_role_name) <= 64
+      error_message = "The trigger's role name ${local.trigger_role_name} is longer than IAM's 64 characters: shorten name_prefix."
+    }
+  }
 }
 
 data "aws_iam_policy_document" "trigger" {
@@ -165,20 +178,31 @@ data "aws_iam_policy_document" "trigger" {
 }
 
 resource "aws_iam_role_policy" "trigger" {
+  count = local.create_trigger_role ? 1 : 0
+
   name   = "${local.trigger_name}-permissions"
-  role   = aws_iam_role.trigger.id
+  role   = aws_iam_role.trigger[0].id
   policy = data.aws_iam_policy_document.trigger.json
 }
 
 # --- recorder (status_tracking only) ------------------------------------------
 
 resource "aws_iam_role" "recorder" {
-  count = local.tracking_count
+  count = local.create_recorder_role ? 1 : 0
 
-  name               = local.recorder_name
-  description        = "Execution role of the ${local.recorder_name} Lambda function."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = var.tags
+  name                 = local.recorder_role_name
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary_arn
+  description          = "Execution role of the ${local.recorder_name} Lambda function."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  tags                 = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(local.recorder_role_name) <= 64
+      error_message = "The recorder's role name ${local.recorder_role_name} is longer than IAM's 64 characters: shorten name_prefix."
+    }
+  }
 }
 
 data "aws_iam_policy_document" "recorder" {
@@ -215,7 +239,7 @@ data "aws_iam_policy_document" "recorder" {
 }
 
 resource "aws_iam_role_policy" "recorder" {
-  count = local.tracking_count
+  count = local.create_recorder_role ? 1 : 0
 
   name   = "${local.recorder_name}-permissions"
   role   = aws_iam_role.recorder[0].id

@@ -26,7 +26,7 @@ resource "aws_lambda_function" "trigger" {
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the zip is built and checksummed locally (source_code_hash).
   function_name    = local.trigger_name
   description      = "Starts a CodeDeploy deployment for Terraform (aws_lambda_invocation) and waits for it."
-  role             = aws_iam_role.trigger.arn
+  role             = local.trigger_role_arn
   runtime          = var.runtime
   architectures    = [var.architecture]
   handler          = "handlers.trigger.lambda_handler"
@@ -101,7 +101,7 @@ resource "aws_lambda_function" "recorder" {
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the zip is built and checksummed locally (source_code_hash).
   function_name    = local.recorder_name
   description      = "Records CodeDeploy deployment state-change events in the status table."
-  role             = aws_iam_role.recorder[0].arn
+  role             = local.recorder_role_arn
   runtime          = var.runtime
   architectures    = [var.architecture]
   handler          = "handlers.recorder.lambda_handler"

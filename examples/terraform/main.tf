@@ -16,6 +16,19 @@ locals {
   trigger_name  = "${var.name_prefix}-trigger"
   recorder_name = "${var.name_prefix}-recorder"
 
+  # IAM names are global: with role_names_include_region, one name_prefix serves every
+  # region of an account. At most 40 + len("-recorder-") + 14 (the longest region names,
+  # e.g. ap-southeast-5) = 64, IAM's limit for a role name.
+  role_name_suffix   = var.role_names_include_region ? "-${local.region}" : ""
+  trigger_role_name  = "${local.trigger_name}${local.role_name_suffix}"
+  recorder_role_name = "${local.recorder_name}${local.role_name_suffix}"
+
+  # The module's role, or the caller's (trigger_role_arn, recorder_role_arn).
+  create_trigger_role  = var.trigger_role_arn == null
+  create_recorder_role = var.status_tracking && var.recorder_role_arn == null
+  trigger_role_arn     = coalesce(var.trigger_role_arn, one(aws_iam_role.trigger[*].arn))
+  recorder_role_arn    = var.status_tracking ? coalesce(var.recorder_role_arn, one(aws_iam_role.recorder[*].arn)) : null
+
   all_applications = contains(var.codedeploy_application_names, "*")
 
   # CodeDeploy ARNs: deployments are authorized on the deployment group,

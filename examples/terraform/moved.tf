@@ -3,6 +3,17 @@
 # replaces nothing (Terraform documentation, "Refactor modules": "Create multiple
 # instances"; Terraform >= 1.1, and the module requires 1.5). Removing a moved block is a
 # breaking change there too, so they stay.
+# The trigger's role and policy gained count with trigger_role_arn (bring your own role).
+moved {
+  from = aws_iam_role.trigger
+  to   = aws_iam_role.trigger[0]
+}
+
+moved {
+  from = aws_iam_role_policy.trigger
+  to   = aws_iam_role_policy.trigger[0]
+}
+
 moved {
   from = aws_dynamodb_table.status
   to   = aws_dynamodb_table.status[0]

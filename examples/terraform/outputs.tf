@@ -61,13 +61,13 @@ output "status_tracking" {
 }
 
 output "trigger_role_arn" {
-  description = "ARN of the trigger function's execution role."
-  value       = aws_iam_role.trigger.arn
+  description = "ARN of the trigger function's execution role (the module's, or trigger_role_arn)."
+  value       = local.trigger_role_arn
 }
 
 output "trigger_role_name" {
-  description = "Name of the trigger function's execution role."
-  value       = aws_iam_role.trigger.name
+  description = "Name of the trigger function's execution role (the module's, or the last part of trigger_role_arn)."
+  value       = element(split("/", local.trigger_role_arn), length(split("/", local.trigger_role_arn)) - 1)
 }
 
 output "trigger_log_group_name" {
@@ -76,13 +76,30 @@ output "trigger_log_group_name" {
 }
 
 output "recorder_role_arn" {
-  description = "ARN of the recorder function's execution role; null without status_tracking."
-  value       = one(aws_iam_role.recorder[*].arn)
+  description = "ARN of the recorder function's execution role (the module's, or recorder_role_arn); null without status_tracking."
+  value       = local.recorder_role_arn
 }
 
 output "recorder_role_name" {
   description = "Name of the recorder function's execution role; null without status_tracking."
-  value       = one(aws_iam_role.recorder[*].name)
+  value       = local.recorder_role_arn == null ? null : element(split("/", local.recorder_role_arn), length(split("/", local.recorder_role_arn)) - 1)
+}
+
+# For roles the caller creates (trigger_role_arn, recorder_role_arn): exactly the policies the
+# module would attach, with this module's ARNs, and the trust policy both roles need.
+output "trigger_policy_json" {
+  description = "The trigger role's permissions as an IAM policy JSON document: attach it to a role you bring (trigger_role_arn)."
+  value       = data.aws_iam_policy_document.trigger.json
+}
+
+output "recorder_policy_json" {
+  description = "The recorder role's permissions as an IAM policy JSON document (null without status_tracking): attach it to a role you bring (recorder_role_arn)."
+  value       = one(data.aws_iam_policy_document.recorder[*].json)
+}
+
+output "lambda_assume_role_policy_json" {
+  description = "The trust policy both execution roles need (Lambda may assume them)."
+  value       = data.aws_iam_policy_document.lambda_assume.json
 }
 
 output "recorder_log_group_name" {

@@ -18,6 +18,61 @@ variable "status_tracking" {
   nullable    = false
 }
 
+# --- IAM: the module's roles, or your own -----------------------------------------------------
+
+variable "trigger_role_arn" {
+  description = "An existing execution role for the trigger function. null (default): the module creates it. Given: the module creates no role and no policy for the trigger; the role must trust lambda.amazonaws.com and grant the output trigger_policy_json (the policy the module would attach, with this module's ARNs)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.trigger_role_arn == null || can(regex("^arn:[^:]+:iam::[0-9]{12}:role/.+$", coalesce(var.trigger_role_arn, "-")))
+    error_message = "trigger_role_arn must be an IAM role ARN (arn:<partition>:iam::<account>:role/<path><name>), or null to let the module create the role."
+  }
+}
+
+variable "recorder_role_arn" {
+  description = "An existing execution role for the recorder function (status_tracking only). null (default): the module creates it. Given: no role or policy is created for the recorder; the role must trust lambda.amazonaws.com and grant the output recorder_policy_json."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.recorder_role_arn == null || can(regex("^arn:[^:]+:iam::[0-9]{12}:role/.+$", coalesce(var.recorder_role_arn, "-")))
+    error_message = "recorder_role_arn must be an IAM role ARN (arn:<partition>:iam::<account>:role/<path><name>), or null to let the module create the role."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary (a managed policy ARN) set on the roles the module creates. null (default): none. The boundary must allow the actions of trigger_policy_json and recorder_policy_json, or the functions are denied them."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:[^:]+:iam::([0-9]{12}|aws):policy/.+$", coalesce(var.permissions_boundary_arn, "-")))
+    error_message = "permissions_boundary_arn must be a managed policy ARN (arn:<partition>:iam::<account or aws>:policy/<path><name>), or null."
+  }
+}
+
+variable "role_path" {
+  description = "IAM path of the roles the module creates (\"/\" by default, as IAM's). Changing it replaces the roles (IAM cannot move a role): the functions are updated in place to the new roles."
+  type        = string
+  default     = "/"
+  nullable    = false
+
+  validation {
+    # IAM: a path is "/" or starts and ends with "/", printable ASCII, at most 512 characters.
+    condition     = length(var.role_path) <= 512 && can(regex("^/([!-~]*/)?$", var.role_path))
+    error_message = "role_path must be \"/\" or begin and end with \"/\" (printable ASCII, at most 512 characters), e.g. \"/deploy/\"."
+  }
+}
+
+variable "role_names_include_region" {
+  description = "false (default): the roles are <name_prefix>-trigger and <name_prefix>-recorder. true: <name_prefix>-trigger-<region> and <name_prefix>-recorder-<region>, so that the module can run in several regions of one account with the same name_prefix (IAM names are global; everything else the module names is regional). Changing it replaces the roles; the functions are updated in place."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 # --- Where the release zip comes from: a local file OR an S3 object (exactly one) ----------
 # The "exactly one" rule is a precondition on both functions (lambda.tf): a variable validation
 # may only refer to other variables from Terraform 1.9 on, and the module supports 1.5.

@@ -33,8 +33,8 @@ PLAN_FILE = "switch-on.tfplan"
 
 TRIGGER_ADDRESSES = {
     "module.trigger.aws_lambda_function.trigger",
-    "module.trigger.aws_iam_role.trigger",
-    "module.trigger.aws_iam_role_policy.trigger",
+    "module.trigger.aws_iam_role.trigger[0]",
+    "module.trigger.aws_iam_role_policy.trigger[0]",
     "module.trigger.aws_cloudwatch_log_group.trigger",
 }
 TRACKING_ADDRESSES = {
@@ -258,8 +258,8 @@ def test_switching_tracking_on_replaces_nothing(
     assert created == TRACKING_ADDRESSES, changes
     # The trigger is updated in place: its environment and its policy; role and log group kept.
     assert changes["module.trigger.aws_lambda_function.trigger"] == ["update"]
-    assert changes["module.trigger.aws_iam_role_policy.trigger"] == ["update"]
-    assert changes["module.trigger.aws_iam_role.trigger"] == ["no-op"]
+    assert changes["module.trigger.aws_iam_role_policy.trigger[0]"] == ["update"]
+    assert changes["module.trigger.aws_iam_role.trigger[0]"] == ["no-op"]
     assert changes["module.trigger.aws_cloudwatch_log_group.trigger"] == ["no-op"]
     # The caller's deployment is not touched: no new invocation, no redeployment.
     assert changes[INVOCATION] == ["no-op"], changes

@@ -68,7 +68,7 @@ run "trigger_alone" {
   }
 
   assert {
-    condition     = aws_lambda_function.trigger.function_name == "lite-trigger" && aws_iam_role.trigger.name == "lite-trigger" && aws_cloudwatch_log_group.trigger.name == "/aws/lambda/lite-trigger" && aws_iam_role_policy.trigger.name == "lite-trigger-permissions"
+    condition     = aws_lambda_function.trigger.function_name == "lite-trigger" && aws_iam_role.trigger[0].name == "lite-trigger" && aws_cloudwatch_log_group.trigger.name == "/aws/lambda/lite-trigger" && aws_iam_role_policy.trigger[0].name == "lite-trigger-permissions"
     error_message = "the trigger's function, role, policy and log group are created in every mode"
   }
 
@@ -116,14 +116,14 @@ run "switched_on" {
   }
 
   assert {
-    condition     = aws_iam_role.trigger.arn == run.trigger_alone.trigger_role_arn && aws_cloudwatch_log_group.trigger.arn != ""
+    condition     = aws_iam_role.trigger[0].arn == run.trigger_alone.trigger_role_arn && aws_cloudwatch_log_group.trigger.arn != ""
     error_message = "switching status_tracking on must keep the trigger's role and log group"
   }
 
   # The arguments the real provider replaces on (function_name; a role's or log group's
   # name; a role policy's name and role) are those of the first run.
   assert {
-    condition     = aws_lambda_function.trigger.function_name == "lite-trigger" && aws_iam_role.trigger.name == "lite-trigger" && aws_cloudwatch_log_group.trigger.name == "/aws/lambda/lite-trigger" && aws_iam_role_policy.trigger.name == "lite-trigger-permissions" && aws_iam_role_policy.trigger.role == run.trigger_alone.trigger_role_name
+    condition     = aws_lambda_function.trigger.function_name == "lite-trigger" && aws_iam_role.trigger[0].name == "lite-trigger" && aws_cloudwatch_log_group.trigger.name == "/aws/lambda/lite-trigger" && aws_iam_role_policy.trigger[0].name == "lite-trigger-permissions" && aws_iam_role_policy.trigger[0].role == run.trigger_alone.trigger_role_name
     error_message = "switching status_tracking on must not change an argument that replaces the trigger's function, role, policy or log group"
   }
 
