@@ -1,5 +1,4 @@
 data "aws_partition" "current" {}
-data "aws_caller_identity" "current" {}
 
 data "aws_service_principal" "lambda" {
   service_name = "lambda"
@@ -113,8 +112,7 @@ resource "aws_iam_role" "hook" {
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
 }
 
-# A hook invokes the new version (or the alias), reports to CodeDeploy on its deployment group,
-# and logs. Nothing else.
+# A hook invokes the new version (or the alias), reports to CodeDeploy, and logs. Nothing else.
 resource "aws_iam_role_policy" "hook" {
   name = "validate-and-report"
   role = aws_iam_role.hook.id
@@ -127,9 +125,11 @@ resource "aws_iam_role_policy" "hook" {
         Resource = "${aws_lambda_function.app.arn}:*"
       },
       {
+        # The Service Authorization Reference lists no resource type for this action: it is
+        # evaluated against "*" only (a deployment group ARN here would deny it).
         Effect   = "Allow"
         Action   = "codedeploy:PutLifecycleEventHookExecutionStatus"
-        Resource = "arn:${data.aws_partition.current.partition}:codedeploy:${var.region}:${data.aws_caller_identity.current.account_id}:deploymentgroup:${aws_codedeploy_app.app.name}/${aws_codedeploy_deployment_group.app.deployment_group_name}"
+        Resource = "*"
       },
       {
         Effect   = "Allow"

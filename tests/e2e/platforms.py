@@ -74,6 +74,7 @@ from tests.support.simulator import (
     HEALTH_FAILURE,
     Plan,
     Step,
+    last_good_revision,
     plan_from_description,
 )
 
@@ -278,8 +279,11 @@ def _plan_lambda(deployment: Any, step: float) -> Plan | None:
     _runs[deployment.deployment_id] = run
     if deployment.creator == "codeDeployRollback":
         # The rollback moves the alias back: from the failed deployment's target to its current.
+        triggering = (deployment.rollback_info or {}).get("rollbackTriggeringDeploymentId")
+        failed = _runs.get(str(triggering))
+        source = failed.shift if failed is not None and failed.shift is not None else shift
         run.shift = LambdaShift(
-            shift.function, shift.alias, shift.target_version, shift.current_version, {}
+            source.function, source.alias, source.target_version, source.current_version, {}
         )
         return _steps(step, "Succeeded")
     before = shift.hooks.get("BeforeAllowTraffic")
@@ -525,26 +529,12 @@ def _create_deployment_response(
                 _modes[deployment_id] = kept
         if mode == "RESTART":
             deployment = self.codedeploy_backend.deployments[deployment_id]
-            deployment.revision = _last_successful_revision(self.codedeploy_backend, deployment)
+            deployment.revision = last_good_revision(
+                self.codedeploy_backend.deployments, deployment
+            )
         return result
 
     return create_deployment
-
-
-def _last_successful_revision(backend: Any, deployment: Any) -> dict[str, Any] | None:
-    done = [
-        d
-        for d in list(backend.deployments.values())
-        if d.application_name == deployment.application_name
-        and d.deployment_group_name == deployment.deployment_group_name
-        and d.status == "Succeeded"
-        and d.revision
-    ]
-    if not done:
-        return None
-    latest = max(done, key=lambda d: d.complete_time or datetime.min)
-    revision: dict[str, Any] = latest.revision
-    return revision
 
 
 def _deployment_info(original: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:

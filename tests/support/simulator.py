@@ -143,6 +143,22 @@ def _rollback_event(step: Step) -> str | None:
     return None
 
 
+def last_good_revision(deployments: dict[str, Any], deployment: Any) -> Any:
+    """The revision of the last successful deployment of ``deployment``'s group, None when
+    there is none: what a rollback redeploys (user guide, "Redeploy and roll back a
+    deployment") and what ``deploymentMode: RESTART`` restarts."""
+    done = [
+        d
+        for d in list(deployments.values())
+        if d.application_name == deployment.application_name
+        and d.deployment_group_name == deployment.deployment_group_name
+        and d.status == "Succeeded"
+        and d.revision
+    ]
+    latest = max(done, key=lambda d: d.complete_time, default=None)
+    return latest.revision if latest is not None else None
+
+
 def deployment_event(
     deployment: Any, state: str, region: str, account: str = ACCOUNT_ID
 ) -> dict[str, Any]:
@@ -320,7 +336,7 @@ class SimulatedCodeDeploy:
         rollback_id = moto_codedeploy.backend(self.region, self.account).create_deployment(
             application_name=failed.application_name,
             deployment_group_name=failed.deployment_group_name,
-            revision=failed.revision,
+            revision=last_good_revision(found, failed) or failed.revision,
             description=f"Rollback of {deployment_id}{ending}",
         )
         rollback = found[rollback_id]
