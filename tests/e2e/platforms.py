@@ -219,6 +219,17 @@ def planner(step_seconds: float) -> Callable[[Any], Plan]:
     return plan
 
 
+def _where(deployment: Any) -> tuple[str, str]:
+    """(account, region) of a moto deployment: the CodeDeploy backend that holds it."""
+    from moto.codedeploy.models import codedeploy_backends
+
+    for account, regions in list(codedeploy_backends.items()):
+        for region, backend in list(regions.items()):
+            if deployment.deployment_id in backend.deployments:
+                return account, region
+    raise LookupError(f"deployment {deployment.deployment_id} is in no CodeDeploy backend")
+
+
 def _platform(deployment: Any) -> str:
     return str(getattr(deployment.application, "compute_platform", None) or "Server")
 
@@ -330,7 +341,7 @@ def _run_hook(deployment: Any, run: PlatformRun, event: str, function: str) -> s
     from tests.e2e.emulator import _emulator  # the running emulator's Lambda runner
 
     execution_id = str(uuid.uuid4())
-    account, region = deployment.application.account_id, deployment.application.region
+    account, region = _where(deployment)
     status, log = "Failed", ""
     try:
         fn = lambda_backends[account][region].get_function(function)
@@ -364,7 +375,8 @@ def _alarm_in_alarm_state(deployment: Any) -> str | None:
     config = override if override.get("enabled") else _alarm_configuration(deployment)
     if not config.get("enabled"):
         return None
-    backend = cloudwatch_backends[deployment.application.account_id][deployment.application.region]
+    account, region = _where(deployment)
+    backend = cloudwatch_backends[account][region]
     for alarm in config.get("alarms") or []:
         found = backend.alarms.get(alarm.get("name"))
         if found is not None and found.state_value == "ALARM":
@@ -430,7 +442,7 @@ def _group_instances(deployment: Any) -> list[str]:
     from moto.ec2.models import ec2_backends
 
     group = deployment.deployment_group
-    account, region = deployment.application.account_id, deployment.application.region
+    account, region = _where(deployment)
     found: list[str] = []
     for name in getattr(group, "auto_scaling_groups", None) or []:
         asg = autoscaling_backends[account][region].autoscaling_groups.get(name)
@@ -480,7 +492,7 @@ def _bundle_scripts(deployment: Any) -> dict[str, Script]:
     location = (deployment.revision or {}).get("s3Location") or {}
     if not location.get("bucket") or not location.get("key"):
         return {}
-    account = deployment.application.account_id
+    account = _where(deployment)[0]
     key = s3_backends[account]["aws"].get_object(
         location["bucket"], location["key"], location.get("version")
     )
@@ -562,10 +574,23 @@ def targets(
 ) -> list[dict[str, Any]]:
     """The deployment's targets for ``outcome``; a Lambda deployment's alias moves with it."""
     run = _runs.get(deployment.deployment_id)
-    if run is None:
-        return targets_for(
-            deployment, outcome, start=start, end=end, region=region, account=account
-        )
+    if run is not None:
+        try:
+            return _platform_targets(deployment, run, outcome, start, end, region, account)
+        except Exception:  # the simulated targets still let the deployment end
+            LOG.exception("platform targets failed for %s", deployment.deployment_id)
+    return targets_for(deployment, outcome, start=start, end=end, region=region, account=account)
+
+
+def _platform_targets(
+    deployment: Any,
+    run: PlatformRun,
+    outcome: str,
+    start: datetime,
+    end: datetime,
+    region: str,
+    account: str,
+) -> list[dict[str, Any]]:
     common: dict[str, Any] = {"updated": end, "region": region, "account": account}
     if run.platform == "Lambda" and run.shift is not None:
         if outcome == "Succeeded":
@@ -578,7 +603,8 @@ def _point_alias(deployment: Any, shift: LambdaShift) -> None:
     """CodeDeploy's last step of a Lambda deployment: the alias serves the target version."""
     from moto.awslambda.models import lambda_backends
 
-    backend = lambda_backends[deployment.application.account_id][deployment.application.region]
+    account, region = _where(deployment)
+    backend = lambda_backends[account][region]
     try:
         alias = backend.get_alias(shift.alias, _function_name(shift.function))
     except Exception:

@@ -26,9 +26,12 @@ def _check(qualifier: str) -> tuple[bool, str]:
         Payload=json.dumps({"source": "codedeploy-validation-hook"}).encode(),
     )
     body = answer["Payload"].read().decode(errors="replace")
+    where = f"{os.environ['FUNCTION_NAME']}:{qualifier}"
     if "FunctionError" in answer:
-        return False, f"{os.environ['FUNCTION_NAME']}:{qualifier} failed: {body}"
-    return True, f"{os.environ['FUNCTION_NAME']}:{qualifier} answered: {body}"
+        error = json.loads(body) if body.startswith("{") else {}
+        said = f"{error.get('errorType', 'error')}: {error.get('errorMessage', body)}"
+        return False, f"{where} failed the test event with {said}"
+    return True, f"{where} answered the test event: {body}"
 
 
 def _report(event: dict[str, Any], passed: bool, said: str) -> dict[str, str]:
