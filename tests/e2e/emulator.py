@@ -724,7 +724,7 @@ class Emulator:
         self._set(response, "stop_deployment", _stop_deployment_response)
         self._set(response, "delete_deployment_group", _delete_deployment_group_response)
         self._set(response, "delete_application", _delete_application_response)
-        platforms.install(self._set)
+        platforms.install(self._set, self.runner.invoke)
 
     # async delivery ---------------------------------------------------------------------------
 

@@ -171,6 +171,8 @@ _hook_reports: dict[str, str] = {}
 _faults: dict[str, ScriptFault] = {}
 _modes: dict[str, dict[str, Any]] = {}
 _lock = threading.Lock()
+_invoke: Callable[[Any, Any], Any] | None = None
+"""The emulator's Lambda runner (``LambdaRunner.invoke``): runs a hook function."""
 
 
 @contextmanager
@@ -338,14 +340,14 @@ def _run_hook(deployment: Any, run: PlatformRun, event: str, function: str) -> s
     """Invoke the hook as CodeDeploy does and return what it reported."""
     from moto.awslambda.models import lambda_backends
 
-    from tests.e2e.emulator import _emulator  # the running emulator's Lambda runner
-
     execution_id = str(uuid.uuid4())
     account, region = _where(deployment)
     status, log = "Failed", ""
     try:
         fn = lambda_backends[account][region].get_function(function)
-        invocation = _emulator().runner.invoke(
+        if _invoke is None:
+            raise RuntimeError("no Lambda runner: platforms.install() was not called")
+        invocation = _invoke(
             fn,
             {
                 "DeploymentId": deployment.deployment_id,
@@ -549,6 +551,26 @@ def _create_deployment_response(
     return create_deployment
 
 
+def _deployment_group_info(
+    original: Callable[[Any], dict[str, Any]],
+) -> Callable[[Any], dict[str, Any]]:
+    """DeploymentGroupInfo as the model has it, where moto differs and Terraform would see a
+    change on every plan (to be made with UpdateDeploymentGroup, which moto lacks): a group
+    without a load balancer has no ``loadBalancerInfo`` (moto echoes the provider's empty
+    object), and ``autoScalingGroups`` is a list of AutoScalingGroup structures ``{name}``
+    (moto answers the names)."""
+
+    def info(group: Any) -> dict[str, Any]:
+        found = original(group)
+        if not found.get("loadBalancerInfo"):
+            found.pop("loadBalancerInfo", None)
+        groups = found.get("autoScalingGroups") or []
+        found["autoScalingGroups"] = [{"name": g} if isinstance(g, str) else g for g in groups]
+        return found
+
+    return info
+
+
 def _deployment_info(original: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
     def info(deployment: Any) -> dict[str, Any]:
         found = original(deployment)
@@ -576,7 +598,10 @@ def targets(
     run = _runs.get(deployment.deployment_id)
     if run is not None:
         try:
-            return _platform_targets(deployment, run, outcome, start, end, region, account)
+            found = _platform_targets(deployment, run, outcome, start, end, region, account)
+            if run.shift is not None and outcome == "Succeeded":
+                _point_alias(run.shift, account, region)
+            return found
         except Exception:  # the simulated targets still let the deployment end
             LOG.exception("platform targets failed for %s", deployment.deployment_id)
     return targets_for(deployment, outcome, start=start, end=end, region=region, account=account)
@@ -593,17 +618,14 @@ def _platform_targets(
 ) -> list[dict[str, Any]]:
     common: dict[str, Any] = {"updated": end, "region": region, "account": account}
     if run.platform == "Lambda" and run.shift is not None:
-        if outcome == "Succeeded":
-            _point_alias(deployment, run.shift)
         return [_lambda_target(deployment, run, outcome, start, end, common)]
     return _server_targets(deployment, run, outcome, start, end, common)
 
 
-def _point_alias(deployment: Any, shift: LambdaShift) -> None:
+def _point_alias(shift: LambdaShift, account: str, region: str) -> None:
     """CodeDeploy's last step of a Lambda deployment: the alias serves the target version."""
     from moto.awslambda.models import lambda_backends
 
-    account, region = _where(deployment)
     backend = lambda_backends[account][region]
     try:
         alias = backend.get_alias(shift.alias, _function_name(shift.function))
@@ -695,9 +717,14 @@ def _server_targets(
 # --------------------------------------------------------------------------------------------
 
 
-def install(set_attr: Callable[[Any, str, Any], None]) -> None:
-    """Patch moto's CodeDeploy for the platforms; ``set_attr`` is the emulator's undoable
-    setattr, and :func:`reset` (registered through it) forgets every run on stop."""
+def install(
+    set_attr: Callable[[Any, str, Any], None], invoke: Callable[[Any, Any], Any] | None = None
+) -> None:
+    """Patch moto's CodeDeploy for the platforms through ``set_attr``, the emulator's undoable
+    setattr, and forget what an earlier emulator ran. ``invoke(function, event)`` runs a
+    Lambda function (hooks) and returns the emulator's Invocation."""
+    global _invoke  # noqa: PLW0603 - one emulator at a time, like the patches
+    _invoke = invoke
     response = codedeploy_responses.CodeDeployResponse
     set_attr(
         response,
@@ -709,6 +736,11 @@ def install(set_attr: Callable[[Any, str, Any], None]) -> None:
         codedeploy_responses,
         "_deployment_info",
         _deployment_info(codedeploy_responses._deployment_info),
+    )
+    set_attr(
+        codedeploy_responses,
+        "_deployment_group_info",
+        _deployment_group_info(codedeploy_responses._deployment_group_info),
     )
     reset()
 
