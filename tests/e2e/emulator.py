@@ -21,6 +21,10 @@ functions really run. moto 5.2 covers the control plane; this module fills its g
   checks it).
 - Lambda ``DeadLetterConfig``, which moto drops (Terraform would show drift on every plan).
 
+Lambda and EC2/on-premises deployments without a marker run as CodeDeploy runs them
+(tests/e2e/platforms.py: hook functions invoked, alarms read, instances and bundle scripts read
+from moto).
+
 Markers in a deployment's description steer the simulator (tests/support/simulator.py):
 ``simulate:fail`` (ends Failed with HEALTH_CONSTRAINTS), ``simulate:stop`` (ends Stopped),
 ``simulate:no-events`` (publishes no events, so only GetDeployment polling can see the outcome).
