@@ -128,6 +128,8 @@ def fleet(
 
     def record(label: str, applied: Applied) -> None:
         scenario.applies[label] = applied
+        # Shown with `pytest -s`: what the README quotes as a failure.
+        print(f"--- {label}: {applied.error_message or 'no error'}")
         groups = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])
         scenario.instances[label] = sorted(
             i["InstanceId"] for g in groups["AutoScalingGroups"] for i in g["Instances"]

@@ -110,6 +110,8 @@ def canary(
     for label, variables in steps:
         scenario.applies[label] = _apply(emulator, tf, **variables)
         scenario.alias_versions[label] = _alias_version(emulator, scenario.name)
+        # Shown with `pytest -s`: what the README quotes as a failure.
+        print(f"--- {label}: {scenario.applies[label].error_message or 'no error'}")
         if label == "first" and not scenario.applies[label].succeeded:
             break
     else:
