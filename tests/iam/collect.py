@@ -54,6 +54,8 @@ POLICY_DATA_TYPES = frozenset({"aws_iam_policy_document"})
 
 # The provider's endpoint names of every service the roots use.
 SERVICES = (
+    "autoscaling",
+    "cloudwatch",
     "cloudwatchevents",
     "cloudwatchlogs",
     "deploy",
@@ -65,6 +67,7 @@ SERVICES = (
     "lambda",
     "s3",
     "sqs",
+    "ssm",
     "sts",
 )
 
@@ -128,6 +131,27 @@ def roots(zip_path: str) -> tuple[Root, ...]:
             options=frozenset({STATUS_TRACKING, ECS_DIAGNOSTICS}),
         ),
         Root("examples/terraform-deployment-history", {}, provider="override"),
+        Root(
+            "examples/terraform-lambda-canary",
+            {
+                "name": "iam-canary",
+                "lambda_zip_path": zip_path,
+                "lambda_architecture": "arm64",
+                # Any zip: the example's functions are only hashed and created, never invoked.
+                "function_zip_path": zip_path,
+            },
+            provider="override",
+        ),
+        Root(
+            "examples/terraform-ec2-inplace",
+            {
+                "name": "iam-ec2",
+                "lambda_zip_path": zip_path,
+                "lambda_architecture": "arm64",
+                "subnet_ids": '["subnet-0123456789abcdef0"]',
+            },
+            provider="override",
+        ),
         Root(
             "tests/e2e/terraform",
             {"lambda_zip_path": zip_path, "name_prefix": "iam-e2e"},
