@@ -29,7 +29,6 @@ import pytest
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.stub import Stubber
 
-from tests.conftest import REGION
 from tests.e2e import platforms
 from tests.support import moto_codedeploy
 from tests.support.deployment_targets import (
@@ -38,6 +37,7 @@ from tests.support.deployment_targets import (
     SERVER_EVENTS,
     targets_for,
 )
+from tests.support.harness import REGION
 from tests.support.provision import SERVICE_ROLE_ARN
 
 DOCUMENTED_EVENTS = {
