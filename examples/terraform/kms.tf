@@ -3,6 +3,14 @@
 # key policy can allow. These are the statements to add to it (output
 # kms_key_policy_statements_json), rendered whether or not kms_key_arn is set, so that the key
 # policy can be ready before the key is given. In a key policy, Resource "*" is the key itself.
+
+# CloudWatch Logs' principal is regional, and its suffix is not always the partition's DNS
+# suffix: the provider's table (data "aws_service_principal", taken from the AWS CDK's region
+# information) has it. Its id is <service>.<region>.<suffix>; its name is the global form.
+data "aws_service_principal" "logs" {
+  service_name = "logs"
+}
+
 locals {
   # The log group ARNs without the ":*" suffix: the form CloudWatch Logs puts in the encryption
   # context. Built from the names, so they are known before the groups exist.
@@ -14,16 +22,14 @@ locals {
   kms_key_policy_statements = concat(
     [
       # CloudWatch Logs encrypts and decrypts a log group's data as the regional service
-      # principal logs.<region>.<DNS suffix of the partition> (amazonaws.com, amazonaws.com.cn
-      # in aws-cn): the principal and the actions of the CloudWatch Logs user guide, "Encrypt
-      # log data in CloudWatch Logs using AWS Key Management Service", step 2, limited to these
-      # log groups by the encryption context it passes (kms:EncryptionContext:aws:logs:arn).
-      # data "aws_service_principal" names the global logs.amazonaws.com, not this regional
-      # principal, hence the partition's DNS suffix.
+      # principal logs.<region>.<suffix> (logs.eu-west-1.amazonaws.com; .amazonaws.com.cn in
+      # aws-cn): the principal and the actions of the CloudWatch Logs user guide, "Encrypt log
+      # data in CloudWatch Logs using AWS Key Management Service", step 2, limited to these log
+      # groups by the encryption context it passes (kms:EncryptionContext:aws:logs:arn).
       {
         Sid       = "CloudWatchLogsCodeDeployTrigger"
         Effect    = "Allow"
-        Principal = { Service = "logs.${local.region}.${data.aws_partition.current.dns_suffix}" }
+        Principal = { Service = data.aws_service_principal.logs.id }
         Action = [
           "kms:Encrypt*",
           "kms:Decrypt*",

@@ -20,6 +20,13 @@ mock_provider "aws" {
   }
 }
 
+# The mock echoes what it is told: tests/partition.tftest.hcl checks the real provider's
+# principal in aws-cn.
+override_data {
+  target = data.aws_service_principal.logs
+  values = { id = "logs.eu-west-1.amazonaws.com", name = "logs.amazonaws.com" }
+}
+
 variables {
   lambda_zip_path              = "tests/codedeploy-trigger_0.0.0_linux_arm64.zip"
   architecture                 = "arm64"
@@ -139,29 +146,6 @@ run "a_key_without_status_tracking" {
   assert {
     condition     = [for s in jsondecode(output.kms_key_policy_statements_json) : s.Sid] == ["CloudWatchLogsCodeDeployTrigger"]
     error_message = "without status tracking there is no dead-letter queue: the key policy needs the CloudWatch Logs statement only"
-  }
-}
-
-# Any partition: the principal of CloudWatch Logs follows the partition's DNS suffix.
-run "a_key_in_aws_cn" {
-  command = plan
-
-  override_data {
-    target = data.aws_partition.current
-    values = { partition = "aws-cn", dns_suffix = "amazonaws.com.cn" }
-  }
-  override_data {
-    target = data.aws_region.current
-    values = { id = "cn-north-1", name = "cn-north-1" }
-  }
-
-  variables {
-    kms_key_arn = "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-  }
-
-  assert {
-    condition     = jsondecode(output.kms_key_policy_statements_json)[0].Principal.Service == "logs.cn-north-1.amazonaws.com.cn"
-    error_message = "in aws-cn the CloudWatch Logs principal is logs.<region>.amazonaws.com.cn"
   }
 }
 
