@@ -19,7 +19,13 @@ from shared.adapters.codedeploy import CodeDeployGateway
 from shared.adapters.diagnostics import DiagnosticsCollector
 from shared.adapters.status_store import StatusStore
 from shared.config import Settings
-from shared.contract.request import parse_request
+from shared.contract.request import (
+    CreateRequest,
+    DeploymentRequest,
+    HistoryRequest,
+    TerraformDelete,
+    parse_request,
+)
 from shared.deadline import Deadline, LambdaContextLike
 from shared.errors import StatusTableUnavailable
 from shared.observability import logger
@@ -79,22 +85,33 @@ class TriggerService:
     ) -> TriggerResult | SkippedResult | HistoryResult:
         logger.remove_keys(["deploymentId"])  # a warm container's previous deployment
         settings = Settings.from_env()
-        request = parse_request(event, settings.terraform_key)
-        if request.is_terraform_delete:
-            logger.info("Terraform delete: nothing to deploy")
-            return skipped(TERRAFORM_DELETE_REASON)
+        match parse_request(event, settings.terraform_key):
+            case TerraformDelete():
+                logger.info("Terraform delete: nothing to deploy")
+                return skipped(TERRAFORM_DELETE_REASON)
+            case HistoryRequest() as query:
+                return self._history(query, settings, Deadline(context, settings.deadline_margin))
+            case request:
+                return self._deploy(request, settings, context)
+
+    def _history(
+        self, query: HistoryRequest, settings: Settings, deadline: Deadline
+    ) -> HistoryResult:
+        """Reads the table only: no CodeDeploy client is made, nothing is written."""
+        dynamodb = self._dynamodb_client or self._aws.dynamodb_within(deadline.final_budget)
+        store = StatusStore(require_table(settings), dynamodb)
+        return self._watchdog.run(
+            deadline.last_watchdog_seconds(),
+            lambda: read_history(store, query),
+            _history_out_of_time,
+        )
+
+    def _deploy(
+        self, request: DeploymentRequest, settings: Settings, context: LambdaContextLike | None
+    ) -> TriggerResult:
+        """Create or attach, wait, answer."""
         deadline = Deadline(context, settings.deadline_margin)
         watchdog = self._watchdog
-        query = request.history
-        if query is not None:
-            # Reads the table only: no CodeDeploy client is made, nothing is written.
-            dynamodb = self._dynamodb_client or self._aws.dynamodb_within(deadline.final_budget)
-            store = StatusStore(require_table(settings), dynamodb)
-            return watchdog.run(
-                deadline.last_watchdog_seconds(),
-                lambda: read_history(store, query),
-                _history_out_of_time,
-            )
         dynamodb = self._dynamodb_client or self._aws.dynamodb_within(deadline.wait_budget)
         invocation = Invocation(
             request=request,
@@ -102,7 +119,7 @@ class TriggerService:
             deadline=deadline,
             clients=self._clients(deadline),
             health=TableHealth.for_invocation(
-                settings, dynamodb, context, creates=not request.is_attach
+                settings, dynamodb, context, creates=isinstance(request, CreateRequest)
             ),
             clock=self._clock,
             sleep=self._sleep,
@@ -150,7 +167,7 @@ class TriggerService:
 def run_invocation(inv: Invocation) -> TriggerResult:
     """The steps of one invocation, in order."""
     deployment_id, just_created = start(inv)
-    if not inv.request.wait:
+    if not inv.options.wait:
         return answer_without_waiting(inv, deployment_id)
     return answer_after(inv, lambda: wait_for(inv, deployment_id, just_created=just_created))
 

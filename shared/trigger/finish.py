@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from shared.adapters.codedeploy import DeploymentSnapshot
 from shared.adapters.diagnostics import RollbackReport
+from shared.contract.request import CreateRequest
 from shared.deadline import NoTimeLeft
 from shared.errors import CodeDeployError, DeploymentFailed, DeploymentWaitTimeout
 from shared.observability import logger, metrics
@@ -32,7 +33,7 @@ def answer_without_waiting(inv: Invocation, deployment_id: str) -> TriggerResult
         snapshot,
         url,
         None,
-        wait_until=inv.request.wait_until,
+        wait_until=inv.options.wait_until,
         replay_reason=inv.progress.replay_reason,
     )
 
@@ -53,14 +54,15 @@ def answer(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
         return _finish(inv, outcome)
     except DeploymentFailed:
         # A retry of this request must deploy again, not replay a failure.
-        inv.health.forget(inv.request.payload)
+        if isinstance(inv.request, CreateRequest):
+            inv.health.forget(inv.request.idempotency_payload)
         raise
 
 
 def timeout(inv: Invocation, reached: WaitDeadlineReached) -> DeploymentWaitTimeout:
     deployment_id = reached.deployment_id
     stop_said = None
-    if inv.request.stop_on_timeout:
+    if inv.options.stop_on_timeout:
         # What the watchdog's answer says if StopDeployment never answers.
         inv.progress.stop_said = stop_message(None, TimeoutError(STOP_NO_ANSWER))
         stop_said = inv.progress.stop_said = _stop(inv, deployment_id)
@@ -96,7 +98,7 @@ def _finish(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
         snapshot,
         url,
         outcome.detected_by,
-        wait_until=inv.request.wait_until,
+        wait_until=inv.options.wait_until,
         replay_reason=inv.progress.replay_reason,
     )
     extra = {
@@ -118,7 +120,7 @@ def _finish(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
         url,
         outcome.detected_by,
         timeline,
-        wait_until=inv.request.wait_until,
+        wait_until=inv.options.wait_until,
         replay_reason=inv.progress.replay_reason,
     )
 
@@ -145,7 +147,7 @@ def _explain(inv: Invocation, snapshot: DeploymentSnapshot, url: str) -> str:
         },
     )
     rollback = None
-    if inv.request.payload.get("waitForRollback", True):
+    if inv.options.wait_for_rollback:
         rollback = _follow_rollback(inv, snapshot)
     return failure_message(
         snapshot, url, diagnostics, rollback, log_tails_left_out=_log_tails_left_out(inv)
@@ -157,7 +159,7 @@ def _log_tails_left_out(inv: Invocation) -> str | None:
     ceiling: an input cannot bring back what the function's configuration leaves out."""
     if not inv.settings.include_log_tails:
         return "INCLUDE_LOG_TAILS is false"
-    if not inv.request.include_log_tails:
+    if not inv.options.include_log_tails:
         return "includeLogTails is false"
     return None
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from shared.adapters.codedeploy import CodeDeployGateway
 from shared.adapters.diagnostics import Diagnostics, DiagnosticsCollector
 from shared.config import Settings
-from shared.contract.request import TriggerRequest
+from shared.contract.request import DeploymentRequest, WaitOptions
 from shared.deadline import Deadline
 from shared.trigger.table_health import TableHealth
 from shared.trigger.waiter import DeploymentWaiter, WaitOutcome
@@ -60,7 +60,7 @@ class RunClients:
 class Invocation:
     """Request, settings, deadline, clock, clients and table health of one invocation."""
 
-    request: TriggerRequest
+    request: DeploymentRequest
     settings: Settings
     deadline: Deadline
     clients: RunClients
@@ -69,6 +69,10 @@ class Invocation:
     sleep: Callable[[float], None]
     on_final_phase: Callable[[], None] = lambda: None
     progress: RunProgress = field(default_factory=RunProgress)
+
+    @property
+    def options(self) -> WaitOptions:
+        return self.request.wait_options
 
     @property
     def codedeploy(self) -> CodeDeployGateway:

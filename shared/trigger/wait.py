@@ -39,7 +39,7 @@ def wait_for(inv: Invocation, deployment_id: str, *, just_created: bool) -> Wait
             deployment_id,
             inv.deadline,
             just_created=just_created,
-            milestones=MILESTONES[inv.request.wait_until],
+            milestones=MILESTONES[inv.options.wait_until],
         )
     except WaitDeadlineReached as reached:
         return at_deadline(inv, reached, started)
@@ -50,7 +50,7 @@ def at_deadline(inv: Invocation, reached: WaitDeadlineReached, started: float) -
     fail, or hand over. Its calls are made inside the margin."""
     inv.enter_final_phase()
     deployment_id = reached.deployment_id
-    if inv.request.on_deadline == "fail":
+    if inv.options.on_deadline == "fail":
         raise reached
     # onDeadline "return": one last look, inside the margin, and answer with what it
     # shows (finish: complete or not); the next invocation attaches and carries on.
