@@ -67,7 +67,7 @@ def create_deployment(inv: Invocation, request: CreateRequest) -> str:
                 "CreateDeployment throttled; retrying",
                 extra={"attempt": attempt, "delaySeconds": round(delay, 3)},
             )
-            inv.sleep(delay)
+            inv.clock.sleep(delay)
         except CreateOutcomeUnknown as unknown:
             return adopt_created(inv, request, unknown, since)
 
@@ -86,7 +86,7 @@ def adopt_created(
         if pause:
             if not inv.deadline.allows(pause):
                 break
-            inv.sleep(pause)
+            inv.clock.sleep(pause)
         candidates = [
             info
             for info in inv.codedeploy.created_since(app, group, since)

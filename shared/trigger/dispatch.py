@@ -4,7 +4,7 @@ validate -> (Terraform delete? skip) -> (history? read the table) -> start (crea
 attach, shared/trigger/start.py) -> wait (unless ``wait: false``, shared/trigger/wait.py)
 -> finish: return, or raise so Terraform fails (shared/trigger/finish.py).
 
-:class:`TriggerService` lives as long as the Lambda container (clients, clock, sleep);
+:class:`TriggerService` lives as long as the Lambda container (clients, clock);
 each invocation gets its own :class:`~shared.trigger.invocation.Invocation`, so no state
 of one invocation can leak into the next.
 """
@@ -37,6 +37,7 @@ from shared.report.result import (
     TriggerResult,
     skipped,
 )
+from shared.trigger.clock import SYSTEM_CLOCK, Clock
 from shared.trigger.finish import answer_after, answer_without_waiting
 from shared.trigger.history import read_history, require_table
 from shared.trigger.interrupted import answer_at_deadline, answer_with_what_is_known
@@ -44,7 +45,6 @@ from shared.trigger.invocation import Invocation, RunClients
 from shared.trigger.start import start
 from shared.trigger.table_health import TableHealth
 from shared.trigger.wait import wait_for
-from shared.trigger.waiter import monotonic_clock, real_sleep
 from shared.trigger.watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 
 class TriggerService:
-    """Per container: the clients (reused across invocations), the clock and the sleep.
+    """Per container: the clients (reused across invocations), the clock (monotonic time and sleep).
 
     ``clients`` is the one place AWS clients come from (production: bounded clients made
     lazily; tests, the demo and the bench: ``FixedClients``). ``codedeploy`` (a ready
@@ -68,16 +68,21 @@ class TriggerService:
         codedeploy: CodeDeployGateway | None = None,
         dynamodb_client: DynamoDBClient | None = None,
         diagnostics: Callable[[Callable[[], float]], DiagnosticsCollector] | None = None,
-        clock: Callable[[], float] = monotonic_clock,
-        sleep: Callable[[float], None] = real_sleep,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
         watchdog: Watchdog | None = None,
     ) -> None:
         self._aws: Clients = clients if clients is not None else LadderClients()
         self._codedeploy = codedeploy
         self._dynamodb_client = dynamodb_client
         self._diagnostics = diagnostics
-        self._clock = clock
-        self._sleep = sleep
+        # The harness and the bench pass the two halves; they become one clock here.
+        self._clock: Clock = SYSTEM_CLOCK
+        if clock is not None or sleep is not None:
+            self._clock = Clock(
+                clock if clock is not None else SYSTEM_CLOCK.monotonic,
+                sleep if sleep is not None else SYSTEM_CLOCK.sleep,
+            )
         self._watchdog = watchdog if watchdog is not None else Watchdog()
 
     def handle(
@@ -122,7 +127,6 @@ class TriggerService:
                 settings, dynamodb, context, creates=isinstance(request, CreateRequest)
             ),
             clock=self._clock,
-            sleep=self._sleep,
             on_final_phase=lambda: watchdog.postpone(deadline.last_watchdog_seconds()),
         )
         # The watchdog interrupts a call that outlives its budget anyway (a response

@@ -12,13 +12,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from shared.adapters.codedeploy import DeploymentSnapshot
 from shared.adapters.diagnostics import RollbackReport
 from shared.contract.request import CreateRequest
-from shared.deadline import NoTimeLeft
-from shared.errors import CodeDeployError, DeploymentFailed, DeploymentWaitTimeout
+from shared.errors import DeploymentFailed, DeploymentWaitTimeout
 from shared.observability import logger, metrics
 from shared.report.failure import failure_message, progress_note
 from shared.report.messages import stop_message, timeout_message
 from shared.report.result import TriggerResult, build_result
 from shared.trigger.invocation import Invocation
+from shared.trigger.margin import CallFailure, best_effort
 from shared.trigger.wait import build_waiter
 from shared.trigger.waiter import WaitDeadlineReached, WaitOutcome
 
@@ -82,11 +82,10 @@ def timeout(inv: Invocation, reached: WaitDeadlineReached) -> DeploymentWaitTime
 
 
 def _stop(inv: Invocation, deployment_id: str) -> str:
-    try:
-        said = inv.clients.codedeploy_final.stop(deployment_id, auto_rollback=True)
-    except (CodeDeployError, NoTimeLeft) as error:
-        logger.exception("StopDeployment failed")
-        return stop_message(None, error)
+    said = best_effort(lambda: inv.clients.codedeploy_final.stop(deployment_id, auto_rollback=True))
+    if isinstance(said, CallFailure):
+        logger.error("StopDeployment failed", exc_info=said)
+        return stop_message(None, said)
     logger.warning("deployment stopped on timeout", extra={"stopStatus": said})
     return stop_message(said, None)
 
@@ -171,19 +170,20 @@ def _follow_rollback(inv: Invocation, snapshot: DeploymentSnapshot) -> RollbackR
         return None
     logger.info("waiting for the rollback deployment", extra={"rollbackDeploymentId": rollback_id})
     try:
-        ended = build_waiter(inv).wait(str(rollback_id), inv.deadline, just_created=False)
-    except WaitDeadlineReached as reached:
-        return RollbackReport(
-            rollback_id, reached.last_status, waited=True, note="deadline reached"
+        ended = best_effort(
+            lambda: build_waiter(inv).wait(str(rollback_id), inv.deadline, just_created=False)
         )
-    except (CodeDeployError, NoTimeLeft) as error:
+    except WaitDeadlineReached as reached:
+        return RollbackReport(rollback_id, reached.last_status, note="deadline reached")
+    if isinstance(ended, CallFailure):
+        error = ended
         logger.warning("could not follow the rollback", extra={"reason": str(error)})
-        return RollbackReport(rollback_id, None, waited=True, note=str(error)[:300])
+        return RollbackReport(rollback_id, None, note=str(error)[:300])
     logger.info(
         "rollback deployment ended",
         extra={"rollbackDeploymentId": rollback_id, "rollbackStatus": ended.snapshot.status},
     )
-    return RollbackReport(rollback_id, ended.snapshot.status, waited=True)
+    return RollbackReport(rollback_id, ended.snapshot.status)
 
 
 def _emit_end_metrics(snapshot: DeploymentSnapshot, outcome: WaitOutcome) -> None:

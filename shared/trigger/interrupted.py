@@ -37,7 +37,7 @@ def answer_at_deadline(inv: Invocation) -> TriggerResult:
     deployment_id = progress.deployment_id
     if progress.final_phase or deployment_id is None or not inv.options.wait:
         return answer_with_what_is_known(inv)
-    started = progress.wait_started if progress.wait_started is not None else inv.clock()
+    started = progress.wait_started if progress.wait_started is not None else inv.clock.monotonic()
     reached = _reached_now(inv, deployment_id)
     return answer_after(inv, lambda: at_deadline(inv, reached, started))
 

@@ -17,6 +17,7 @@ from shared.adapters.diagnostics import Diagnostics, DiagnosticsCollector
 from shared.config import Settings
 from shared.contract.request import DeploymentRequest, WaitOptions
 from shared.deadline import Deadline
+from shared.trigger.clock import Clock
 from shared.trigger.table_health import TableHealth
 from shared.trigger.waiter import DeploymentWaiter, WaitOutcome
 
@@ -65,8 +66,7 @@ class Invocation:
     deadline: Deadline
     clients: RunClients
     health: TableHealth
-    clock: Callable[[], float]
-    sleep: Callable[[float], None]
+    clock: Clock
     on_final_phase: Callable[[], None] = lambda: None
     progress: RunProgress = field(default_factory=RunProgress)
 
@@ -88,4 +88,4 @@ class Invocation:
         """Sleep before a retry, or raise ``cause`` if the deadline does not allow it."""
         if not self.deadline.allows(seconds):
             raise cause
-        self.sleep(seconds)
+        self.clock.sleep(seconds)
