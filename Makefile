@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test unit lint fmt package e2e tf-check iam-check checkov actionlint bench schema clean aws-smoke
+.PHONY: help install demo test unit lint fmt package e2e tf-check iam-check checkov actionlint bench schema docs docs-check clean aws-smoke
 
 help:
 	@echo "make demo      run a deployment end to end on an embedded AWS emulator"
@@ -20,6 +20,8 @@ help:
 	@echo "make aws-smoke apply, deploy (ok, failing, stopped) and destroy in YOUR AWS account (AWS_REGION, credentials; costs cents)"
 	@echo "make bench     event-driven vs polling vs the botocore waiter"
 	@echo "make schema    regenerate the CreateDeployment schema from botocore's model"
+	@echo "make docs      regenerate the docs' generated tables (module inputs and outputs, IAM, failure modes)"
+	@echo "make docs-check fail when a generated table in the docs is stale"
 
 install: $(STAMP)
 
@@ -42,7 +44,7 @@ unit: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy handlers shared tests bench .ci/package.py .ci/generate_schema.py
+	$(PY) -m mypy handlers shared tests bench .ci/package.py .ci/generate_schema.py .ci/docs.py
 
 fmt: $(STAMP)
 	$(PY) -m ruff check --fix .
@@ -77,6 +79,12 @@ bench: $(STAMP)
 
 schema: $(STAMP)
 	$(PY) .ci/generate_schema.py
+
+docs: $(STAMP)
+	$(PY) .ci/docs.py
+
+docs-check: $(STAMP)
+	$(PY) .ci/docs.py --check
 
 clean:
 	rm -rf $(VENV) .venv-checkov .venv-actionlint .venv-iamcheck package build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -165,8 +165,8 @@ def module_archive_name(version: str) -> str:
 def read_repository_url(root: Path = ROOT) -> str:
     """Return [project.urls] Repository from pyproject.toml: the one home of the repository's URL.
 
-    The README's download and module addresses, the workflows and the docs all spell this URL;
-    tests/test_release_files.py checks every mention against it.
+    The download and module addresses of the README and docs/install.md, and the workflows,
+    spell this URL; tests/test_release_files.py checks every mention against it.
     """
     with (root / "pyproject.toml").open("rb") as handle:
         urls = tomllib.load(handle)["project"].get("urls", {})

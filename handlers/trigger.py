@@ -1,7 +1,7 @@
 """Entry point of the trigger function: ``handlers.trigger.lambda_handler``.
 
 Terraform's ``aws_lambda_invocation`` calls it with a CreateDeployment-shaped
-JSON object; see the README for the contract.
+JSON object; see docs/input-contract.md for the contract.
 """
 
 from __future__ import annotations

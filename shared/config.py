@@ -32,7 +32,7 @@ DEFAULT_TERRAFORM_KEY = "tf"
 
 @dataclass(frozen=True)
 class Settings:
-    """Every knob of both functions; see the README's environment table."""
+    """Every knob of both functions; see the environment table of docs/configuration.md."""
 
     poll_interval: float
     deadline_margin: float

@@ -80,8 +80,8 @@ def names_list(names: list[str], *, first: int = 10, max_name_bytes: int = 100) 
 
 
 # --- credentials ---------------------------------------------------------------------------
-# Common shapes only: a hook script can print anything, so the README says masking is a
-# safety net, and INCLUDE_LOG_TAILS / includeLogTails leave log tails out entirely.
+# Common shapes only: a hook script can print anything, so docs/output-and-errors.md says
+# masking is a safety net, and INCLUDE_LOG_TAILS / includeLogTails leave log tails out entirely.
 
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?"

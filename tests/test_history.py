@@ -282,7 +282,7 @@ def index_entry_bytes(entry: dict[str, Any]) -> int:
 def test_a_history_query_costs_a_few_read_units_at_worst(
     dynamodb: Any, status_table: str, limit: int, read_units: float
 ) -> None:
-    """The README's cost figures, from the entries the store really writes.
+    """The cost figures of docs/status-tracking.md, from the entries the store really writes.
 
     Query reads count the total size of the returned entries, rounded up to 4 KB;
     a GSI read is eventually consistent, half a unit per 4 KB (developer guide,

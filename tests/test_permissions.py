@@ -1,4 +1,4 @@
-"""shared/permissions.py against what the code calls, botocore's models and the README.
+"""shared/permissions.py against what the code calls, botocore's models and docs/iam.md.
 
 The module's applied policies are checked against the same list by ``make iam-check``
 (tests/iam/check.py, with the Service Authorization Reference).
@@ -27,7 +27,7 @@ from shared.permissions import (
 from tests.support.aws_calls import OperationRecorder
 from tests.support.lambda_context import FakeLambdaContext
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+IAM_PAGE = Path(__file__).resolve().parents[1] / "docs" / "iam.md"
 TABLE_START, TABLE_END = "<!-- permissions:begin -->\n", "<!-- permissions:end -->"
 
 
@@ -114,12 +114,10 @@ def test_each_function_lists_an_action_once() -> None:
         assert len(actions) == len(set(actions)), function
 
 
-def test_the_readme_table_is_the_list() -> None:
-    text = README.read_text(encoding="utf-8")
+def test_the_iam_page_table_is_the_list() -> None:
+    text = IAM_PAGE.read_text(encoding="utf-8")
     found = re.search(re.escape(TABLE_START) + r"(.*?)" + re.escape(TABLE_END), text, re.S)
-    assert found, f"README.md has no {TABLE_START.strip()} ... {TABLE_END} block"
+    assert found, f"docs/iam.md has no {TABLE_START.strip()} ... {TABLE_END} block"
     assert found.group(1) == markdown_table(), (
-        "README.md's permission table differs from shared/permissions.py; regenerate it with\n"
-        "  .venv/bin/python -c 'from shared.permissions import markdown_table; "
-        'print(markdown_table(), end="")\''
+        "docs/iam.md's permission table differs from shared/permissions.py: run `make docs`"
     )

@@ -38,8 +38,8 @@ def test_the_release_python_patch_level_is_one_value_everywhere() -> None:
     assert recorded["release.yml"], "release.yml records no RELEASE_PYTHON"
     versions = {version for found in recorded.values() for version in found}
     assert len(versions) == 1, recorded
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"**Python {versions.pop()}**" in readme, "README names another Python patch level"
+    releasing = (ROOT / "docs" / "releasing.md").read_text(encoding="utf-8")
+    assert f"**Python {versions.pop()}**" in releasing, "docs/releasing.md names another version"
 
 
 def test_changelog_keeps_a_changelog_with_an_unreleased_section() -> None:
@@ -127,14 +127,22 @@ def test_the_mention_check_finds_placeholders_and_forks() -> None:
     ]
 
 
-def test_the_readme_installs_the_module_from_the_release_archive_and_from_git() -> None:
-    url = _repository_url()
+ARCHIVE_SOURCE = 'source = "{url}/releases/download/vX.Y.Z/codedeploy-trigger-module_X.Y.Z.zip"'
+GIT_SOURCE = 'source = "git::{url}.git//examples/terraform?ref=vX.Y.Z"'
+
+
+def test_the_readme_quick_start_pins_the_release_archive() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    archive = f'source = "{url}/releases/download/vX.Y.Z/codedeploy-trigger-module_X.Y.Z.zip"'
-    git = f'source = "git::{url}.git//examples/terraform?ref=vX.Y.Z"'
-    assert archive in readme
-    assert git in readme
-    assert readme.index(archive) < readme.index(git), "the archive form comes first"
+    assert ARCHIVE_SOURCE.format(url=_repository_url()) in readme
+
+
+def test_the_install_page_installs_from_the_release_archive_and_from_git() -> None:
+    url = _repository_url()
+    install = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
+    archive, git = ARCHIVE_SOURCE.format(url=url), GIT_SOURCE.format(url=url)
+    assert archive in install
+    assert git in install
+    assert install.index(archive) < install.index(git), "the archive form comes first"
 
 
 def test_the_release_publishes_every_file_make_package_writes() -> None:

@@ -51,8 +51,8 @@ locals {
   # Read by handlers/trigger.py; every value must be a string. An unset
   # fallback cap is left out, so that the function's default (which follows
   # FALLBACK_POLL_INTERVAL_SECONDS) applies. Without status tracking
-  # STATUS_TABLE_NAME is left out: the trigger then polls GetDeployment (README,
-  # "Status tracking or the trigger alone"); the table's knobs stay, unused, so
+  # STATUS_TABLE_NAME is left out: the trigger then polls GetDeployment
+  # (docs/status-tracking.md); the table's knobs stay, unused, so
   # that switching tracking on changes this one key only.
   trigger_environment = merge(
     { for table in aws_dynamodb_table.status : "STATUS_TABLE_NAME" => table.name },

@@ -11,7 +11,7 @@ the fixture; the tests assert on what each left behind):
 2. a new input whose deployment fails during the second waiting link: the apply fails with
    its message;
 3. the same apply again: the second link attaches to the failed deployment and reports it at
-   once, and nothing is deployed again (what the README says about retrying a failed chain);
+   once, and nothing is deployed again (docs/long-deployments.md, retrying a failed chain);
 4. `wait_until = "Ready"`: the apply returns at Ready;
 5. only waiting options changed (wait_until, max_wait_minutes): the waiting links are
    replaced and attach again, the deploying link is kept, and nothing is deployed.
@@ -195,8 +195,8 @@ def test_applying_again_after_a_failed_link_reports_the_failure_and_deploys_noth
 ) -> None:
     """CREATE_ONLY keeps the deploying link and link 1 (they succeeded) and not link 2: the
     next apply re-creates link 2 only, which attaches to the deployment that already failed.
-    Deploying again takes `-replace` of the deploying link or a changed input (README:
-    retrying a failed chain)."""
+    Deploying again takes `-replace` of the deploying link or a changed input
+    (docs/long-deployments.md: retrying a failed chain)."""
     failed = chain["failing"].new_deployments
     again = chain["failing again"]
     assert again.run.returncode != 0, explain(again.describe())

@@ -9,7 +9,7 @@ variable "function_name" {
 }
 
 variable "deployment" {
-  description = "The CreateDeployment request (applicationName, deploymentGroupName, revision, ...; see the input contract in the project README), as an object. onActiveDeployment may be given too. This is the deploying link's whole input (with wait = false): a change of it starts a new deployment. How to wait is set by the other variables, on the waiting links only."
+  description = "The CreateDeployment request (applicationName, deploymentGroupName, revision, ...; see the project's docs/input-contract.md), as an object. onActiveDeployment may be given too. This is the deploying link's whole input (with wait = false): a change of it starts a new deployment. How to wait is set by the other variables, on the waiting links only."
   type        = any
 
   validation {
