@@ -33,16 +33,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    BaseError,
-    IdempotencyAlreadyInProgressError,
-)
-
 from shared.adapters import status_table as table
 from shared.deadline import LambdaContextLike
 from shared.observability import logger
@@ -86,6 +76,13 @@ class DeploymentDeduplicator:
         ttl_seconds: float,
         context: LambdaContextLike | None,
     ) -> None:
+        # Powertools' idempotency is imported here, not at module level: only a create with a
+        # status table builds a deduplicator, and the import is a cold-start cost otherwise.
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+        )
+
         self._layer = DynamoDBPersistenceLayer(
             table_name=table_name,
             key_attr=table.DEPLOYMENT_ID,
@@ -110,6 +107,11 @@ class DeploymentDeduplicator:
         even when the record cannot be cleared. :class:`IdempotencyUnavailable` means
         ``create`` was not called.
         """
+        from aws_lambda_powertools.utilities.idempotency import idempotent_function
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+        )
+
         if self._left_in_progress:
             # This invocation's own record, left by a create that failed (an active
             # deployment in the group, then onActiveDeployment "wait"): clear it first,
@@ -169,4 +171,6 @@ class DeploymentDeduplicator:
 
 def _reason(error: Exception) -> str:
     """The table's own words: Powertools' errors print the botocore error they wrap."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import BaseError
+
     return str(error) if isinstance(error, BaseError) else f"{type(error).__name__}: {error}"

@@ -3,14 +3,14 @@ the history query's answer."""
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from shared.adapters.codedeploy import DeploymentSnapshot
-from shared.adapters.diagnostics import (
-    Timeline,
-)
 from shared.report.lines import clean, one_line
 from shared.status import is_terminal, milestone_met
+
+if TYPE_CHECKING:
+    from shared.adapters.diagnostics import Timeline
 
 MAX_LIFECYCLE_EVENTS = 20
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from shared.adapters.clients import Clients, LadderClients
 from shared.adapters.codedeploy import CodeDeployGateway
-from shared.adapters.diagnostics import DiagnosticsCollector
 from shared.adapters.status_store import StatusStore
 from shared.config import Settings
 from shared.contract.request import (
@@ -49,6 +48,8 @@ from shared.trigger.watchdog import Watchdog
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from shared.adapters.diagnostics import DiagnosticsCollector
 
 
 class TriggerService:
@@ -157,14 +158,19 @@ class TriggerService:
                 create_client=aws.codedeploy_create_within(deadline.final_budget),
             )
         # Diagnostics come after the wait and may use the deadline margin (final budget).
-        if self._diagnostics is not None:
-            diagnostics = self._diagnostics(deadline.final_budget)
-        else:
-            diagnostics = DiagnosticsCollector(
+        injected = self._diagnostics
+
+        def diagnostics() -> DiagnosticsCollector:
+            if injected is not None:
+                return injected(deadline.final_budget)
+            from shared.adapters.diagnostics import DiagnosticsCollector
+
+            return DiagnosticsCollector(
                 aws.codedeploy_within(deadline.final_budget),
                 deadline.final_budget,
                 ecs=lambda: aws.ecs_within(deadline.final_budget),
             )
+
         return RunClients(codedeploy, final, diagnostics)
 
 

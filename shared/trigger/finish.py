@@ -6,21 +6,23 @@ asked (``stopOnTimeout``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from shared.adapters.codedeploy import DeploymentSnapshot
-from shared.adapters.diagnostics import RollbackReport
 from shared.contract.request import CreateRequest
 from shared.errors import DeploymentFailed, DeploymentWaitTimeout
 from shared.observability import logger, metrics
-from shared.report.failure import failure_message, progress_note
 from shared.report.messages import stop_message, timeout_message
 from shared.report.result import TriggerResult, build_result
 from shared.trigger.invocation import Invocation
 from shared.trigger.margin import CallFailure, best_effort
 from shared.trigger.wait import build_waiter
 from shared.trigger.waiter import WaitDeadlineReached, WaitOutcome
+
+if TYPE_CHECKING:
+    from shared.adapters.diagnostics import RollbackReport
 
 STOP_NO_ANSWER = "no answer before the function's deadline"
 
@@ -68,6 +70,8 @@ def timeout(inv: Invocation, reached: WaitDeadlineReached) -> DeploymentWaitTime
         stop_said = inv.progress.stop_said = _stop(inv, deployment_id)
     logger.error("deadline reached", extra={"lastStatus": reached.last_status})
     # As far as it is known: where the deployment stands, read within the margin.
+    from shared.report.failure import progress_note
+
     progress = progress_note(inv.clients.diagnostics.timeline(deployment_id))
     return DeploymentWaitTimeout(
         timeout_message(
@@ -126,6 +130,9 @@ def _finish(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
 
 def _explain(inv: Invocation, snapshot: DeploymentSnapshot, url: str) -> str:
     """The failure, its failing targets and hooks, and (``waitForRollback``) the rollback."""
+    # Only a failure needs the failure text: its modules stay out of the cold start.
+    from shared.report.failure import failure_message
+
     error = snapshot.error_information or {}
     collector = inv.clients.diagnostics
     diagnostics = collector.explain(
@@ -165,6 +172,8 @@ def _log_tails_left_out(inv: Invocation) -> str | None:
 
 def _follow_rollback(inv: Invocation, snapshot: DeploymentSnapshot) -> RollbackReport | None:
     """Wait for CodeDeploy's rollback deployment, within the deadline, and say how it ended."""
+    from shared.adapters.diagnostics import RollbackReport
+
     rollback_id = (snapshot.rollback_info or {}).get("rollbackDeploymentId")
     if not rollback_id:
         return None

@@ -4,11 +4,9 @@ what the invocation has seen (:class:`~shared.trigger.invocation.RunProgress`)."
 from __future__ import annotations
 
 from shared.adapters.codedeploy import DeploymentSnapshot
-from shared.adapters.diagnostics import Diagnostics
 from shared.contract.request import CreateRequest
 from shared.errors import DeploymentFailed, DeploymentWaitTimeout
 from shared.observability import logger
-from shared.report.failure import failure_message
 from shared.report.messages import (
     active_timeout_message,
     create_interrupted_message,
@@ -99,6 +97,9 @@ def _ended_without_details(inv: Invocation, outcome: WaitOutcome) -> TriggerResu
     snapshot = outcome.snapshot
     url = inv.codedeploy.console_url(snapshot.deployment_id)
     if snapshot.is_unsuccessful:
+        from shared.adapters.diagnostics import Diagnostics
+        from shared.report.failure import failure_message
+
         diagnostics = inv.progress.diagnostics or Diagnostics(unavailable=DIAGNOSTICS_OUT_OF_TIME)
         raise DeploymentFailed(failure_message(snapshot, url, diagnostics))
     return build_result(snapshot, url, outcome.detected_by, wait_until=inv.options.wait_until)

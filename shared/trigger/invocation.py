@@ -11,15 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from shared.adapters.codedeploy import CodeDeployGateway
-from shared.adapters.diagnostics import Diagnostics, DiagnosticsCollector
 from shared.config import Settings
 from shared.contract.request import DeploymentRequest, WaitOptions
 from shared.deadline import Deadline
 from shared.trigger.clock import Clock
 from shared.trigger.table_health import TableHealth
 from shared.trigger.waiter import DeploymentWaiter, WaitOutcome
+
+if TYPE_CHECKING:
+    from shared.adapters.diagnostics import Diagnostics, DiagnosticsCollector
 
 
 @dataclass
@@ -54,7 +58,13 @@ class RunClients:
 
     codedeploy: CodeDeployGateway
     codedeploy_final: CodeDeployGateway
-    diagnostics: DiagnosticsCollector
+    make_diagnostics: Callable[[], DiagnosticsCollector]
+
+    @cached_property
+    def diagnostics(self) -> DiagnosticsCollector:
+        """Built when the wait is over: the collector's module is a cold-start cost that an
+        invocation which never explains or summarises a deployment should not pay."""
+        return self.make_diagnostics()
 
 
 @dataclass(frozen=True)
