@@ -15,7 +15,7 @@ from shared.deadline import NoTimeLeft
 from shared.errors import CodeDeployError, DeploymentFailed, DeploymentWaitTimeout
 from shared.observability import logger, metrics
 from shared.report.failure import failure_message, progress_note
-from shared.report.messages import stop_message, timeout_message
+from shared.report.messages import failure_next_step, stop_message, timeout_message
 from shared.report.result import TriggerResult, build_result
 from shared.trigger.invocation import Invocation
 from shared.trigger.wait import build_waiter
@@ -75,6 +75,8 @@ def timeout(inv: Invocation, reached: WaitDeadlineReached) -> DeploymentWaitTime
             inv.codedeploy.console_url(deployment_id),
             stop_said=stop_said,
             progress=progress,
+            terraform_action=inv.request.terraform_action,
+            function_timeout=inv.deadline.function_timeout_seconds,
         )
     )
 
@@ -148,7 +150,12 @@ def _explain(inv: Invocation, snapshot: DeploymentSnapshot, url: str) -> str:
     if inv.request.payload.get("waitForRollback", True):
         rollback = _follow_rollback(inv, snapshot)
     return failure_message(
-        snapshot, url, diagnostics, rollback, log_tails_left_out=_log_tails_left_out(inv)
+        snapshot,
+        url,
+        diagnostics,
+        rollback,
+        log_tails_left_out=_log_tails_left_out(inv),
+        next_step=failure_next_step(inv.request.terraform_action),
     )
 
 

@@ -11,6 +11,7 @@ from shared.report.failure import failure_message
 from shared.report.messages import (
     active_timeout_message,
     create_interrupted_message,
+    failure_next_step,
     out_of_time_before_create_message,
     timeout_message,
 )
@@ -57,7 +58,9 @@ def answer_with_what_is_known(inv: Invocation) -> TriggerResult:
         message = create_interrupted_message(group, to_iso(progress.create_since) or "")
         raise DeploymentWaitTimeout(message)
     logger.error("interrupted before CreateDeployment was sent; nothing was created")
-    raise DeploymentWaitTimeout(out_of_time_before_create_message())
+    raise DeploymentWaitTimeout(
+        out_of_time_before_create_message(inv.deadline.function_timeout_seconds)
+    )
 
 
 def _reached_now(inv: Invocation, deployment_id: str) -> WaitDeadlineReached:
@@ -90,6 +93,8 @@ def _still_running(inv: Invocation, deployment_id: str) -> TriggerResult:
             reached.remaining_seconds,
             url,
             stop_said=inv.progress.stop_said,
+            terraform_action=inv.request.terraform_action,
+            function_timeout=inv.deadline.function_timeout_seconds,
         )
     )
 
@@ -100,5 +105,6 @@ def _ended_without_details(inv: Invocation, outcome: WaitOutcome) -> TriggerResu
     url = inv.codedeploy.console_url(snapshot.deployment_id)
     if snapshot.is_unsuccessful:
         diagnostics = inv.progress.diagnostics or Diagnostics(unavailable=DIAGNOSTICS_OUT_OF_TIME)
-        raise DeploymentFailed(failure_message(snapshot, url, diagnostics))
+        next_step = failure_next_step(inv.request.terraform_action)
+        raise DeploymentFailed(failure_message(snapshot, url, diagnostics, next_step=next_step))
     return build_result(snapshot, url, outcome.detected_by, wait_until=inv.request.wait_until)
