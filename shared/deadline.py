@@ -44,12 +44,22 @@ class NoTimeLeft(Exception):
         self.budget_seconds = budget_seconds
 
 
+LAMBDA_MAX_TIMEOUT_SECONDS = 900
+"""Lambda's maximum function timeout (Lambda quotas: "Function timeout: 900 seconds")."""
+
+
 class Deadline:
     """Time left in this invocation (unbounded without a context), and the margin it keeps."""
 
     def __init__(self, context: LambdaContextLike | None, margin_seconds: float) -> None:
         self._context = context
         self.margin_seconds = margin_seconds
+        # The runtime gives the function's timeout to no API and no reserved environment
+        # variable (Lambda developer guide, "Defined runtime environment variables"); the
+        # time left when the handler starts is that timeout less the start-up, under a second.
+        self.function_timeout_seconds: int | None = (
+            None if context is None else math.ceil(self.remaining_seconds())
+        )
 
     def remaining_seconds(self) -> float:
         if self._context is None:

@@ -169,8 +169,11 @@ def test_ecs_failure_names_the_hook_its_log_and_the_replacement_tasks(
     assert len(service.events) == 3 and "has started 2 tasks" in service.events[0]
 
     message = failure_message(_snapshot(deployment_id), URL, found)
-    assert "ECS service web-cluster:web-service: AfterAllowTestTraffic Failed" in message
-    assert f"hook {ECS_HOOK_FAILURE.script_name}: ScriptFailed" in message
+    assert (
+        f"ECS service web-cluster:web-service, replacement task set {green}: "
+        "AfterAllowTestTraffic Failed" in message
+    )
+    assert f"hook function {ECS_HOOK_FAILURE.script_name}: ScriptFailed" in message
     assert "log tail: START smoke test" in message
     assert 'relation "orders_v2" does not exist // smoke test FAILED' in message
     assert "stopped task 0a1b2c3d4e5f: Essential container in task exited" in message
@@ -191,7 +194,10 @@ def test_lambda_failure_names_the_function_and_its_hook(
     assert event is not None and event.name == LAMBDA_HOOK_FAILURE.event
     assert found.ecs_services == ()
     message = failure_message(_snapshot(deployment_id), URL, found)
-    assert "Lambda function app-lambda-function: BeforeAllowTraffic Failed" in message
+    assert (
+        "Lambda function app-lambda-function alias live version 1 -> 2: BeforeAllowTraffic "
+        f"Failed, hook function {LAMBDA_HOOK_FAILURE.script_name}: ScriptFailed" in message
+    )
     assert "No module named 'requests'" in message
 
 
@@ -207,7 +213,7 @@ def test_ec2_failure_shows_the_script_and_the_last_ten_log_lines(
     (failing,) = found.failing_targets
     assert failing.target_type == "InstanceTarget" and failing.target_id.startswith("i-0")
     message = failure_message(_snapshot(deployment_id), URL, found)
-    assert f"ApplicationStart Failed, hook {SERVER_HOOK_FAILURE.script_name}" in message
+    assert f"ApplicationStart Failed, script {SERVER_HOOK_FAILURE.script_name}" in message
     assert SERVER_HOOK_FAILURE.message in message
     # 12 lines in the tail: the first two are cut, and the text says so.
     assert "log tail (cut to its last 10 of 12 lines):" in message

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -61,9 +62,17 @@ def test_a_failure_names_the_hook_its_log_and_waits_for_the_rollback(
     failed = _failed_id()
     rollback = _rollback_of(failed)
     assert rollback.creator == "codeDeployRollback" and rollback.status == "Succeeded"
-    assert message.startswith(f"CodeDeploy deployment {failed} Failed (web-app/web-group) | ")
-    assert "HEALTH_CONSTRAINTS: The overall deployment failed" in message
-    assert "AfterAllowTestTraffic Failed, hook CodeDeployHook_AfterAllowTestTraffic" in message
+    sections = message.split(" | ")
+    assert sections[0] == (
+        f"CodeDeploy deployment {failed} Failed (web-app/web-group, ECS platform)"
+    )
+    # The failing hook leads; CodeDeploy's generic summary follows it.
+    assert sections[1].startswith("ECS service cluster:service, replacement task set ecs-svc/")
+    assert (
+        ": AfterAllowTestTraffic Failed, hook function CodeDeployHook_AfterAllowTestTraffic: "
+        in sections[1]
+    )
+    assert sections[2].startswith("HEALTH_CONSTRAINTS: The overall deployment failed")
     assert "smoke test FAILED: 1 of 2 checks failed" in message
     # The replacement task set's stopped task, from ECS (moto's, seeded by the simulator).
     assert "ECS cluster/service: stopped task " in message
@@ -93,7 +102,7 @@ def test_wait_for_rollback_false_answers_without_waiting(
 
     rollback = _rollback_of(_failed_id())
     assert rollback.status not in ("Succeeded", "Failed", "Stopped")
-    assert str(raised.value).split(" | ")[-2] == (
+    assert str(raised.value).split(" | ")[-3] == (
         f"Rolled back by deployment {rollback.deployment_id}"
     )
 
@@ -189,8 +198,10 @@ def test_a_timeout_says_where_the_deployment_stands(make_harness: Callable[..., 
     with pytest.raises(DeploymentWaitTimeout) as raised:
         harness.invoke(appspec_request(), timeout=120)
 
-    assert "Progress: ECS service cluster:service at BeforeInstall (InProgress since" in str(
-        raised.value
+    assert re.search(
+        r"Progress: ECS service cluster:service, replacement task set ecs-svc/\d+ at "
+        r"BeforeInstall \(InProgress since",
+        str(raised.value),
     )
 
 

@@ -145,7 +145,8 @@ def test_include_log_tails_false_leaves_the_tail_out(
     assert "log tail left out (includeLogTails is false)" in message
     assert "smoke test" not in message and MASK not in message
     # The hook and CodeDeploy's words are still there.
-    assert "AfterAllowTestTraffic Failed, hook CodeDeployHook_AfterAllowTestTraffic" in message
+    hook = "AfterAllowTestTraffic Failed, hook function CodeDeployHook_AfterAllowTestTraffic"
+    assert hook in message
 
 
 @pytest.mark.usefixtures("secret_printing_hook", "status_table")

@@ -72,6 +72,8 @@ class DeploymentSnapshot:
     creator: str | None = None
     """How it was created (the model's DeploymentCreator): ``user`` for CreateDeployment
     calls, whoever made them; ``codeDeployRollback``, ``autoscaling``... otherwise."""
+    compute_platform: str | None = None
+    """``Server``, ``Lambda`` or ``ECS`` (the model's ComputePlatform enum, in DeploymentInfo)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -93,6 +95,7 @@ class DeploymentSnapshot:
             error_information=_non_empty(info.get("errorInformation")),
             rollback_info=_non_empty(info.get("rollbackInfo")),
             creator=info.get("creator"),
+            compute_platform=info.get("computePlatform"),
         )
 
 

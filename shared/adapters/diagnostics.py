@@ -87,6 +87,16 @@ class LifecycleEvent:
 
 
 @dataclass(frozen=True)
+class LambdaShift:
+    """A Lambda target's ``lambdaFunctionInfo``: which alias moves from which version to which."""
+
+    function: str | None
+    alias: str | None
+    current_version: str | None
+    target_version: str | None
+
+
+@dataclass(frozen=True)
 class Target:
     """One deployment target: an instance, a Lambda function, an ECS service, a stack."""
 
@@ -98,6 +108,8 @@ class Target:
     """Blue / Green when CodeDeploy says (instanceLabel, ECS replacement task set)."""
     replacement_task_set: str | None = None
     """ECS: the Green task set's id (``taskSetsInfo[].identifer``)."""
+    lambda_shift: LambdaShift | None = None
+    """Lambda: the alias and versions of the traffic shift."""
 
     @property
     def first_failed_event(self) -> LifecycleEvent | None:
@@ -385,6 +397,7 @@ def _target(raw: Mapping[str, Any]) -> Target:
     body: Mapping[str, Any] = raw.get(_TARGET_KEYS.get(kind, ""), {}) or next(
         (raw[key] for key in _TARGET_KEYS.values() if key in raw), {}
     )
+    shift = body.get("lambdaFunctionInfo") or {}
     green = next(
         (s for s in body.get("taskSetsInfo") or [] if s.get("taskSetLabel") == "Green"), None
     )
@@ -396,6 +409,14 @@ def _target(raw: Mapping[str, Any]) -> Target:
         label=body.get("instanceLabel"),
         # "identifer" is the model's own spelling of ECSTaskSet's id.
         replacement_task_set=green.get("identifer") if green else None,
+        lambda_shift=LambdaShift(
+            function=shift.get("functionName"),
+            alias=shift.get("functionAlias"),
+            current_version=shift.get("currentVersion"),
+            target_version=shift.get("targetVersion"),
+        )
+        if shift
+        else None,
     )
 
 

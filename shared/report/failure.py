@@ -43,27 +43,36 @@ def failure_message(
     rollback: RollbackReport | None = None,
     *,
     log_tails_left_out: str | None = None,
+    next_step: str | None = None,
 ) -> str:
     """Everything a person needs to act on a failed deployment, on one line, under 4 KB.
 
-    Sections, separated by " | ": the deployment, CodeDeploy's code and message,
-    up to three failing targets with their first failed lifecycle event (hook,
-    diagnostics, log tail), the ECS service's stopped tasks and events, alarms,
-    why diagnostics are missing, the rollback, the console link. Long parts are
-    shortened until the whole fits, log tails first. Every text read from AWS has its
-    credential shapes masked; ``log_tails_left_out`` (why) replaces each log tail by a note.
+    Sections, separated by " | ": the deployment and its compute platform, up to three
+    failing targets named as their platform names them (instance, Lambda alias shift, ECS
+    task set) with their first failed lifecycle event (hook script or function, what it
+    reported, log tail), then CodeDeploy's error code and summary (generic: "too many
+    individual instances failed"), the ECS service's stopped tasks and events, alarms, why
+    diagnostics are missing, the rollback, ``next_step`` (what to do in Terraform), the
+    console link.
+    Long parts are shortened until the whole fits, log tails first. Every text read from AWS
+    has its credential shapes masked; ``log_tails_left_out`` (why) replaces each log tail by
+    a note.
     """
     head = [_headline(snapshot)]
     error = snapshot.error_information or {}
+    summary = []
     if error:
         text = clean(str(error.get("message", "")), 1000)
-        head.append(f"{one_line(str(error.get('code', 'UNKNOWN')), 100)}: {text}")
-    tail = [*_rollback_sections(snapshot, rollback), f"Console: {one_line(console_url, 400)}"]
-    body: list[str] = []
+        summary.append(f"{one_line(str(error.get('code', 'UNKNOWN')), 100)}: {text}")
+    tail = [*_rollback_sections(snapshot, rollback)]
+    if next_step:
+        tail.append(next_step)
+    tail.append(f"Console: {one_line(console_url, 400)}")
+    body: list[str] = summary
     for log_bytes, text_bytes in ((LOG_TAIL_BYTES, 400), (512, 300), (256, 200), (0, 120)):
         if diagnostics:
             tails = _LogTails(log_bytes, log_tails_left_out)
-            body = _diagnostics_sections(diagnostics, tails, text_bytes)
+            body = _diagnostics_sections(diagnostics, tails, text_bytes, summary)
         message = SECTION_SEPARATOR.join([*head, *body, *tail])
         if printed_size(message) <= MAX_MESSAGE_BYTES:
             return message
@@ -78,21 +87,43 @@ def progress_note(timeline: Timeline) -> str | None:
             return f"progress unavailable: {clean(timeline.unavailable, 200)}"
         return None
     current = next((e for e in target.lifecycle_events if e.status != "Succeeded"), None)
-    where = f"{_kind(target)} {one_line(target.target_id, 200)}"
+    where = target_name(target)
     if current is None:
         return f"{where}: every lifecycle event succeeded so far"
     since = f" since {current.started_at}" if current.started_at else ""
     return f"{where} at {one_line(current.name, 100)} ({current.status or 'unknown'}{since})"
 
 
+def target_name(target: Target) -> str:
+    """A target as its platform names it: ``instance i-...``, ``Lambda function NAME alias
+    ALIAS version A -> B``, ``ECS service CLUSTER:SERVICE, replacement task set ID``."""
+    name = f"{_kind(target)} {one_line(target.target_id, 200)}"
+    shift = target.lambda_shift
+    if target.target_type == "LambdaTarget" and shift is not None:
+        name = f"Lambda function {one_line(shift.function or target.target_id, 200)}"
+        if shift.alias:
+            name += f" alias {one_line(shift.alias, 100)}"
+        if shift.current_version or shift.target_version:
+            current = one_line(shift.current_version, 40) or "?"
+            name += f" version {current} -> {one_line(shift.target_version, 40) or '?'}"
+    elif target.target_type == "ECSTarget" and target.replacement_task_set:
+        name += f", replacement task set {one_line(target.replacement_task_set, 200)}"
+    if target.label:
+        name += f", {one_line(target.label, 40)}"
+    return name
+
+
 def _headline(snapshot: DeploymentSnapshot) -> str:
     line = f"CodeDeploy deployment {one_line(snapshot.deployment_id, 100)} {snapshot.status}"
-    target = "/".join(
+    where = [
         one_line(name, 100)
         for name in (snapshot.application_name, snapshot.deployment_group_name)
         if name
-    )
-    return f"{line} ({target})" if target else line
+    ]
+    where = ["/".join(where)] if where else []
+    if snapshot.compute_platform:
+        where.append(f"{one_line(snapshot.compute_platform, 20)} platform")
+    return f"{line} ({', '.join(where)})" if where else line
 
 
 @dataclass(frozen=True)
@@ -104,8 +135,12 @@ class _LogTails:
     left_out: str | None = None
 
 
-def _diagnostics_sections(diagnostics: Diagnostics, tails: _LogTails, text_bytes: int) -> list[str]:
+def _diagnostics_sections(
+    diagnostics: Diagnostics, tails: _LogTails, text_bytes: int, summary: list[str]
+) -> list[str]:
+    # The failing hook first: CodeDeploy's summary only says that something failed.
     sections = [_target_section(t, tails, text_bytes) for t in diagnostics.failing_targets]
+    sections.extend(summary)
     more = diagnostics.failing_target_count - len(diagnostics.failing_targets)
     if more > 0:
         sections.append(f"and {more} more failing target{'s' if more > 1 else ''}")
@@ -119,21 +154,27 @@ def _diagnostics_sections(diagnostics: Diagnostics, tails: _LogTails, text_bytes
 
 
 def _target_section(target: Target, tails: _LogTails, text_bytes: int) -> str:
-    label = f", {target.label}" if target.label else ""
-    text = f"{_kind(target)} {one_line(target.target_id, 200)}{label}"
+    text = target_name(target)
     event = target.first_failed_event
     if event is None:
         return f"{text}: {target.status or 'status unknown'}, no failed lifecycle event reported"
-    return f"{text}: {_event_text(event, tails, text_bytes)}"
+    return f"{text}: {_event_text(event, _hook_kind(target), tails, text_bytes)}"
 
 
-def _event_text(event: LifecycleEvent, tails: _LogTails, text_bytes: int) -> str:
+def _hook_kind(target: Target) -> str:
+    """What runs a lifecycle hook: a script of the AppSpec on an instance (EC2/on-premises),
+    a Lambda function on the ECS and Lambda platforms (CodeDeploy user guide, AppSpec
+    "hooks" section)."""
+    return "script" if target.target_type in ("InstanceTarget", "Instance") else "hook function"
+
+
+def _event_text(event: LifecycleEvent, hook: str, tails: _LogTails, text_bytes: int) -> str:
     text = f"{one_line(event.name, 100)} {event.status}"
     found = event.diagnostics
     if found is None:
         return text
     if found.script_name:
-        text += f", hook {one_line(found.script_name, 200)}"
+        text += f", {hook} {one_line(found.script_name, 200)}"
     said = ": ".join(clean(part, text_bytes) for part in (found.error_code, found.message) if part)
     if said:
         text += f": {said}"

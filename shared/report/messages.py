@@ -8,6 +8,7 @@ import json
 
 from shared.adapters.status_store import StoreUnavailable
 from shared.adapters.status_table import BY_GROUP_INDEX
+from shared.deadline import LAMBDA_MAX_TIMEOUT_SECONDS
 from shared.status import DeploymentStatus
 
 # CodeDeploy user guide, "Redeploy and roll back a deployment" / blue/green "Reroute traffic":
@@ -24,6 +25,58 @@ def status_log_fields(deployment_id: str, status: str) -> dict[str, str]:
         return {}
     # A person (or the group's ready timeout) must act: say so once, with the command.
     return {"meaning": READY_EXPLANATION, "continueCommand": continue_command(deployment_id)}
+
+
+# What to do next, in Terraform's terms. The trigger sees the invocation's lifecycle scope in
+# its input: the terraform key is there under lifecycle_scope = "CRUD" only, with "action"
+# create or update (terraform-provider-aws, aws_lambda_invocation). A failed create is not
+# saved, so the next apply invokes again; a failed CRUD update is saved, so the next apply
+# proposes nothing and only a replacement invokes again.
+RETRY_AFTER_FAILED_CREATE = (
+    "Next: fix the cause and run terraform apply again (a failed aws_lambda_invocation is not "
+    "saved, so the next apply deploys again; with the deployment chain module, -replace its "
+    "deploy link, as re-applying the links attaches to this failed deployment)"
+)
+RETRY_AFTER_FAILED_UPDATE = (
+    "Next: fix the cause, then apply with -replace of this aws_lambda_invocation (terraform "
+    'apply -replace=ADDRESS): lifecycle_scope "CRUD" saved the failed update, so a plain '
+    "apply proposes nothing"
+)
+
+
+def failure_next_step(terraform_action: str | None) -> str:
+    """What to do after a failed deployment, for the invocation's lifecycle scope."""
+    return RETRY_AFTER_FAILED_UPDATE if terraform_action == "update" else RETRY_AFTER_FAILED_CREATE
+
+
+def _wait_again_step(
+    deployment_id: str, terraform_action: str | None, function_timeout: int | None
+) -> str:
+    """A deployment outlived the wait: how to wait for it again."""
+    if terraform_action == "update":
+        again = (
+            "apply with -replace of this aws_lambda_invocation (terraform apply "
+            '-replace=ADDRESS; lifecycle_scope "CRUD" saved this update): the identical request '
+            "attaches to the running deployment and waits on"
+        )
+    else:
+        again = (
+            "run terraform apply again: the identical request attaches to the running "
+            "deployment and waits on"
+        )
+    resume = json.dumps({"deploymentId": deployment_id})
+    step = (
+        f"To wait for it, {again} (outside Terraform: invoke the trigger with {resume}); for "
+        "deployments longer than 15 minutes use the deployment chain module"
+    )
+    if function_timeout is not None and function_timeout < LAMBDA_MAX_TIMEOUT_SECONDS:
+        step += (
+            f", or raise the function's timeout ({function_timeout}s now; Lambda allows "
+            f"{LAMBDA_MAX_TIMEOUT_SECONDS}s)"
+        )
+    elif function_timeout is None:
+        step += ", or raise the function's timeout"
+    return step + ". "
 
 
 HISTORY_OUT_OF_TIME = "the status table did not answer before the function's deadline; try again"
@@ -45,11 +98,14 @@ def timeout_message(
     *,
     stop_said: str | None,
     progress: str | None = None,
+    terraform_action: str | None = None,
+    function_timeout: int | None = None,
 ) -> str:
     """Why the trigger stopped waiting, and what the person can do next.
 
     ``stop_said`` is what happened to StopDeployment with ``stopOnTimeout``
-    (None when the option is off).
+    (None when the option is off). ``function_timeout`` (seconds, None when unknown): raising
+    it is suggested only below Lambda's maximum.
     """
     message = (
         f"stopped waiting for CodeDeploy deployment {deployment_id} (last status "
@@ -65,11 +121,8 @@ def timeout_message(
             f"will not help; to continue run: {continue_command(deployment_id)} . "
         )
     else:
-        resume = json.dumps({"deploymentId": deployment_id})
-        message += (
-            "The deployment keeps running in CodeDeploy. To wait for it again, invoke the "
-            f"trigger with {resume}, or raise the function's timeout. "
-        )
+        message += "The deployment keeps running in CodeDeploy. "
+        message += _wait_again_step(deployment_id, terraform_action, function_timeout)
     return message + f"Console: {console_url}"
 
 
@@ -124,11 +177,15 @@ def create_interrupted_message(group: str, since: str) -> str:
     )
 
 
-def out_of_time_before_create_message() -> str:
+def out_of_time_before_create_message(function_timeout: int | None = None) -> str:
+    raise_it = (
+        ""
+        if function_timeout is not None and function_timeout >= LAMBDA_MAX_TIMEOUT_SECONDS
+        else ", or raise the function's timeout"
+    )
     return (
         "ran out of time before CreateDeployment was sent (a call did not answer before the "
-        "function's deadline): no deployment was created. Apply again, or raise the "
-        "function's timeout."
+        f"function's deadline): no deployment was created. Apply again{raise_it}."
     )
 
 

@@ -29,6 +29,8 @@ class TriggerResult(TypedDict, total=False):
     completedAt: str | None
     applicationName: str | None
     deploymentGroupName: str | None
+    computePlatform: str | None
+    """``Server`` (EC2/on-premises), ``Lambda`` or ``ECS``, as GetDeployment reports it."""
     consoleUrl: str
     detectedBy: str | None
     complete: bool
@@ -67,6 +69,7 @@ def build_result(
         completedAt=snapshot.completed_at,
         applicationName=snapshot.application_name,
         deploymentGroupName=snapshot.deployment_group_name,
+        computePlatform=snapshot.compute_platform,
         consoleUrl=console_url,
         detectedBy=detected_by,
         complete=milestone is not None or is_terminal(snapshot.status),
@@ -84,13 +87,18 @@ def build_result(
 
 
 def lifecycle_summary(timeline: Timeline) -> dict[str, Any]:
+    # The failure module loads with a failure or a timeline, not with every import.
+    from shared.report.failure import target_name
+
     """``lifecycle`` of a success result: where the time went, for the first target.
 
-    Bounded: at most MAX_LIFECYCLE_EVENTS events of five short fields each.
+    Bounded: at most MAX_LIFECYCLE_EVENTS events of five short fields each. ``target`` names
+    the target as its platform does (an instance, a Lambda alias shift, an ECS task set).
     """
     summary: dict[str, Any] = {"targetCount": timeline.target_count}
     if timeline.target is not None:
         summary["targetId"] = one_line(timeline.target.target_id, 200)
+        summary["target"] = target_name(timeline.target)
         summary["events"] = [
             {
                 "name": one_line(event.name, 100),

@@ -14,7 +14,7 @@ from shared.adapters.codedeploy import DeploymentSnapshot
 from shared.contract.request import CreateRequest
 from shared.errors import DeploymentFailed, DeploymentWaitTimeout
 from shared.observability import logger, metrics
-from shared.report.messages import stop_message, timeout_message
+from shared.report.messages import failure_next_step, stop_message, timeout_message
 from shared.report.result import TriggerResult, build_result
 from shared.trigger.invocation import Invocation
 from shared.trigger.margin import CallFailure, best_effort
@@ -81,6 +81,8 @@ def timeout(inv: Invocation, reached: WaitDeadlineReached) -> DeploymentWaitTime
             inv.codedeploy.console_url(deployment_id),
             stop_said=stop_said,
             progress=progress,
+            terraform_action=inv.request.terraform_action,
+            function_timeout=inv.deadline.function_timeout_seconds,
         )
     )
 
@@ -156,7 +158,12 @@ def _explain(inv: Invocation, snapshot: DeploymentSnapshot, url: str) -> str:
     if inv.options.wait_for_rollback:
         rollback = _follow_rollback(inv, snapshot)
     return failure_message(
-        snapshot, url, diagnostics, rollback, log_tails_left_out=_log_tails_left_out(inv)
+        snapshot,
+        url,
+        diagnostics,
+        rollback,
+        log_tails_left_out=_log_tails_left_out(inv),
+        next_step=failure_next_step(inv.request.terraform_action),
     )
 
 

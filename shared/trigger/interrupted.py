@@ -10,6 +10,7 @@ from shared.observability import logger
 from shared.report.messages import (
     active_timeout_message,
     create_interrupted_message,
+    failure_next_step,
     out_of_time_before_create_message,
     timeout_message,
 )
@@ -55,7 +56,9 @@ def answer_with_what_is_known(inv: Invocation) -> TriggerResult:
         message = create_interrupted_message(group, to_iso(progress.create_since) or "")
         raise DeploymentWaitTimeout(message)
     logger.error("interrupted before CreateDeployment was sent; nothing was created")
-    raise DeploymentWaitTimeout(out_of_time_before_create_message())
+    raise DeploymentWaitTimeout(
+        out_of_time_before_create_message(inv.deadline.function_timeout_seconds)
+    )
 
 
 def _reached_now(inv: Invocation, deployment_id: str) -> WaitDeadlineReached:
@@ -88,6 +91,8 @@ def _still_running(inv: Invocation, deployment_id: str) -> TriggerResult:
             reached.remaining_seconds,
             url,
             stop_said=inv.progress.stop_said,
+            terraform_action=inv.request.terraform_action,
+            function_timeout=inv.deadline.function_timeout_seconds,
         )
     )
 
@@ -101,5 +106,6 @@ def _ended_without_details(inv: Invocation, outcome: WaitOutcome) -> TriggerResu
         from shared.report.failure import failure_message
 
         diagnostics = inv.progress.diagnostics or Diagnostics(unavailable=DIAGNOSTICS_OUT_OF_TIME)
-        raise DeploymentFailed(failure_message(snapshot, url, diagnostics))
+        next_step = failure_next_step(inv.request.terraform_action)
+        raise DeploymentFailed(failure_message(snapshot, url, diagnostics, next_step=next_step))
     return build_result(snapshot, url, outcome.detected_by, wait_until=inv.options.wait_until)

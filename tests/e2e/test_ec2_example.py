@@ -203,7 +203,7 @@ def test_ec2_example_failing_application_start_names_instance_script_and_log(
     # HalfAtATime on two instances: the first batch is one instance; the other is skipped.
     failed = [i for i in fleet.instances["failing"] if f"instance {i}" in message]
     assert len(failed) == 1, message
-    assert f"ApplicationStart Failed, hook {START_SCRIPT}" in message, message
+    assert f"ApplicationStart Failed, script {START_SCRIPT}" in message, message
     assert (
         f"Script at specified location: {START_SCRIPT} run as user root failed with exit code 1"
         in message
