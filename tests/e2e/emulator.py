@@ -580,6 +580,8 @@ class CodeDeploySimulation:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="codedeploy-sim", daemon=True)
+        self._passes = 0
+        self._passed = threading.Condition()
 
     def start(self) -> None:
         self._thread.start()
@@ -614,6 +616,23 @@ class CodeDeploySimulation:
                         self.for_backend(account, region).advance()
                     except Exception:  # keep simulating; a test will show what went wrong
                         LOG.exception("CodeDeploy simulator failed in %s/%s", account, region)
+            with self._passed:
+                self._passes += 1
+                self._passed.notify_all()
+
+    def wait_for_pass(self, deadline: float) -> None:
+        """Wait until a pass over every backend that was under way (or starts) now has ended.
+
+        One pass sets a deployment's status and publishes the event of it, so after it the
+        event has been delivered (for a Lambda target: its asynchronous invocation started).
+        """
+        with self._passed:
+            target = self._passes + 1
+            while self._passes < target:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._thread.is_alive():
+                    raise EmulatorError("the CodeDeploy simulator made no progress")
+                self._passed.wait(min(remaining, 1.0))
 
     def _publish(self, event: dict[str, Any]) -> None:
         LOG.info("deployment %s: %s", event["detail"]["deploymentId"], event["detail"]["state"])
@@ -647,6 +666,7 @@ class Emulator:
         self.async_retry_delay_seconds = async_retry_delay_seconds
         self._server: ThreadedMotoServer | None = None
         self._threads: list[threading.Thread] = []
+        self._threads_lock = threading.Lock()
         self._undo: list[Callable[[], None]] = []
         self.port = 0
         self.endpoint = ""
@@ -676,7 +696,9 @@ class Emulator:
     def stop(self) -> None:
         global _active  # noqa: PLW0603
         self.simulator.stop()
-        for thread in self._threads:
+        with self._threads_lock:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout=30)
         if self._server is not None:
             self._server.stop()
@@ -728,8 +750,9 @@ class Emulator:
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
-        self._threads = [t for t in self._threads if t.is_alive()]
-        self._threads.append(thread)
+        with self._threads_lock:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
         thread.start()
 
     def invoke_async(self, fn: LambdaFunction, event: Any, source: str) -> None:
@@ -794,7 +817,9 @@ class Emulator:
     # helpers for tests --------------------------------------------------------------------------
 
     def client(self, service: str) -> Any:
-        return boto3.client(
+        # A session per client: boto3's default session is not safe to create clients from
+        # in several threads at once, and scenarios run in threads (tests/e2e/background.py).
+        return boto3.session.Session().client(
             service,
             endpoint_url=self.endpoint,
             region_name=self.region,
@@ -810,14 +835,31 @@ class Emulator:
         return found
 
     def wait_idle(self, timeout: float = 60.0) -> None:
-        """Wait until every deployment has ended and no async invocation is running."""
+        """Wait until what is under way now has settled: every deployment of an application
+        that has an unfinished one has ended (CodeDeploy's rollbacks too, which start in the
+        same application), its events have been delivered, and every asynchronous invocation
+        running then (the recorder's) has finished.
+
+        Scenarios run side by side (tests/e2e/background.py), so this does not wait for a
+        moment when the whole emulator is idle: with other scenarios deploying, that moment
+        may never come.
+        """
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            busy = [d for d in self.deployments() if d.status not in TERMINAL_STATUSES]
-            if not busy and not any(t.is_alive() for t in self._threads):
-                return
+        busy = {d.application_name for d in self.deployments() if d.status not in TERMINAL_STATUSES}
+        while any(
+            d.application_name in busy and d.status not in TERMINAL_STATUSES
+            for d in self.deployments()
+        ):
+            if time.monotonic() >= deadline:
+                raise EmulatorError(f"the deployments of {sorted(busy)} did not end")
             time.sleep(0.1)
-        raise EmulatorError("the emulator did not become idle")
+        self.simulator.wait_for_pass(deadline)
+        with self._threads_lock:
+            running = [t for t in self._threads if t.is_alive()]
+        for thread in running:
+            thread.join(max(deadline - time.monotonic(), 0.0))
+            if thread.is_alive():
+                raise EmulatorError(f"the asynchronous invocation {thread.name} did not end")
 
     def log_tail(self, lines: int = 80) -> str:
         path = self.runner.log_path

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import threading
 import time
 import tomllib
 from collections.abc import Mapping
@@ -89,6 +91,42 @@ def find_provider_mirror() -> Path:
     return Path(root)
 
 
+# The provider's endpoint names of every service the examples and the module call.
+PROVIDER_SERVICES = (
+    "cloudwatchevents",
+    "cloudwatchlogs",
+    "deploy",
+    "dynamodb",
+    "ec2",
+    "ecs",
+    "elbv2",
+    "iam",
+    "lambda",
+    "sqs",
+    "sts",
+)
+
+
+def provider_override(endpoint: str) -> str:
+    """An override file for an example's provider "aws" block: emulator endpoints, fake
+    credentials, no account or region lookups. Region and default_tags stay the example's."""
+    endpoints = "\n".join(f"    {s:<16} = {json.dumps(endpoint)}" for s in PROVIDER_SERVICES)
+    return (
+        "# Written by the end-to-end tests: point the example at the emulator.\n"
+        'provider "aws" {\n'
+        '  access_key = "test"\n'
+        '  secret_key = "test"\n\n'
+        "  skip_credentials_validation = true\n"
+        "  skip_requesting_account_id  = true\n"
+        "  skip_metadata_api_check     = true\n"
+        "  skip_region_validation      = true\n\n"
+        "  endpoints {\n"
+        f"{endpoints}\n"
+        "  }\n"
+        "}\n"
+    )
+
+
 def write_cli_config(path: Path, mirror: Path) -> Path:
     # Only the mirror: no `direct {}` fallback, so a missing provider fails instead of
     # trying the network.
@@ -124,6 +162,48 @@ class TerraformRun:
             f"--- stderr ---\n{self.stderr[-6000:]}"
         )
 
+    def resource_seconds(self) -> list[tuple[int, str]]:
+        """(seconds, "address operation") of every resource operation Terraform timed."""
+        return [
+            (int(m["minutes"] or 0) * 60 + int(m["seconds"]), f"{m['address']} {m['operation']}")
+            for m in _COMPLETE.finditer(self.stdout)
+        ]
+
+
+# `aws_sqs_queue.dlq: Creation complete after 25s [id=...]`, `... after 1m2s`
+_COMPLETE = re.compile(
+    r"^(?P<address>\S+): (?P<operation>Creation|Destruction|Modifications) complete after "
+    r"(?:(?P<minutes>\d+)m)?(?P<seconds>\d+)s",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class TimedCommand:
+    """One terraform command of the session, for the timing summary."""
+
+    workdir: str
+    run: TerraformRun
+
+
+class CommandLog:
+    """Every terraform command of the session (scenarios run in threads, hence the lock)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._commands: list[TimedCommand] = []
+
+    def add(self, workdir: str, run: TerraformRun) -> None:
+        with self._lock:
+            self._commands.append(TimedCommand(workdir, run))
+
+    def commands(self) -> list[TimedCommand]:
+        with self._lock:
+            return list(self._commands)
+
+
+COMMANDS = CommandLog()
+
 
 class Terraform:
     """Runs terraform on a private copy of a configuration (default tests/e2e/terraform) and
@@ -139,7 +219,8 @@ class Terraform:
     ) -> None:
         self.binary = binary
         # Same relative layout as the repository, so the relative module source resolves.
-        workdir = root / config.relative_to(REPO)
+        self.config_name = config.relative_to(REPO).as_posix()
+        workdir = root / self.config_name
         shutil.copytree(config, workdir, ignore=_ignore_terraform_files)
         shutil.copytree(MODULE, root / "examples" / "terraform", ignore=_ignore_terraform_files)
         self.workdir = workdir
@@ -178,16 +259,25 @@ class Terraform:
             )
         except subprocess.TimeoutExpired as exc:
             # Report what it printed so far instead of a bare timeout.
-            return TerraformRun(
+            run = TerraformRun(
                 list(args),
                 -1,
                 _text(exc.stdout),
                 _text(exc.stderr) + f"\n(killed after {timeout:.0f}s)",
                 time.monotonic() - started,
             )
-        return TerraformRun(
-            list(args), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
-        )
+        else:
+            run = TerraformRun(
+                list(args), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
+            )
+        COMMANDS.add(self.label, run)
+        return run
+
+    @property
+    def label(self) -> str:
+        """What names this working directory in the timing summary."""
+        names = [v for k, v in self.variables.items() if k in ("name_prefix", "name")]
+        return " ".join([self.config_name, *names])
 
     def init(self) -> TerraformRun:
         run = self.run("init", "-input=false", "-no-color")

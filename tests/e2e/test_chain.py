@@ -4,8 +4,9 @@ and a 15 s function timeout (5 s margin), so that a link waits about 7 s instead
 minutes.
 
 The module's `deploy` link creates the deployment without waiting; waiting links 1..4 attach
-to it. One working directory, five applies in a row (each its own scenario, captured once by
-the fixture; the tests assert on what each left behind):
+to it. One working directory, five applies in a row (each captured once by a scenario
+fixture that runs in the background beside the other scenarios; the tests assert on what each
+left behind):
 
 1. a deployment of about three links: the apply waits across links and ends Succeeded;
 2. a new input whose deployment fails during the second waiting link: the apply fails with
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ import pytest
 from tests.support.moto_codedeploy import error_information
 from tests.support.simulator import HEALTH_FAILURE
 
+from .background import scenario
 from .emulator import Emulator, Invocation
 from .harness import REPO, Terraform, TerraformRun
 
@@ -88,12 +90,13 @@ def _apply(tf: Terraform, emulator: Emulator, variables: Mapping[str, str]) -> C
     return ChainApply(run, invocations, new, outputs)
 
 
-@pytest.fixture(scope="module")
+@scenario
 def chain(
     emulator: Emulator,
     example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
     lambda_zip: Path,
-) -> Iterator[dict[str, ChainApply]]:
+) -> dict[str, ChainApply]:
+    """The five applies of the chain configuration, in order."""
     tf = example_terraform(
         CHAIN_CONFIG,
         {
@@ -115,7 +118,7 @@ def chain(
         emulator,
         {"description": READY_DEPLOYMENT, "wait_until": "Succeeded", "max_wait_minutes": "0.45"},
     )
-    yield applies
+    return applies
 
 
 def _flat(text: str) -> str:
