@@ -56,10 +56,10 @@ _BUILDERS: dict[Key, Builder] = {}
 def scenario(build: Callable[..., T]) -> Any:
     """Decorator: the module-scoped fixture named like `build`, built in the background."""
     key = (build.__module__, build.__name__)
-    _BUILDERS[key] = Builder(key, build, tuple(inspect.signature(build).parameters))
+    builder = _BUILDERS[key] = Builder(key, build, tuple(inspect.signature(build).parameters))
 
     def fixture(request: pytest.FixtureRequest, e2e_scenarios: ScenarioRunner) -> Any:
-        return e2e_scenarios.result(key, request)
+        return e2e_scenarios.result(builder, request)
 
     fixture.__doc__ = build.__doc__
     return pytest.fixture(scope="module", name=build.__name__)(fixture)
@@ -148,12 +148,11 @@ class ScenarioRunner:
             self._threads.append(thread)
         thread.start()
 
-    def result(self, key: Key, request: pytest.FixtureRequest) -> Any:
-        # Not started with the session (e.g. the test was selected in an unusual way):
-        # start it now and wait.
-        self.start(_BUILDERS[key], request)
+    def result(self, builder: Builder, request: pytest.FixtureRequest) -> Any:
+        """The scenario's value, once it has finished (started now if it has not been)."""
+        self.start(builder, request)
         with self._lock:
-            run = self._runs[key]
+            run = self._runs[builder.key]
         return run.wait()
 
     def join(self) -> None:
