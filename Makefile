@@ -6,11 +6,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint fmt package e2e tf-check iam-check checkov actionlint bench schema clean aws-smoke
+.PHONY: help install demo test unit lint fmt package e2e tf-check iam-check checkov actionlint bench schema clean aws-smoke
 
 help:
 	@echo "make demo      run a deployment end to end on an embedded AWS emulator"
 	@echo "make test      unit and integration tests, ruff"
+	@echo "make unit      unit tests only (no integration marker): the quick inner loop"
 	@echo "make lint      ruff and mypy"
 	@echo "make package   build the release zips (amd64 and arm64) and SHA256SUMS into package/"
 	@echo "make tf-check  terraform fmt -check and offline validate of examples/"
@@ -34,6 +35,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -m "not e2e"
 	$(PY) -m ruff check .
+
+unit: $(STAMP)
+	$(PY) -m pytest -m "not e2e and not integration"
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -1,8 +1,13 @@
-"""Build the release: package/codedeploy-trigger_<version>_linux_{amd64,arm64}.zip, SHA256SUMS.
+"""Build the release into package/: codedeploy-trigger_<version>_linux_{amd64,arm64}.zip, the
+module archive codedeploy-trigger-module_<version>.zip and SHA256SUMS.
 
-Each zip is what Lambda runs: our handlers/ and shared/ packages and LICENSE, plus the runtime
-dependencies from .ci/lambda-requirements.txt, installed by pip for the target platform and
-Python 3.13, and bytecode compiled by python3.13.
+Each function zip is what Lambda runs: our handlers/ and shared/ packages and LICENSE, plus the
+runtime dependencies from .ci/lambda-requirements.txt, installed by pip for the target platform
+and Python 3.13, and bytecode compiled by python3.13.
+The module archive is the Terraform module (examples/terraform, its chain module included) with
+both function zips under dist/, so that
+`source = "<release URL>/codedeploy-trigger-module_<version>.zip"` is a complete module: it picks
+the zip of var.architecture when no other zip is given.
 The build is reproducible: the same inputs give byte-identical zips, so a release can be checked
 by rebuilding it and comparing sha256 sums.
 
@@ -18,7 +23,8 @@ What is NOT shipped, and why (decision of the project lead):
 Run with the dev venv (`make package`); pip downloads the pinned wheels from the package index
 (verified with --require-hashes) and caches them, nothing else is fetched.
 `python3 .ci/package.py --version` prints the version (pyproject.toml) and builds nothing; it needs
-no venv, so the release workflow can compare it with the pushed tag.
+no venv, so the release workflow can compare it with the pushed tag. `--repository-url` prints the
+repository's URL ([project.urls] Repository in pyproject.toml, its one home) the same way.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import tempfile
 import time
 import tomllib
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +57,18 @@ SOURCE_ROOT_FILES = ("LICENSE",)
 # Written into the zip only (never into the source tree): how the running function knows its
 # version without our dist-info. shared/version.py imports it (RELEASE_MODULE there).
 GENERATED_VERSION_MODULE = "shared/_release.py"
+
+# The Terraform module shipped as an archive: every file of MODULE_DIR with one of
+# MODULE_SUFFIXES (the chain module in modules/deployment included), none below a directory named
+# in MODULE_EXCLUDED_DIRS (plan-time tests and their fixtures, a developer's terraform init), plus
+# SOURCE_ROOT_FILES at its root and both function zips in MODULE_ZIP_DIR. lambda.tf looks for the
+# zip of var.architecture in "${path.module}/dist" when neither lambda_zip_path nor an S3 object
+# is given.
+MODULE_DIR = Path("examples") / "terraform"
+MODULE_SUFFIXES = (".tf", ".tftpl", ".md")
+MODULE_EXCLUDED_DIRS = ("tests", ".terraform")
+MODULE_ZIP_DIR = "dist"
+MODULE_ARCHIVE_PREFIX = f"{PROJECT_NAME}-module"
 
 # The checksum file published next to the zips, in `sha256sum` format (`sha256sum -c` reads it).
 CHECKSUMS_NAME = "SHA256SUMS"
@@ -134,6 +152,25 @@ def read_version(root: Path = ROOT) -> str:
 def zip_name(version: str, arch: str) -> str:
     """Return the release file name, e.g. codedeploy-trigger_0.1.0_linux_amd64.zip."""
     return f"{PROJECT_NAME}_{version}_linux_{arch}.zip"
+
+
+def module_archive_name(version: str) -> str:
+    """Return the module archive's file name, e.g. codedeploy-trigger-module_0.1.0.zip."""
+    return f"{MODULE_ARCHIVE_PREFIX}_{version}.zip"
+
+
+def read_repository_url(root: Path = ROOT) -> str:
+    """Return [project.urls] Repository from pyproject.toml: the one home of the repository's URL.
+
+    The README's download and module addresses, the workflows and the docs all spell this URL;
+    tests/test_release_files.py checks every mention against it.
+    """
+    with (root / "pyproject.toml").open("rb") as handle:
+        urls = tomllib.load(handle)["project"].get("urls", {})
+    url = urls.get("Repository")
+    if not isinstance(url, str) or not url.startswith("https://"):
+        raise PackagingError("pyproject.toml [project.urls] Repository must be an https:// URL")
+    return url.rstrip("/")
 
 
 def version_module_source(version: str) -> str:
@@ -453,6 +490,67 @@ def build_zip(
     return destination
 
 
+def iter_module_files(source_root: Path = ROOT) -> Iterator[Path]:
+    """Yield the module's shipped files, relative to MODULE_DIR, sorted.
+
+    A dist/ in the source module is refused: in the archive that directory holds the release's
+    function zips, and a stale local copy must not take their place.
+    """
+    module_dir = source_root / MODULE_DIR
+    if (module_dir / MODULE_ZIP_DIR).exists():
+        raise PackagingError(
+            f"{MODULE_DIR / MODULE_ZIP_DIR} exists: that directory of the module archive holds the "
+            "release's function zips and is generated; delete it"
+        )
+    files = sorted(
+        path.relative_to(module_dir)
+        for path in module_dir.rglob("*")
+        if path.is_file()
+        and path.suffix in MODULE_SUFFIXES
+        and not set(path.relative_to(module_dir).parts[:-1]) & set(MODULE_EXCLUDED_DIRS)
+    )
+    if not any(path.suffix == ".tf" and len(path.parts) == 1 for path in files):
+        raise PackagingError(f"{module_dir} holds no .tf file: no module to ship")
+    yield from files
+
+
+def build_module_archive(
+    function_zips: Mapping[str, Path], out_dir: Path, source_root: Path = ROOT
+) -> Path:
+    """Build out_dir/codedeploy-trigger-module_<version>.zip from the module and the zips.
+
+    function_zips maps each architecture of PLATFORMS to its built zip (build_zip), shipped
+    byte for byte under dist/ with its release name. Entries get the same fixed order, time,
+    mode and compression as the function zips, so the archive is reproducible too.
+    """
+    version = read_version(source_root)
+    if set(function_zips) != set(PLATFORMS):
+        raise PackagingError(
+            f"the module archive needs a zip for each of {sorted(PLATFORMS)}; "
+            f"got {sorted(function_zips)}"
+        )
+    destination = out_dir / module_archive_name(version)
+    with tempfile.TemporaryDirectory(prefix=f"{MODULE_ARCHIVE_PREFIX}-") as staging:
+        target = Path(staging)
+        for relative in iter_module_files(source_root):
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source_root / MODULE_DIR / relative, target / relative)
+        for name in SOURCE_ROOT_FILES:
+            if not (source_root / name).is_file():
+                raise PackagingError(f"{source_root / name} is missing: every release zip ships it")
+            shutil.copyfile(source_root / name, target / name)
+        (target / MODULE_ZIP_DIR).mkdir()
+        for arch, path in sorted(function_zips.items()):
+            if path.name != zip_name(version, arch):
+                raise PackagingError(
+                    f"{path.name} is not the {arch} zip of version {version} "
+                    f"({zip_name(version, arch)})"
+                )
+            shutil.copyfile(path, target / MODULE_ZIP_DIR / path.name)
+        write_atomically(target, destination)
+    return destination
+
+
 def sha256_of(path: Path) -> str:
     """Return the hex sha256 of a file: what a release note or a rebuild check compares."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -461,8 +559,8 @@ def sha256_of(path: Path) -> str:
 def write_checksums(paths: list[Path], out_dir: Path) -> Path:
     """Write out_dir/SHA256SUMS for paths (sorted by name) in `sha256sum` format and return it.
 
-    The file lists only this build's zips (package/ may hold older ones); `sha256sum -c
-    --ignore-missing SHA256SUMS` then checks a downloaded zip.
+    The file lists only this build's zips and module archive (package/ may hold older ones);
+    `sha256sum -c --ignore-missing SHA256SUMS` then checks a downloaded file.
     """
     lines = [f"{sha256_of(path)}  {path.name}\n" for path in sorted(paths, key=lambda p: p.name)]
     destination = out_dir / CHECKSUMS_NAME
@@ -490,15 +588,23 @@ def describe(path: Path) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """Build both zips and SHA256SUMS into package/, print them, fail if a zip is over budget.
+    """Build both zips, the module archive and SHA256SUMS into package/, print them, fail if a
+    function zip is over budget.
 
-    With --version, print the version and build nothing.
+    With --version (--repository-url), print the version (the repository's URL) and build nothing.
     """
     if argv == ["--version"]:
         print(read_version())
         return 0
+    if argv == ["--repository-url"]:
+        try:
+            print(read_repository_url())
+        except PackagingError as error:
+            print(f"package: {error}", file=sys.stderr)
+            return 1
+        return 0
     if argv:
-        print("usage: package.py [--version]", file=sys.stderr)
+        print("usage: package.py [--version | --repository-url]", file=sys.stderr)
         return 2
     started = time.monotonic()
     oversized = []
@@ -514,7 +620,10 @@ def main(argv: list[str]) -> int:
             print(describe(path))
             if path.stat().st_size > MAX_ZIP_BYTES:
                 oversized.append(path.name)
-        print(describe(write_checksums(built, PACKAGE_DIR)))
+        # The budget is the function zips': the module archive is two of them plus text.
+        archive = build_module_archive(dict(zip(PLATFORMS, built, strict=True)), PACKAGE_DIR)
+        print(describe(archive))
+        print(describe(write_checksums([*built, archive], PACKAGE_DIR)))
     except (PackagingError, subprocess.CalledProcessError) as error:
         print(f"package: {error}", file=sys.stderr)
         return 1

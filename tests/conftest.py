@@ -18,11 +18,9 @@ from moto import mock_aws
 
 from handlers import recorder, trigger
 from shared import aws
-from shared.codedeploy import CodeDeployGateway
 from shared.observability import metrics
-from shared.trigger_service import TriggerService
 from tests.support.aws_calls import OperationRecorder
-from tests.support.lambda_context import FakeLambdaContext
+from tests.support.harness import APP, GROUP, REGION, TABLE, Harness
 from tests.support.provision import create_blue_green_group, create_status_table
 from tests.support.simulator import SimulatedCodeDeploy
 
@@ -32,10 +30,6 @@ settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-REGION = "us-east-1"
-APP = "web-app"
-GROUP = "web-group"
-TABLE = "codedeploy-trigger-status"
 SETTINGS_VARIABLES = (
     "STATUS_TABLE_NAME",
     "POLL_INTERVAL_SECONDS",
@@ -157,45 +151,6 @@ def status_table(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> str:
 def frozen() -> Iterator[Any]:
     with freeze_time("2026-05-09T10:00:00Z") as frozen_time:
         yield frozen_time
-
-
-def appspec_request(**overrides: Any) -> dict[str, Any]:
-    """A valid ECS request, as Terraform's aws_lambda_invocation would send it."""
-    request: dict[str, Any] = {
-        "applicationName": APP,
-        "deploymentGroupName": GROUP,
-        "revision": {
-            "revisionType": "AppSpecContent",
-            "appSpecContent": {"content": '{"version": 0.0, "Resources": []}'},
-        },
-    }
-    request.update(overrides)
-    return request
-
-
-class Harness:
-    """A trigger whose sleeps tick frozen time and let the simulator catch up."""
-
-    def __init__(self, frozen_time: Any, simulator: SimulatedCodeDeploy, codedeploy: Any) -> None:
-        self.frozen = frozen_time
-        self.simulator = simulator
-        self.sleeps: list[float] = []
-        # The production clients, with their retry policy (fixtures only provision).
-        self.gateway = CodeDeployGateway(aws.codedeploy_client())
-        self.service = TriggerService(
-            codedeploy=self.gateway,
-            dynamodb_client=aws.dynamodb_client(),
-            clock=lambda: time.monotonic(),
-            sleep=self.sleep,
-        )
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.frozen.tick(seconds)
-        self.simulator.advance()
-
-    def invoke(self, event: Any, timeout: float = 900.0) -> Any:
-        return self.service.handle(event, FakeLambdaContext(timeout_seconds=timeout))
 
 
 @pytest.fixture

@@ -22,13 +22,12 @@ from shared.errors import (
 )
 from shared.recorder_service import RecorderService
 from shared.trigger_service import TriggerService
-from tests.conftest import APP, GROUP, appspec_request
 from tests.support import moto_codedeploy
 from tests.support.faulty_network import faulty_proxy, stalling_server
+from tests.support.harness import APP, GROUP, appspec_request, deployment_limit_exceeded
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import create_blue_green_group
 from tests.support.simulator import HOME_ORIGIN, Step, succeed_after
-from tests.test_reliability import deployment_limit_exceeded
 
 
 def with_events(make_harness: Any, dynamodb: Any, **options: Any) -> Any:
@@ -131,7 +130,7 @@ def test_waiting_for_an_active_deployment_that_is_ready_fails_at_once(
     harness = with_events(make_harness, dynamodb, planner=ready_forever)
     active = harness.invoke(appspec_request(description="someone else", wait=False))
     harness.sleep(6)  # it is Ready now
-    deployment_limit_exceeded(harness.gateway._create_client, active=active["deploymentId"])
+    deployment_limit_exceeded(harness.clients.codedeploy_create, active=active["deploymentId"])
     sleeps_before = len(harness.sleeps)
 
     with pytest.raises(ActiveDeploymentConflict) as raised:
@@ -174,6 +173,7 @@ def invoke_through(
     return service.handle(event, FakeLambdaContext(timeout_seconds=timeout))
 
 
+@pytest.mark.integration  # moto over HTTP behind a faulty proxy
 def test_a_create_that_succeeded_but_lost_its_answer_is_adopted_not_repeated(
     moto_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -185,6 +185,7 @@ def test_a_create_that_succeeded_but_lost_its_answer_is_adopted_not_repeated(
     assert list(deployments) == [result["deploymentId"]]
 
 
+@pytest.mark.integration  # moto over HTTP behind a faulty proxy
 def test_a_create_whose_outcome_cannot_be_found_fails_clearly_and_is_not_resent(
     moto_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -204,6 +205,7 @@ def test_a_create_whose_outcome_cannot_be_found_fails_clearly_and_is_not_resent(
 # --- no call outlives the deadline ---------------------------------------------------------
 
 
+@pytest.mark.integration  # a real socket that never answers, real time
 def test_a_stalled_endpoint_cannot_hold_the_function_past_its_deadline(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

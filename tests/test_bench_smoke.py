@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 DETECTORS = {"event", "event_fixed_1s", "polling", "botocore_waiter", "lost_events"}
 EVERY_DETECTOR = ("lag_p95_s", "codedeploy_calls_per_deployment", "correct")
@@ -22,6 +24,7 @@ TABLE_FIGURES = ("event_delay_p95_s", "lag_after_event_p95_s", "dynamodb_reads_p
 COSTED = {"event", "polling", "botocore_waiter"}
 
 
+@pytest.mark.integration  # runs the bench in a subprocess
 def test_the_harness_runs_every_detector_and_writes_its_report(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "bench", "--quick", "-n", "2", "--factor", "1200"]
     subprocess.run(

@@ -9,8 +9,8 @@ import pytest
 from handlers import trigger
 from shared.config import Settings
 from shared.errors import ConfigurationError
-from tests.conftest import appspec_request
 from tests.support import moto_codedeploy
+from tests.support.harness import appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 
 NUMERIC = [

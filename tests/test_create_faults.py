@@ -29,8 +29,8 @@ from shared.errors import CodeDeployError, DeploymentFailed
 from shared.idempotency import KEY_PREFIX, DuplicateInProgress
 from shared.recorder_service import RecorderService
 from shared.trigger_service import TriggerService
-from tests.conftest import APP, GROUP, REGION, appspec_request
 from tests.support import moto_codedeploy
+from tests.support.harness import APP, GROUP, REGION, appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.simulator import HOME_ORIGIN, SimulatedCodeDeploy, fail_after, succeed_after
 

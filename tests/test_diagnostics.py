@@ -33,7 +33,6 @@ from shared.result import (
     lifecycle_summary,
     progress_note,
 )
-from tests.conftest import REGION
 from tests.support import moto_codedeploy
 from tests.support.deployment_targets import (
     ECS_EVENTS,
@@ -44,6 +43,7 @@ from tests.support.deployment_targets import (
     instance_target,
     lifecycle_events,
 )
+from tests.support.harness import REGION
 from tests.support.provision import SERVICE_ROLE_ARN
 from tests.support.simulator import SimulatedCodeDeploy, fail_after, stop_after, succeed_after
 

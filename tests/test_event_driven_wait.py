@@ -3,43 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from shared.errors import DeploymentFailed
-from shared.recorder_service import RecorderService
 from shared.status_store import StatusStore
-from tests.conftest import APP, GROUP, TABLE, appspec_request
+from tests.support.harness import APP, GROUP, TABLE, appspec_request, counters, event_harness
 from tests.support.provision import create_status_table, record_past_successes
-from tests.support.simulator import HOME_ORIGIN, fail_after, succeed_after
-
-
-class CallCounter:
-    """Counts API operations made through a client (botocore's before-call event)."""
-
-    def __init__(self, *clients: Any) -> None:
-        self.calls: Counter[str] = Counter()
-        self.order: list[str] = []
-        for client in clients:
-            client.meta.events.register("before-call.*.*", self._count)
-
-    def _count(self, model: Any, **_kwargs: Any) -> None:
-        self.calls[model.name] += 1
-        self.order.append(model.name)
-
-
-def event_harness(make_harness: Any, dynamodb: Any, **options: Any) -> Any:
-    recorder = RecorderService(dynamodb_client=dynamodb, home=HOME_ORIGIN)
-    return make_harness(deliver=recorder.handle, **options)
-
-
-def counters(harness: Any) -> CallCounter:
-    return CallCounter(
-        harness.gateway._client, harness.gateway._create_client, harness.service._dynamodb_client
-    )
+from tests.support.simulator import fail_after, succeed_after
 
 
 def test_the_end_is_seen_through_the_event_within_the_read_interval(
@@ -149,38 +121,33 @@ def test_access_denied_in_the_middle_of_a_wait_switches_to_polling(
     make_harness: Any, dynamodb: Any, status_table: str, log_lines: Any
 ) -> None:
     harness = event_harness(make_harness, dynamodb, planner=lambda _d: succeed_after(200))
-    reads = {"n": 0}
-
-    def deny_after_ten_reads(**_kwargs: Any) -> None:
-        reads["n"] += 1
-        if reads["n"] > 10:
-            raise ClientError(
-                {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, "GetItem"
-            )
-
-    harness.service._dynamodb_client.meta.events.register(
-        "before-call.dynamodb.GetItem", deny_after_ten_reads
+    reads = harness.faults.on(
+        "dynamodb",
+        "GetItem",
+        error_code="AccessDeniedException",
+        message="not authorized",
+        after=10,
+        times=None,
     )
 
     result = harness.invoke(appspec_request())
 
     assert result["status"] == "Succeeded"
     assert result["detectedBy"] == "poll"
-    assert reads["n"] == 11
+    assert reads.calls == 11
     warnings = [line for line in log_lines() if line["level"] == "WARNING"]
     assert len(warnings) == 1 and "AccessDeniedException" in warnings[0]["reason"]
 
 
 def test_throttled_table_degrades_too(make_harness: Any, dynamodb: Any, status_table: str) -> None:
     harness = event_harness(make_harness, dynamodb, planner=lambda _d: succeed_after(50))
-
-    def throttled(**_kwargs: Any) -> None:
-        raise ClientError(
-            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
-            "GetItem",
-        )
-
-    harness.service._dynamodb_client.meta.events.register("before-call.dynamodb.GetItem", throttled)
+    harness.faults.on(
+        "dynamodb",
+        "GetItem",
+        error_code="ProvisionedThroughputExceededException",
+        message="slow",
+        times=None,
+    )
 
     result = harness.invoke(appspec_request())
 

@@ -15,9 +15,9 @@ from botocore.stub import Stubber
 from shared.diagnostics import DiagnosticsCollector
 from shared.errors import DeploymentFailed, DeploymentWaitTimeout, InvalidInput
 from shared.trigger_service import TriggerService
-from tests.conftest import REGION, Harness, appspec_request
 from tests.support import moto_codedeploy
 from tests.support.deployment_targets import ECS_EVENTS
+from tests.support.harness import REGION, Harness, appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.simulator import (
     FAIL_MARKER,

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from handlers import trigger
-from tests.conftest import appspec_request
 from tests.support import moto_codedeploy
+from tests.support.harness import appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 
 

@@ -15,11 +15,10 @@ from shared.errors import ConfigurationError, InvalidInput, StatusTableUnavailab
 from shared.recorder_service import RecorderService
 from shared.status_store import StatusStore, StatusUpdate
 from shared.trigger_service import TriggerService
-from tests.conftest import APP, GROUP, TABLE, appspec_request
+from tests.support.harness import APP, GROUP, TABLE, CallCounter, appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import create_blue_green_group
 from tests.support.simulator import HOME_ORIGIN, succeed_after
-from tests.test_event_driven_wait import CallCounter
 
 OTHER_GROUP = "other-group"
 

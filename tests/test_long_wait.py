@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
-from shared.errors import CodeDeployError, DeploymentFailed, DeploymentWaitTimeout, InvalidInput
-from tests.conftest import appspec_request
+from shared.errors import DeploymentFailed, DeploymentWaitTimeout, InvalidInput
 from tests.support import moto_codedeploy
+from tests.support.harness import appspec_request, counters, event_harness
 from tests.support.simulator import Step, fail_after, succeed_after
-from tests.test_event_driven_wait import counters, event_harness
 
 TIMEOUT = 900.0
 MARGIN = 30.0  # DEADLINE_MARGIN_SECONDS default
@@ -84,26 +84,26 @@ def test_on_deadline_return_still_fails_when_the_deployment_fails(make_harness: 
         harness.invoke(appspec_request(onDeadline="return"), timeout=TIMEOUT)
 
 
-def _on_last_look(harness: Any, monkeypatch: Any, action: Any) -> None:
+def _on_last_look(harness: Any, action: Any) -> None:
     """Run ``action`` before the last look: on the polling path the waiter sleeps between two
     GetDeployments, so a second one without a sleep in between is the hand-over's own."""
-    real_get = harness.gateway.get
     sleeps_at_last_get: list[int] = []
 
-    def get(deployment_id: str) -> Any:
+    def before_get(**_kwargs: Any) -> None:
         if sleeps_at_last_get and sleeps_at_last_get[-1] == len(harness.sleeps):
             action()
         sleeps_at_last_get.append(len(harness.sleeps))
-        return real_get(deployment_id)
 
-    monkeypatch.setattr(harness.gateway, "get", get)
+    harness.clients.codedeploy.meta.events.register(
+        "before-call.codedeploy.GetDeployment", before_get
+    )
 
 
 def test_on_deadline_return_answers_complete_when_the_end_comes_inside_the_margin(
-    make_harness: Any, monkeypatch: Any
+    make_harness: Any,
 ) -> None:
     harness = make_harness(planner=lambda _d: succeed_after(TIMEOUT - MARGIN + 10))
-    _on_last_look(harness, monkeypatch, lambda: _run_until_ended(harness, 15))
+    _on_last_look(harness, lambda: _run_until_ended(harness, 15))
 
     result = harness.invoke(appspec_request(onDeadline="return"), timeout=TIMEOUT)
 
@@ -111,19 +111,25 @@ def test_on_deadline_return_answers_complete_when_the_end_comes_inside_the_margi
 
 
 def test_on_deadline_return_answers_with_the_last_status_seen_when_the_last_look_fails(
-    make_harness: Any, monkeypatch: Any
+    make_harness: Any,
 ) -> None:
     harness = make_harness(planner=lambda _d: succeed_after(2000))
 
-    def refuse() -> None:
-        raise CodeDeployError("CodeDeploy GetDeployment failed: throttled")
+    refused: list[bool] = []
 
-    _on_last_look(harness, monkeypatch, refuse)
+    def refuse() -> None:
+        refused.append(True)
+        raise ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "GetDeployment"
+        )
+
+    _on_last_look(harness, refuse)
 
     result = harness.invoke(appspec_request(onDeadline="return"), timeout=TIMEOUT)
 
     assert (result["status"], result["complete"]) == ("InProgress", False)
     assert result["deploymentId"] in moto_codedeploy.deployments()
+    assert refused == [True], "the last look was the one refused"
 
 
 # --- attaching after the end ----------------------------------------------------------------

@@ -33,7 +33,7 @@ from shared.diagnostics import (
 from shared.errors import CodeDeployError, ConfigurationError, DeploymentFailed, InvalidInput
 from shared.result import failure_message
 from shared.text import MASK, MAX_MESSAGE_BYTES, cut, mask_secrets, printed_size
-from tests.conftest import Harness, appspec_request
+from tests.support.harness import Harness, appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.simulator import FAIL_MARKER, fail_after, plan_from_description
 

@@ -31,8 +31,8 @@ from shared.model_schema import (
     schema_from_model,
     unknown_members,
 )
-from tests.conftest import appspec_request
 from tests.support.call_guard import on_every_call
+from tests.support.harness import appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 
 ROOT = Path(__file__).resolve().parent.parent

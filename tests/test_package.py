@@ -15,12 +15,15 @@ the python3.13 build, and fails instead of skipping in CI.
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,8 @@ from types import ModuleType
 import pytest
 
 from tests.support.release_build import SCRIPT, release_build
+
+pytestmark = pytest.mark.integration  # builds the zips, runs subprocess interpreters
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -408,3 +413,115 @@ def test_the_release_build_never_falls_back_to_another_python(
     assert result.stderr == (
         "package: python3.13 is missing: LAMBDA_PYTHON_3_13=none says there is none\n"
     )
+
+
+@pytest.fixture(scope="module")
+def module_archive(
+    packaging: ModuleType, built: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The module archive, built once for the module from the zips above."""
+    path: Path = packaging.build_module_archive(built, tmp_path_factory.mktemp("module-archive"))
+    return path
+
+
+def test_module_archive_holds_the_module_both_zips_and_the_license(
+    packaging: ModuleType, built: dict[str, Path], module_archive: Path
+) -> None:
+    version = packaging.read_version()
+    assert module_archive.name == f"codedeploy-trigger-module_{version}.zip"
+    module_dir = ROOT / "examples" / "terraform"
+    chain_dir = module_dir / "modules" / "deployment"
+    with zipfile.ZipFile(module_archive) as archive:
+        names = archive.namelist()
+        # The function zips byte for byte, under the names lambda.tf looks for.
+        for arch, path in built.items():
+            name = f"dist/codedeploy-trigger_{version}_linux_{arch}.zip"
+            assert archive.read(name) == path.read_bytes(), name
+        assert archive.read("LICENSE") == (ROOT / "LICENSE").read_bytes()
+        # The module at the archive's root, the chain module at //modules/deployment.
+        for directory, prefix in ((module_dir, ""), (chain_dir, "modules/deployment/")):
+            tf_files = sorted(directory.glob("*.tf"))
+            assert tf_files, directory
+            for path in tf_files:
+                assert archive.read(prefix + path.name) == path.read_bytes(), path.name
+        assert archive.read("README.md") == (module_dir / "README.md").read_bytes()
+    assert names == sorted(names)
+    # Plan-time tests and their fixture zip stay in the repository.
+    assert not [name for name in names if "tests" in name.split("/")[:-1]]
+    assert len([name for name in names if name.startswith("dist/")]) == 2
+
+
+def test_module_archive_entries_are_fixed_like_the_function_zips(
+    packaging: ModuleType, module_archive: Path
+) -> None:
+    with zipfile.ZipFile(module_archive) as archive:
+        for info in archive.infolist():
+            assert not info.is_dir(), info.filename
+            assert info.external_attr >> 16 == 0o100644, info.filename
+            assert info.compress_type == zipfile.ZIP_DEFLATED, info.filename
+            assert info.extra == b"", info.filename
+            assert info.date_time == packaging.zip_timestamp(), info.filename
+
+
+def test_module_archive_build_is_byte_identical(
+    packaging: ModuleType, built: dict[str, Path], module_archive: Path, tmp_path: Path
+) -> None:
+    rebuilt = packaging.build_module_archive(built, tmp_path)
+    assert rebuilt.name == module_archive.name
+    assert rebuilt.read_bytes() == module_archive.read_bytes()
+
+
+def test_the_module_looks_for_its_zip_where_the_archive_puts_it(
+    packaging: ModuleType, module_archive: Path
+) -> None:
+    """lambda.tf's fileset() pattern, with each architecture's suffix, matches exactly one
+    dist/ entry of the archive: the zip of that architecture."""
+    lambda_tf = (ROOT / "examples" / "terraform" / "lambda.tf").read_text(encoding="utf-8")
+    found = re.search(
+        r'fileset\("\$\{path\.module\}/(?P<dir>[^"]+)", "(?P<pattern>[^"]+)"\)', lambda_tf
+    )
+    assert found, "lambda.tf no longer looks for a bundled zip with fileset()"
+    assert found["dir"] == packaging.MODULE_ZIP_DIR
+    with zipfile.ZipFile(module_archive) as archive:
+        bundled = [
+            name.removeprefix(f"{packaging.MODULE_ZIP_DIR}/")
+            for name in archive.namelist()
+            if name.startswith(f"{packaging.MODULE_ZIP_DIR}/")
+        ]
+    for arch in packaging.PLATFORMS:
+        pattern = found["pattern"].replace("${local.bundled_zip_arch}", arch)
+        matches = [name for name in bundled if fnmatch.fnmatchcase(name, pattern)]
+        assert matches == [packaging.zip_name(packaging.read_version(), arch)], (arch, bundled)
+
+
+def test_a_dist_directory_in_the_source_module_is_refused(
+    packaging: ModuleType, tmp_path: Path
+) -> None:
+    module_dir = tmp_path / "examples" / "terraform"
+    (module_dir / "dist").mkdir(parents=True)
+    (module_dir / "main.tf").write_text("")
+    with pytest.raises(packaging.PackagingError, match="dist exists"):
+        list(packaging.iter_module_files(tmp_path))
+
+
+def test_the_module_archive_needs_a_zip_per_architecture(
+    packaging: ModuleType, built: dict[str, Path], tmp_path: Path
+) -> None:
+    with pytest.raises(packaging.PackagingError, match="needs a zip for each of"):
+        packaging.build_module_archive({"amd64": built["amd64"]}, tmp_path)
+    swapped = {"amd64": built["arm64"], "arm64": built["amd64"]}
+    with pytest.raises(packaging.PackagingError, match="is not the amd64 zip"):
+        packaging.build_module_archive(swapped, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_repository_url_flag_prints_the_pyproject_url(packaging: ModuleType) -> None:
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        declared = tomllib.load(handle)["project"]["urls"]["Repository"]
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--repository-url"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{declared}\n"
+    assert packaging.read_repository_url() == declared

@@ -11,33 +11,10 @@ from handlers import recorder
 from shared.errors import ConfigurationError
 from shared.recorder_service import RecorderService, parse_event
 from shared.status_store import StatusStore, StoreUnavailable
-from tests.conftest import TABLE
+from tests.support.events import codedeploy_event
+from tests.support.harness import TABLE
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.simulator import HOME_ORIGIN
-
-
-def codedeploy_event(state: str | None = "SUCCESS", **detail: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "region": "us-east-1",
-        "deploymentId": "d-ABCDEFGHI",
-        "instanceGroupId": "ig-1",
-        "application": "app",
-        "deploymentGroup": "group",
-    }
-    if state is not None:
-        body["state"] = state
-    body.update(detail)
-    return {
-        "version": "0",
-        "id": "event-1",
-        "detail-type": "CodeDeploy Deployment State-change Notification",
-        "source": "aws.codedeploy",
-        "account": "123456789012",
-        "time": "2026-05-09T10:05:30Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": body,
-    }
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,9 @@ from shared import aws
 from shared.deadline import NoTimeLeft
 from shared.errors import ConfigurationError
 from shared.status_store import StatusStore, StoreUnavailable
-from tests.conftest import TABLE
+from tests.support.events import codedeploy_event
+from tests.support.harness import TABLE
 from tests.support.lambda_context import FakeLambdaContext
-from tests.test_recorder import codedeploy_event
 
 OWN_ACCOUNT = "123456789012"  # FakeLambdaContext's ARN
 OTHER_ACCOUNT = "210987654321"

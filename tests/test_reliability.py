@@ -3,14 +3,11 @@ retries and faults, and property tests over the deadline guard and event chaos."
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.codedeploy.models import CodeDeployBackend
@@ -20,8 +17,14 @@ from shared.errors import ActiveDeploymentConflict, DeploymentFailed, Deployment
 from shared.idempotency import DeploymentDeduplicator, DuplicateInProgress
 from shared.recorder_service import RecorderService
 from shared.status_store import StatusStore
-from tests.conftest import TABLE, appspec_request
 from tests.support import moto_codedeploy
+from tests.support.harness import (
+    ACTIVE_ID,
+    TABLE,
+    appspec_request,
+    deployment_limit_exceeded,
+    stub_stop_deployment,
+)
 from tests.support.simulator import HOME_ORIGIN, Step, fail_after, stop_after, succeed_after
 
 PROPERTY = settings(
@@ -155,32 +158,10 @@ def test_idempotency_records_expire_with_the_table_ttl(
 
 # --- active deployment in the group ----------------------------------------------------
 
-ACTIVE_ID = "d-ACTIVE123"
-
-
-def deployment_limit_exceeded(client: Any, times: int = 1, active: str = ACTIVE_ID) -> list[int]:
-    calls = [0]
-
-    def raise_limit(**_kwargs: Any) -> None:
-        calls[0] += 1
-        if calls[0] <= times:
-            raise ClientError(
-                {
-                    "Error": {
-                        "Code": "DeploymentLimitExceededException",
-                        "Message": f"The deployment {active} is already in progress.",
-                    }
-                },
-                "CreateDeployment",
-            )
-
-    client.meta.events.register("before-call.codedeploy.CreateDeployment", raise_limit)
-    return calls
-
 
 def test_an_active_deployment_fails_by_default_naming_it(make_harness: Any) -> None:
     harness = make_harness()
-    deployment_limit_exceeded(harness.gateway._create_client)
+    deployment_limit_exceeded(harness.clients.codedeploy_create)
 
     with pytest.raises(ActiveDeploymentConflict) as raised:
         harness.invoke(appspec_request())
@@ -193,7 +174,7 @@ def test_an_active_deployment_fails_by_default_naming_it(make_harness: Any) -> N
 def test_on_active_deployment_wait_waits_then_creates(make_harness: Any, codedeploy: Any) -> None:
     harness = make_harness(planner=lambda _d: succeed_after(40))
     active = harness.invoke(appspec_request(description="someone else", wait=False))
-    deployment_limit_exceeded(harness.gateway._create_client, active=active["deploymentId"])
+    deployment_limit_exceeded(harness.clients.codedeploy_create, active=active["deploymentId"])
 
     result = harness.invoke(appspec_request(onActiveDeployment="wait"))
 
@@ -207,7 +188,7 @@ def test_on_active_deployment_wait_without_an_id_retries_after_a_poll_interval(
     make_harness: Any,
 ) -> None:
     harness = make_harness(planner=lambda _d: succeed_after(10))
-    calls = deployment_limit_exceeded(harness.gateway._create_client, times=2, active="someone")
+    calls = deployment_limit_exceeded(harness.clients.codedeploy_create, times=2, active="someone")
 
     result = harness.invoke(appspec_request(onActiveDeployment="wait"))
 
@@ -219,21 +200,9 @@ def test_on_active_deployment_wait_without_an_id_retries_after_a_poll_interval(
 # --- stop on timeout -------------------------------------------------------------------
 
 
-def stub_stop_deployment(client: Any) -> list[dict[str, Any]]:
-    """moto has no StopDeployment: answer it before it is sent, and record the call."""
-    seen: list[dict[str, Any]] = []
-
-    def answer(params: dict[str, Any], **_kwargs: Any) -> Any:
-        seen.append(json.loads(params["body"]))
-        return SimpleNamespace(status_code=200), {"status": "Pending", "statusMessage": "stopping"}
-
-    client.meta.events.register("before-call.codedeploy.StopDeployment", answer)
-    return seen
-
-
 def test_stop_on_timeout_stops_with_rollback_and_says_so(make_harness: Any) -> None:
     harness = make_harness(planner=lambda _d: succeed_after(10_000))
-    calls = stub_stop_deployment(harness.gateway._client)
+    calls = stub_stop_deployment(harness.clients.codedeploy)
 
     with pytest.raises(DeploymentWaitTimeout) as raised:
         harness.invoke(appspec_request(stopOnTimeout=True), timeout=100)
@@ -245,7 +214,7 @@ def test_stop_on_timeout_stops_with_rollback_and_says_so(make_harness: Any) -> N
 
 def test_without_stop_on_timeout_nothing_is_stopped(make_harness: Any) -> None:
     harness = make_harness(planner=lambda _d: succeed_after(10_000))
-    calls = stub_stop_deployment(harness.gateway._client)
+    calls = stub_stop_deployment(harness.clients.codedeploy)
 
     with pytest.raises(DeploymentWaitTimeout, match="keeps running"):
         harness.invoke(appspec_request(), timeout=100)
@@ -341,21 +310,14 @@ def test_dynamodb_faults_mid_wait_switch_to_polling(
     make_harness: Any, dynamodb: Any, status_table: str, code: str
 ) -> None:
     harness = with_events(make_harness, dynamodb, planner=lambda _d: succeed_after(90))
-    reads = [0]
-
-    def fault_after_five(**_kwargs: Any) -> None:
-        reads[0] += 1
-        if reads[0] > 5:
-            raise ClientError({"Error": {"Code": code, "Message": "fault"}}, "GetItem")
-
-    harness.service._dynamodb_client.meta.events.register(
-        "before-call.dynamodb.GetItem", fault_after_five
+    reads = harness.faults.on(
+        "dynamodb", "GetItem", error_code=code, message="fault", after=5, times=None
     )
 
     result = harness.invoke(appspec_request())
 
     assert (result["status"], result["detectedBy"]) == ("Succeeded", "poll")
-    assert reads[0] == 6
+    assert reads.calls == 6
 
 
 # --- property tests --------------------------------------------------------------------

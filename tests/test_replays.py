@@ -9,8 +9,8 @@ import pytest
 from handlers import trigger
 from shared.errors import DeploymentWaitTimeout
 from shared.recorder_service import RecorderService
-from tests.conftest import appspec_request
 from tests.support import moto_codedeploy
+from tests.support.harness import appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.simulator import HOME_ORIGIN, succeed_after
 

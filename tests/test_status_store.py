@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shared import status_table as attr
 from shared.status import EVENT_STATE_TO_STATUS, rank, statuses_below
 from shared.status_store import StatusStore, StatusUpdate, StoreUnavailable
-from tests.conftest import TABLE
+from tests.support.harness import TABLE
 
 NOW = 1_800_000_000.0
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from shared.errors import CodeDeployError, DeploymentFailed, DeploymentWaitTimeout
-from tests.conftest import APP, GROUP, REGION, appspec_request
 from tests.support import moto_codedeploy
+from tests.support.harness import APP, GROUP, REGION, appspec_request
 from tests.support.simulator import fail_after, stop_after, succeed_after
 
 

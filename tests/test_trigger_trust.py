@@ -24,12 +24,18 @@ from shared.errors import (
     StatusTableUnavailable,
 )
 from shared.status_store import StatusStore, StatusUpdate
-from tests.conftest import APP, GROUP, REGION, TABLE, appspec_request
 from tests.support import moto_codedeploy
+from tests.support.harness import (
+    APP,
+    GROUP,
+    REGION,
+    TABLE,
+    CallCounter,
+    appspec_request,
+    stub_stop_deployment,
+)
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.simulator import Step, fail_after, succeed_after
-from tests.test_event_driven_wait import CallCounter
-from tests.test_reliability import stub_stop_deployment
 
 
 def through_the_recorder(event: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from handlers import recorder, trigger
 from shared import version
-from tests.conftest import appspec_request
+from tests.support.harness import appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 
 ROOT = Path(__file__).resolve().parent.parent

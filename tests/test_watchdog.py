@@ -24,9 +24,9 @@ from shared.codedeploy import CodeDeployGateway
 from shared.errors import DeploymentWaitTimeout
 from shared.trigger_service import TriggerService
 from shared.watchdog import Watchdog
-from tests.conftest import APP, GROUP, REGION, appspec_request
 from tests.support import moto_codedeploy
 from tests.support.faulty_network import trickling_server
+from tests.support.harness import APP, GROUP, REGION, appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.simulator import succeed_after
 
@@ -59,6 +59,7 @@ def timed(call: Callable[[], Any]) -> tuple[Any, float]:
 # --- real time, real sockets -----------------------------------------------------------------
 
 
+@pytest.mark.integration  # real time, real sockets
 def test_a_response_trickling_one_byte_a_second_ends_in_deployment_wait_timeout(
     short_invocation: Callable[[str], None],
 ) -> None:
@@ -78,6 +79,7 @@ def test_a_response_trickling_one_byte_a_second_ends_in_deployment_wait_timeout(
     assert TIMEOUT - MARGIN <= elapsed < ANSWERED_BY, f"answered after {elapsed:.1f}s"
 
 
+@pytest.mark.integration  # real time, real sockets
 def test_on_deadline_return_hands_over_when_get_deployment_trickles(
     short_invocation: Callable[[str], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -104,6 +106,7 @@ def test_on_deadline_return_hands_over_when_get_deployment_trickles(
     assert TIMEOUT - MARGIN <= elapsed < ANSWERED_BY, f"answered after {elapsed:.1f}s"
 
 
+@pytest.mark.integration  # real time
 def test_a_resolver_that_never_answers_ends_in_deployment_wait_timeout(
     short_invocation: Callable[[str], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -341,6 +344,7 @@ def test_off_the_main_thread_the_watchdog_stands_aside_and_says_so_once(
     assert len(said) == 1
 
 
+@pytest.mark.integration  # real time, a real SIGALRM
 def test_the_signal_alarm_interrupts_a_blocked_wait_and_puts_everything_back() -> None:
     def previous_handler(_signum: int, _frame: Any) -> None:
         raise AssertionError("the previous handler must not ring during the guard")

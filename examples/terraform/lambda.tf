@@ -1,5 +1,17 @@
 # Both functions run from the same release zip; only the handler differs.
 
+locals {
+  # The module archive of a release (codedeploy-trigger-module_<version>.zip) carries both
+  # zips in dist/; a copy from git or a local path has none. fileset() of a missing
+  # directory is empty, so there the zip must come from lambda_zip_path or S3.
+  bundled_zip_arch = var.architecture == "x86_64" ? "amd64" : "arm64"
+  bundled_zips     = fileset("${path.module}/dist", "codedeploy-trigger_*_linux_${local.bundled_zip_arch}.zip")
+  bundled_zip_path = length(local.bundled_zips) == 1 ? "${path.module}/dist/${one(local.bundled_zips)}" : null
+
+  # An explicit zip (a file or an S3 object) wins over the bundled one.
+  lambda_zip_path = var.lambda_zip_path != null || local.zip_from_s3 ? var.lambda_zip_path : local.bundled_zip_path
+}
+
 resource "aws_cloudwatch_log_group" "trigger" {
   #checkov:skip=CKV_AWS_158:Deployment ids and states, and the Lambda runtime's copy of each error, whose hook log tails have credential shapes masked (var.include_log_tails = false leaves them out); CloudWatch Logs encrypts at rest by default.
   #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default, for operations); raise it where a compliance rule asks for a year.
@@ -28,7 +40,7 @@ resource "aws_lambda_function" "trigger" {
   runtime          = var.runtime
   architectures    = [var.architecture]
   handler          = "handlers.trigger.lambda_handler"
-  filename         = var.lambda_zip_path # or the S3 object below: exactly one (preconditions)
+  filename         = local.lambda_zip_path # or the S3 object below: exactly one (preconditions)
   s3_bucket        = var.lambda_s3_bucket
   s3_key           = var.lambda_s3_key
   source_code_hash = local.lambda_zip_sha256 # null for S3: Terraform cannot hash a remote object
@@ -93,7 +105,7 @@ resource "aws_lambda_function" "recorder" {
   runtime          = var.runtime
   architectures    = [var.architecture]
   handler          = "handlers.recorder.lambda_handler"
-  filename         = var.lambda_zip_path # or the S3 object below: exactly one (preconditions)
+  filename         = local.lambda_zip_path # or the S3 object below: exactly one (preconditions)
   s3_bucket        = var.lambda_s3_bucket
   s3_key           = var.lambda_s3_key
   source_code_hash = local.lambda_zip_sha256 # null for S3: Terraform cannot hash a remote object
@@ -125,8 +137,16 @@ resource "aws_lambda_function" "recorder" {
 
   tags = var.tags
 
-  # The zip-source and architecture checks sit on the trigger only: both functions
-  # run the same zip, and a failed precondition fails the whole plan.
+  # The other zip checks sit on the trigger only: both functions run the same zip, and a
+  # failed precondition fails the whole plan. This one is repeated because Terraform checks
+  # preconditions before the provider validates the arguments: without it, a missing zip
+  # shows here as the provider's "one of `filename,image_uri,s3_bucket` must be specified".
+  lifecycle {
+    precondition {
+      condition     = local.zip_source_is_one
+      error_message = local.zip_source_message
+    }
+  }
 
   depends_on = [
     aws_cloudwatch_log_group.recorder,

@@ -70,10 +70,10 @@ locals {
   }
 
   # The release zip: a local file or an S3 object, exactly one (precondition in lambda.tf).
-  zip_from_file          = var.lambda_zip_path != null
+  zip_from_file          = local.lambda_zip_path != null # lambda.tf: the given or bundled zip
   zip_from_s3            = var.lambda_s3_bucket != null || var.lambda_s3_key != null
   zip_source_is_one      = local.zip_from_file != local.zip_from_s3
-  zip_source_message     = "Set exactly one zip source: lambda_zip_path (a local file) or lambda_s3_bucket with lambda_s3_key (an S3 object); got ${local.zip_from_file && local.zip_from_s3 ? "both" : "neither"}."
+  zip_source_message     = "Set exactly one zip source: lambda_zip_path (a local file) or lambda_s3_bucket with lambda_s3_key (an S3 object); got ${local.zip_from_file && local.zip_from_s3 ? "both" : "neither, and this copy of the module bundles no zip for ${var.architecture} (the release's module archive codedeploy-trigger-module_<version>.zip has both in dist/; a copy from git or a local path has none)"}."
   zip_s3_complete        = !local.zip_from_s3 || (var.lambda_s3_bucket != null && var.lambda_s3_key != null)
   zip_s3_message         = "lambda_s3_bucket and lambda_s3_key go together: set both (and optionally lambda_s3_object_version)."
   zip_s3_version_set     = var.lambda_s3_object_version == null || local.zip_from_s3
@@ -82,11 +82,11 @@ locals {
   # Terraform can hash only a local file. For S3 there is no source_code_hash (null): the
   # provider updates the code when s3_bucket, s3_key or s3_object_version change
   # (resource aws_lambda_function, "Specifying the Deployment Package" in its documentation).
-  lambda_zip_sha256 = local.zip_from_file ? filebase64sha256(var.lambda_zip_path) : null
+  lambda_zip_sha256 = local.zip_from_file ? filebase64sha256(local.lambda_zip_path) : null
 
   # The release zip names its architecture (_linux_amd64 / _linux_arm64);
   # Lambda names the same thing x86_64 / arm64.
-  zip_name         = basename(coalesce(var.lambda_zip_path, var.lambda_s3_key, "-"))
+  zip_name         = basename(coalesce(local.lambda_zip_path, var.lambda_s3_key, "-"))
   zip_names_amd64  = strcontains(local.zip_name, "_linux_amd64")
   zip_names_arm64  = strcontains(local.zip_name, "_linux_arm64")
   zip_matches_arch = var.architecture == "arm64" ? !local.zip_names_amd64 : !local.zip_names_arm64

@@ -16,7 +16,7 @@ variable "name_prefix" {
 # may only refer to other variables from Terraform 1.9 on, and the module supports 1.5.
 
 variable "lambda_zip_path" {
-  description = "Path to a local release zip: codedeploy-trigger_<version>_linux_<amd64|arm64>.zip (a release asset, or built by `make package`). Nothing is downloaded at plan time. Leave null when the zip is in S3 (lambda_s3_bucket, lambda_s3_key)."
+  description = "Path to a local release zip: codedeploy-trigger_<version>_linux_<amd64|arm64>.zip (a release asset, or built by `make package`). Nothing is downloaded at plan time. Leave null when the zip is in S3 (lambda_s3_bucket, lambda_s3_key), or to use the zip of var.architecture that the release's module archive (codedeploy-trigger-module_<version>.zip) bundles in dist/; a copy of the module from git has none."
   type        = string
   default     = null
 

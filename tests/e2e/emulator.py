@@ -499,6 +499,8 @@ def _patched_send_to_targets(
 # --------------------------------------------------------------------------------------------
 # CodeDeploy: realistic ids, one active deployment per group, StopDeployment
 # (errorInformation and rollbackInfo: tests.support.moto_codedeploy)
+# The responses below are methods added to moto's CodeDeployResponse, so they parse the request
+# with moto's own ``self._get_param``: moto's private API, not ours, and the only way it offers.
 # --------------------------------------------------------------------------------------------
 
 _original_deployment_info_init = DeploymentInfo.__init__

@@ -91,42 +91,6 @@ def find_provider_mirror() -> Path:
     return Path(root)
 
 
-# The provider's endpoint names of every service the examples and the module call.
-PROVIDER_SERVICES = (
-    "cloudwatchevents",
-    "cloudwatchlogs",
-    "deploy",
-    "dynamodb",
-    "ec2",
-    "ecs",
-    "elbv2",
-    "iam",
-    "lambda",
-    "sqs",
-    "sts",
-)
-
-
-def provider_override(endpoint: str) -> str:
-    """An override file for an example's provider "aws" block: emulator endpoints, fake
-    credentials, no account or region lookups. Region and default_tags stay the example's."""
-    endpoints = "\n".join(f"    {s:<16} = {json.dumps(endpoint)}" for s in PROVIDER_SERVICES)
-    return (
-        "# Written by the end-to-end tests: point the example at the emulator.\n"
-        'provider "aws" {\n'
-        '  access_key = "test"\n'
-        '  secret_key = "test"\n\n'
-        "  skip_credentials_validation = true\n"
-        "  skip_requesting_account_id  = true\n"
-        "  skip_metadata_api_check     = true\n"
-        "  skip_region_validation      = true\n\n"
-        "  endpoints {\n"
-        f"{endpoints}\n"
-        "  }\n"
-        "}\n"
-    )
-
-
 def write_cli_config(path: Path, mirror: Path) -> Path:
     # Only the mirror: no `direct {}` fallback, so a missing provider fails instead of
     # trying the network.
@@ -338,3 +302,39 @@ def _text(value: str | bytes | None) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return value or ""
+
+
+# The provider's endpoint names of every service the example and the module call.
+SERVICES = (
+    "cloudwatchevents",
+    "cloudwatchlogs",
+    "deploy",
+    "dynamodb",
+    "ec2",
+    "ecs",
+    "elbv2",
+    "iam",
+    "lambda",
+    "sqs",
+    "sts",
+)
+
+
+def provider_override(endpoint: str) -> str:
+    """An override file for the example's provider "aws" block: emulator endpoints, fake
+    credentials, no account or region lookups. Region and default_tags stay the example's."""
+    endpoints = "\n".join(f"    {s:<16} = {json.dumps(endpoint)}" for s in SERVICES)
+    return (
+        "# Written by the end-to-end tests: point the example at the emulator.\n"
+        'provider "aws" {\n'
+        '  access_key = "test"\n'
+        '  secret_key = "test"\n\n'
+        "  skip_credentials_validation = true\n"
+        "  skip_requesting_account_id  = true\n"
+        "  skip_metadata_api_check     = true\n"
+        "  skip_region_validation      = true\n\n"
+        "  endpoints {\n"
+        f"{endpoints}\n"
+        "  }\n"
+        "}\n"
+    )

@@ -156,7 +156,10 @@ def test_the_apply_waits_across_links_and_ends_succeeded(
     assert {r["deploymentId"] for r in long.results} == {deployment.deployment_id}
     created, links = long.results[0], long.results[1:]
     assert created["complete"] is False, explain(long.describe())
-    assert long.invocations[0].duration < LINK_WAIT_SECONDS, explain(long.describe())
+    # It did not wait: its answer is the status CreateDeployment left (a cold start on a
+    # loaded machine can take seconds, so the proof is the answer, not the duration).
+    assert created["status"] in {"Created", "Queued", "InProgress"}, explain(long.describe())
+    assert "deployment ended" not in long.invocations[0].log, explain(long.describe())
     completes = [r["complete"] for r in links]
     assert completes[0] is False, explain(long.describe())
     first_complete = completes.index(True)

@@ -28,8 +28,6 @@ from .harness import REPO, Terraform, TerraformRun, provider_override
 
 EXAMPLE = REPO / "examples" / "terraform-ecs-blue-green"
 
-__all__ = ["provider_override"]  # other test files imported it from here before harness had it
-
 
 @dataclass
 class EcsScenario:

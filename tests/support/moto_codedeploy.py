@@ -33,6 +33,10 @@ from moto.core.responses import ActionResult
 from shared.timestamps import utc_now
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID
+# moto's private renderers and request parsing (``_deployment_info``, ``_deployment_group_info``,
+# ``BaseResponse._get_param``) are patched and used on purpose: they are moto's, not ours, and
+# moto offers no public hook to add the fields and operations it lacks. A moto upgrade that
+# renames them fails loudly (AttributeError), not silently.
 _original_deployment_info = codedeploy_responses._deployment_info
 
 
