@@ -14,8 +14,9 @@ in a background thread before the first test runs; the fixture waits for it and 
 value (or raises its exception) to the tests. At most E2E_SCENARIO_THREADS scenarios (default
 4) run at once; E2E_SCENARIO_THREADS=1 runs them one at a time.
 
-A scenario must not use pytest from its thread (no `request`, no `pytest.fail`): it returns
-what it saw and the tests assert on it.
+A scenario asks pytest for nothing while it runs (its fixtures are resolved before it starts)
+and asserts nothing: it returns what it saw and the tests assert on it. What it raises (a
+`pytest.fail` for a missing prerequisite too) is raised again in each test that uses it.
 """
 
 from __future__ import annotations

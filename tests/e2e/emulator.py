@@ -150,6 +150,10 @@ class Invocation:
     payload: bytes
     log: str
     duration: float
+    """From the emulator's Invoke to the answer: start-up and imports included."""
+    handler_duration: float = 0.0
+    """The handler's own time, without the init phase (Lambda's REPORT `Duration`, beside its
+    `Init Duration`): what a handler did, whatever a cold start on a loaded machine cost."""
 
 
 def find_python(version: str) -> str:
@@ -303,9 +307,11 @@ class LambdaRunner:
             except subprocess.TimeoutExpired:
                 exit_note = "killed: the runtime child did not finish"
         duration = time.monotonic() - started
+        handler_seconds = None
         if result_path.exists():
             result = json.loads(result_path.read_text(encoding="utf-8"))
             error, payload = bool(result["error"]), str(result["payload"])
+            handler_seconds = result.get("handler_seconds")
         else:
             error = True
             payload = json.dumps(
@@ -325,7 +331,13 @@ class LambdaRunner:
             with self.log_path.open("a", encoding="utf-8") as all_logs:
                 all_logs.write(f"==== {fn.function_name} {now.isoformat()} ====\n{log_text}")
             inv = Invocation(
-                request_id, fn.function_name, error, payload.encode(), log_text, duration
+                request_id,
+                fn.function_name,
+                error,
+                payload.encode(),
+                log_text,
+                duration,
+                handler_duration=duration if handler_seconds is None else float(handler_seconds),
             )
             self.invocations.append(inv)
         _save_cloudwatch_logs(fn, invocation["log_stream_name"], log_text)

@@ -268,6 +268,15 @@ class Terraform:
             "destroy", "-auto-approve", "-input=false", "-no-color", *self._var_args(variables)
         )
 
+    def destroy_only(self, address: str, **variables: str) -> TerraformRun:
+        """`terraform destroy -target=ADDRESS`: that resource and what depends on it, only."""
+        if not self._initialized:
+            self.init()
+        return self.run(
+            "destroy", "-auto-approve", "-input=false", "-no-color", f"-target={address}",
+            *self._var_args(variables),
+        )  # fmt: skip
+
     def plan(self, **variables: str) -> TerraformRun:
         """`plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error."""
         if not self._initialized:

@@ -65,7 +65,8 @@ class ChainApply:
 
     def describe(self) -> str:
         links = "\n".join(
-            f"  link {n}: {i.duration:.1f}s error={i.error} {i.payload.decode()[:300]}"
+            f"  link {n}: {i.duration:.1f}s (handler {i.handler_duration:.1f}s) "
+            f"error={i.error} {i.payload.decode()[:300]}"
             for n, i in enumerate(self.invocations, 1)
         )
         return f"{self.run.describe()}\n--- trigger invocations ---\n{links}"
@@ -167,7 +168,7 @@ def test_the_apply_waits_across_links_and_ends_succeeded(
     assert [r["status"] for r in links[:first_complete]] == ["InProgress"] * first_complete
     assert links[first_complete]["status"] == "Succeeded"
     # The handover happened near the deadline, not early.
-    assert long.invocations[1].duration > LINK_WAIT_SECONDS - 1, explain(long.describe())
+    assert long.invocations[1].handler_duration > LINK_WAIT_SECONDS - 1, explain(long.describe())
 
 
 @pytest.mark.e2e
@@ -209,7 +210,10 @@ def test_applying_again_after_a_failed_link_reports_the_failure_and_deploys_noth
     assert payload["errorType"] == "DeploymentFailed"
     assert failed and failed[0].deployment_id in payload["errorMessage"]
     # Attaching after the end is immediate: no waiting for a deadline.
-    assert again.invocations[0].duration < TRIGGER_TIMEOUT_SECONDS / 2, explain(again.describe())
+    # (The handler's own time: a cold start on a loaded machine can take seconds.)
+    assert again.invocations[0].handler_duration < TRIGGER_TIMEOUT_SECONDS / 2, explain(
+        again.describe()
+    )
 
 
 @pytest.mark.e2e
@@ -227,7 +231,9 @@ def test_wait_until_ready_returns_at_ready(
     met = completes.index(True)
     assert met > 0, "the deploying link never waits"
     assert ready.results[met]["status"] == "Ready", explain(ready.describe())
-    assert all(i.duration < TRIGGER_TIMEOUT_SECONDS / 2 for i in ready.invocations[met + 1 :])
+    assert all(
+        i.handler_duration < TRIGGER_TIMEOUT_SECONDS / 2 for i in ready.invocations[met + 1 :]
+    ), explain(ready.describe())
     assert [d.status for d in ready.new_deployments] == ["Succeeded"]
 
 
@@ -252,4 +258,6 @@ def test_changing_only_how_to_wait_deploys_nothing(
     assert changed.outputs["deployment_id"] == deployment_id
     assert {r["deploymentId"] for r in changed.results} == {deployment_id}
     assert changed.outputs["status"] == "Succeeded"
-    assert all(i.duration < TRIGGER_TIMEOUT_SECONDS / 2 for i in changed.invocations)
+    assert all(i.handler_duration < TRIGGER_TIMEOUT_SECONDS / 2 for i in changed.invocations), (
+        explain(changed.describe())
+    )
