@@ -16,7 +16,8 @@ For a new example or scenario:
   one aws_lambda_invocation) with endpoint, lambda_zip_path and a unique name_prefix set.
 - `emulator`: the one emulator. Give everything a unique name prefix and filter what you read
   by it (deployments by application, invocations by function name); after a command that
-  deploys, `emulator.wait_idle()` waits for what is under way (not for the whole emulator).
+  deploys, `emulator.wait_idle(prefix=...)` waits for that prefix's deployments, events and
+  recorder invocations only (without a prefix: for whatever is under way, everywhere).
 - `lambda_zip` (the release zip), `terraform_cli` (binary, CLI config), `terraform_root` (a
   maker of temporary roots), `terraform` (per test) and `explain` (an assertion message with
   the Lambda log tail).

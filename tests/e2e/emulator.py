@@ -796,6 +796,7 @@ class Emulator:
                     queue_name=parsed.resource_id, message_body=json.dumps(event)
                 )
 
+        # wait_idle(prefix=...) finds a scenario's invocations by this name.
         self._spawn(f"async-{fn.function_name}", run)
 
     def deliver_event(self, rule: Rule, target: dict[str, Any], event: Any) -> None:
@@ -848,28 +849,35 @@ class Emulator:
                 found.extend(list(backend.deployments.values()))
         return found
 
-    def wait_idle(self, timeout: float = 60.0) -> None:
-        """Wait until what is under way now has settled: every deployment of an application
-        that has an unfinished one has ended (CodeDeploy's rollbacks too, which start in the
-        same application), its events have been delivered, and every asynchronous invocation
-        running then (the recorder's) has finished.
+    def wait_idle(self, timeout: float = 60.0, *, prefix: str = "") -> None:
+        """Wait until what is under way has settled: the deployments have ended (CodeDeploy's
+        rollbacks too, which start in the same application), their events have been
+        delivered, and the asynchronous invocations (the recorder's) have finished.
 
-        Scenarios run side by side (tests/e2e/background.py), so this does not wait for a
-        moment when the whole emulator is idle: with other scenarios deploying, that moment
-        may never come.
+        With `prefix`, only the applications and functions whose names start with it: a
+        scenario's own, whatever the scenarios beside it are doing (tests/e2e/background.py).
+        Without, whatever is under way now, everywhere. Neither waits for a moment when the
+        whole emulator is idle: with scenarios deploying side by side it may never come.
         """
         deadline = time.monotonic() + timeout
-        busy = {d.application_name for d in self.deployments() if d.status not in TERMINAL_STATUSES}
-        while any(
-            d.application_name in busy and d.status not in TERMINAL_STATUSES
-            for d in self.deployments()
-        ):
+
+        def unfinished() -> set[str]:
+            return {
+                d.application_name
+                for d in self.deployments()
+                if d.status not in TERMINAL_STATUSES and d.application_name.startswith(prefix)
+            }
+
+        busy = unfinished()
+        while busy & unfinished():
             if time.monotonic() >= deadline:
                 raise EmulatorError(f"the deployments of {sorted(busy)} did not end")
             time.sleep(0.1)
         self.simulator.wait_for_pass(deadline)
         with self._threads_lock:
-            running = [t for t in self._threads if t.is_alive()]
+            running = [
+                t for t in self._threads if t.is_alive() and t.name.startswith(f"async-{prefix}")
+            ]
         for thread in running:
             thread.join(max(deadline - time.monotonic(), 0.0))
             if thread.is_alive():

@@ -4,9 +4,9 @@ and a 15 s function timeout (5 s margin), so that a link waits about 7 s instead
 minutes.
 
 The module's `deploy` link creates the deployment without waiting; waiting links 1..4 attach
-to it. One working directory, five applies in a row (each captured once by a scenario
-fixture that runs in the background beside the other scenarios; the tests assert on what each
-left behind):
+to it. Five applies, each captured once; the tests assert on what each left behind. 1-3 run in
+one working directory and 4-5 in another (neither walk needs the other's state), as two
+scenario fixtures that run in the background beside each other and the other scenarios:
 
 1. a deployment of about three links: the apply waits across links and ends Succeeded;
 2. a new input whose deployment fails during the second waiting link: the apply fails with
@@ -82,7 +82,7 @@ def _apply(tf: Terraform, emulator: Emulator, variables: Mapping[str, str]) -> C
         i for i in emulator.runner.invocations[calls_before:] if i.function_name == function
     ]
     outputs = tf.outputs() if run.returncode == 0 else {}
-    emulator.wait_idle()
+    emulator.wait_idle(prefix=tf.variables["name_prefix"])
     new = [
         d
         for d in emulator.deployments()
@@ -91,14 +91,12 @@ def _apply(tf: Terraform, emulator: Emulator, variables: Mapping[str, str]) -> C
     return ChainApply(run, invocations, new, outputs)
 
 
-@scenario
-def chain(
+def _chain_root(
     emulator: Emulator,
     example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
     lambda_zip: Path,
-) -> dict[str, ChainApply]:
-    """The five applies of the chain configuration, in order."""
-    tf = example_terraform(
+) -> Terraform:
+    return example_terraform(
         CHAIN_CONFIG,
         {
             "endpoint": emulator.endpoint,
@@ -106,10 +104,32 @@ def chain(
             "name_prefix": f"e2e-chain-{uuid.uuid4().hex[:6]}",
         },
     )
+
+
+@scenario
+def chain_succeeding_then_failing(
+    emulator: Emulator,
+    example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
+    lambda_zip: Path,
+) -> dict[str, ChainApply]:
+    """Applies 1-3 in one working directory: long, failing, failing again."""
+    tf = _chain_root(emulator, example_terraform, lambda_zip)
     applies: dict[str, ChainApply] = {}
     applies["long"] = _apply(tf, emulator, {"description": LONG_DEPLOYMENT})
     applies["failing"] = _apply(tf, emulator, {"description": FAILING_DEPLOYMENT})
     applies["failing again"] = _apply(tf, emulator, {"description": FAILING_DEPLOYMENT})
+    return applies
+
+
+@scenario
+def chain_ready_then_rewaited(
+    emulator: Emulator,
+    example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
+    lambda_zip: Path,
+) -> dict[str, ChainApply]:
+    """Applies 4-5 in another working directory: ready, waiting changed."""
+    tf = _chain_root(emulator, example_terraform, lambda_zip)
+    applies: dict[str, ChainApply] = {}
     applies["ready"] = _apply(
         tf, emulator, {"description": READY_DEPLOYMENT, "wait_until": "Ready"}
     )
@@ -120,6 +140,15 @@ def chain(
         {"description": READY_DEPLOYMENT, "wait_until": "Succeeded", "max_wait_minutes": "0.45"},
     )
     return applies
+
+
+@pytest.fixture(scope="module")
+def chain(
+    chain_succeeding_then_failing: dict[str, ChainApply],
+    chain_ready_then_rewaited: dict[str, ChainApply],
+) -> dict[str, ChainApply]:
+    """The five applies by name."""
+    return {**chain_succeeding_then_failing, **chain_ready_then_rewaited}
 
 
 def _flat(text: str) -> str:

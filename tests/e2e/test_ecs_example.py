@@ -84,7 +84,7 @@ def ecs(
     )
     scenario = EcsScenario(tf, tf.apply())
     if scenario.apply.returncode == 0:
-        emulator.wait_idle()
+        emulator.wait_idle(prefix=scenario.name)
         scenario.outputs = tf.outputs()
         deployment_id = scenario.outputs["deployment_id"]
         item = emulator.client("dynamodb").get_item(
@@ -105,7 +105,7 @@ def ecs(
     if scenario.apply.returncode == 0:
         calls_before = len(_trigger_invocations(emulator, scenario.name))
         scenario.destroy = tf.destroy()
-        emulator.wait_idle()
+        emulator.wait_idle(prefix=scenario.name)
         scenario.destroy_invocations = _trigger_invocations(emulator, scenario.name)[calls_before:]
         scenario.deployments_after_destroy = _deployments(emulator, scenario.name)
     return scenario

@@ -43,7 +43,7 @@ def test_one_active_deployment_per_group_and_stop(emulator: Emulator) -> None:
     second = cd.create_deployment(
         applicationName=app, deploymentGroupName="g", description="simulate:fail"
     )["deploymentId"]
-    emulator.wait_idle()
+    emulator.wait_idle(prefix=app)
     info = cd.get_deployment(deploymentId=second)["deploymentInfo"]
     assert info["status"] == "Failed"
     assert info["errorInformation"]["code"] == "HEALTH_CONSTRAINTS"
@@ -72,7 +72,7 @@ def test_wait_idle_waits_for_what_is_under_way_not_for_other_scenarios(
         autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
     )["deploymentId"]
     try:
-        emulator.wait_idle(timeout=60)
+        emulator.wait_idle(timeout=60, prefix=mine)
         statuses = {
             d.deployment_id: d.status
             for d in emulator.deployments()

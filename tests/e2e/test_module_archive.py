@@ -181,7 +181,7 @@ def _apply_from_archive(
     scenario = FromArchive(tf, archive, url, apply, archive_server.requests[served_before:])
     if apply.returncode != 0:
         return scenario
-    emulator.wait_idle()
+    emulator.wait_idle(prefix=variables["name_prefix"])
     scenario.outputs = tf.outputs()
     lam = emulator.client("lambda")
     for role in ("trigger", "recorder"):

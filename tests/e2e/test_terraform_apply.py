@@ -143,7 +143,7 @@ def _step(
     deployments_before = len(_deployments(emulator, application))
     calls_before = len(_trigger_invocations(emulator, tf))
     run = command()
-    emulator.wait_idle()
+    emulator.wait_idle(prefix=tf.variables["name_prefix"])
     step = Step(
         run,
         _deployments(emulator, application)[deployments_before:],
@@ -201,7 +201,7 @@ def deployed(
     apply = tf.apply(description="e2e: deploy and wait")
     scenario = Scenario(tf, apply, [])
     if apply.returncode == 0:
-        emulator.wait_idle()
+        emulator.wait_idle(prefix=tf.variables["name_prefix"])
         scenario.outputs = tf.outputs()
         scenario.status_items = _status_items(emulator, scenario.outputs["status_table_name"])
         scenario.replan = tf.plan(description="e2e: deploy and wait")
@@ -455,7 +455,7 @@ def test_emulator_returns_codedeploy_times_as_epoch_numbers(emulator: Emulator) 
     with urllib.request.urlopen(request, timeout=30) as response:
         info = json.loads(response.read())["deploymentInfo"]
     assert isinstance(info["createTime"], int | float), info
-    emulator.wait_idle()
+    emulator.wait_idle(prefix="e2e-epoch")
     with urllib.request.urlopen(request, timeout=30) as response:
         info = json.loads(response.read())["deploymentInfo"]
     assert info["status"] == "Succeeded"

@@ -94,7 +94,7 @@ def from_s3(
     digest = base64.b64encode(hashlib.sha256(lambda_zip.read_bytes()).digest()).decode()
     scenario = FromS3(tf, apply, digest)
     if apply.returncode == 0:
-        emulator.wait_idle()
+        emulator.wait_idle(prefix=variables["name_prefix"])
         scenario.outputs = tf.outputs()
         lam = emulator.client("lambda")
         for role in ("trigger", "recorder"):
