@@ -1,8 +1,9 @@
-"""Regenerate shared/schema/create_deployment.json from the installed botocore (`make schema`).
+"""Regenerate shared/contract/schema/create_deployment.json from the installed botocore
+(`make schema`).
 
 The schema is CodeDeploy's own CreateDeployment input, read from botocore's `codedeploy`
-service model: see shared/model_schema.py. Running it twice gives the same bytes; a test fails
-when the installed botocore's model and the checked-in file disagree.
+service model: see shared/contract/model_schema.py. Running it twice gives the same bytes; a test
+fails when the installed botocore's model and the checked-in file disagree.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import botocore.session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared.model_schema import (  # the repository root is put on the path first
+from shared.contract.model_schema import (  # the repository root is put on the path first
     SCHEMA_FILE,
     differences,
     render,

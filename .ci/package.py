@@ -97,11 +97,11 @@ RUNTIME_PROVIDED = (
 
 # Parts of aws-lambda-powertools our code never imports, removed to fit the size budget.
 # Kept: Logger (logging/), Metrics (metrics/), Tracer (tracing/, imported by the package
-# __init__), middleware_factory/, shared/, warnings/, exceptions/ and the utilities validation/,
-# idempotency/ (whole: its persistence layers and serializers are imported lazily),
-# typing/, data_classes/ (EventBridgeEvent; its __init__ imports every event class),
-# jmespath_utils/ (used by validation envelopes and idempotency keys) and serialization.py
-# (imported by data_classes). Every entry below was checked: no kept module imports it, except
+# __init__), middleware_factory/, shared/, warnings/, exceptions/ and the utilities
+# idempotency/ (whole: its persistence layers and serializers are imported lazily), typing/
+# and jmespath_utils/ (idempotency keys). The contract compiles its schema with fastjsonschema
+# itself (a direct dependency), so validation/ goes, and data_classes/ with serialization.py
+# (only data_classes imports it). Every entry below was checked: no kept module imports it, except
 # shared.functions.pydantic_to_dict -> event_handler.openapi.compat, which is only reached for
 # pydantic models and would fail anyway because pydantic is not shipped.
 # tests/test_package.py imports our handlers and the powertools modules we use from the zip, with
@@ -113,12 +113,15 @@ POWERTOOLS_PRUNED = (
     "aws_lambda_powertools/utilities/auth_alpha",  # JWT validation (needs pyjwt/cryptography)
     "aws_lambda_powertools/utilities/batch",  # SQS/Kinesis/DynamoDB stream batch processing
     "aws_lambda_powertools/utilities/circuit_breaker",
+    "aws_lambda_powertools/utilities/data_classes",  # event classes; nothing of ours reads them
     "aws_lambda_powertools/utilities/data_masking",  # needs aws-encryption-sdk
     "aws_lambda_powertools/utilities/feature_flags",  # AppConfig feature flags
     "aws_lambda_powertools/utilities/kafka",  # Kafka consumer (avro/protobuf)
     "aws_lambda_powertools/utilities/parameters",  # SSM/Secrets Manager/AppConfig getters
     "aws_lambda_powertools/utilities/parser",  # pydantic models (pydantic is not shipped)
+    "aws_lambda_powertools/utilities/serialization.py",  # base64 helpers of data_classes
     "aws_lambda_powertools/utilities/streaming",  # S3 streaming
+    "aws_lambda_powertools/utilities/validation",  # the contract calls fastjsonschema directly
 )
 
 # Installer bookkeeping that is stale or machine-specific after our post-processing:

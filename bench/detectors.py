@@ -34,14 +34,13 @@ from bench.workload import (
     plan_for,
 )
 from bench.world import World, emulated_aws, fake_credentials
-from shared.codedeploy import CodeDeployGateway
+from shared.adapters.clients import FixedClients
 from shared.config import DEFAULTS
-from shared.diagnostics import DiagnosticsCollector
 from shared.errors import DeploymentFailed
 from shared.observability import logger, metrics
-from shared.recorder_service import RecorderService
+from shared.recorder import RecorderService
 from shared.status import is_terminal
-from shared.trigger_service import TriggerService
+from shared.trigger.dispatch import TriggerService
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import record_past_successes
 from tests.support.simulator import HOME_ORIGIN, SimulatedCodeDeploy
@@ -246,12 +245,10 @@ def wait_with_trigger(
 ) -> Outcome:
     # Every client the trigger uses is the world's, so that each call is counted (and reads
     # take the fast path): CreateDeployment's own, and the failure diagnostics'.
-    service = TriggerService(
-        codedeploy=CodeDeployGateway(world.codedeploy, create_client=world.codedeploy_create),
-        dynamodb_client=world.trigger_dynamodb,
-        diagnostics=lambda time_left: DiagnosticsCollector(world.codedeploy, time_left),
-        sleep=sleeper.sleep,
+    clients = FixedClients(
+        world.codedeploy, world.trigger_dynamodb, codedeploy_create=world.codedeploy_create
     )
+    service = TriggerService(clients, sleep=sleeper.sleep)
     context = FakeLambdaContext(timeout_seconds=LAMBDA_TIMEOUT_S / factor)
     try:
         result = service.handle(trigger_input(spec.index), context)

@@ -88,7 +88,8 @@ def event_lag_note(event: dict[str, Any], baseline: dict[str, Any]) -> str:
         f"workload draws it uniformly from {low:g}-{high:g} s, so its own p95 is "
         f"{low + 0.95 * (high - low):.2f} s by construction). Ours: from the status in the table "
         f"to the trigger's return, p95 {after} s: the wait for the next table read, chosen by "
-        f"the read cadence (shared/read_cadence.py: every {MIN_READ_S:g} s or a little more "
+        f"the read cadence (shared/trigger/read_cadence.py: every {MIN_READ_S:g} s or a little "
+        f"more "
         f"inside a window around the group's recent durations, up to {MAX_READ_S:g} s while "
         f"the end is far), then one GetDeployment for the result's details."
     )

@@ -137,7 +137,7 @@ def over_http(out: str, factor: float) -> None:
 
     from bench.names import TABLE
     from bench.world import create_resources, fake_credentials, serialised_backends
-    from shared.recorder_service import RecorderService
+    from shared.recorder import RecorderService
     from tests.support.simulator import HOME_ORIGIN, SimulatedCodeDeploy, succeed_after
 
     os.environ["STATUS_TABLE_NAME"] = TABLE  # the recorder reads it

@@ -34,7 +34,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 
 from bench.names import APPLICATION, REGION, TABLE, group_name
-from shared.aws import CODEDEPLOY_POLICIES, DYNAMODB_POLICIES
+from shared.adapters.clients import CODEDEPLOY_POLICIES, DYNAMODB_POLICIES
 from tests.support import moto_codedeploy
 from tests.support.provision import create_blue_green_group, create_status_table
 
@@ -42,7 +42,7 @@ DYNAMODB_WRITES = ("put_item", "update_item", "delete_item")
 DYNAMODB_SCANS = ("query", "scan")
 """moto reads that walk a table's items (GetItem is answered by FastReads, under the lock)."""
 CODEDEPLOY_SHARED_STATE = ("create_deployment", "list_deployments")
-# The trigger's clients in Lambda are its most patient ones (shared/aws.py).
+# The trigger's clients in Lambda are its most patient ones (shared/adapters/clients.py).
 CODEDEPLOY_CONFIG = CODEDEPLOY_POLICIES[0].config()
 DYNAMODB_CONFIG = DYNAMODB_POLICIES[0].config()
 
@@ -198,7 +198,8 @@ class World:
         self.locks = locks
         self.meter = ApiMeter()
         self.codedeploy = boto3.client("codedeploy", region_name=REGION, config=CODEDEPLOY_CONFIG)
-        # CreateDeployment is never retried blindly (shared/codedeploy.py): a client of its own.
+        # CreateDeployment is never retried blindly (shared/adapters/codedeploy.py): a client of
+        # its own.
         self.codedeploy_create = boto3.client(
             "codedeploy",
             region_name=REGION,

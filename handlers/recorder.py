@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.observability import logger
-from shared.recorder_service import RecorderService
+from shared.recorder import RecorderService
 
 
 @cache

@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.observability import logger, metrics
-from shared.trigger_service import TriggerService
+from shared.trigger.dispatch import TriggerService
 
 
 @cache

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.errors import ConfigurationError
-from shared.read_cadence import ReadCadence
 from shared.text import cut
 
 DEFAULTS: dict[str, float] = {
@@ -80,15 +79,6 @@ class Settings:
             terraform_key=_terraform_key(source),
             status_table_name=source.get("STATUS_TABLE_NAME", "").strip() or None,
             include_log_tails=_boolean(source, "INCLUDE_LOG_TAILS", default=True),
-        )
-
-    @property
-    def read_cadence(self) -> ReadCadence:
-        """The table read policy (shared/read_cadence.py) with this invocation's intervals."""
-        return ReadCadence(
-            default_interval=self.status_read_interval,
-            near_end_interval=self.status_read_min_interval,
-            far_interval=self.status_read_max_interval,
         )
 
     def require_status_table(

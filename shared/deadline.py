@@ -9,7 +9,7 @@ sleep and every AWS call is measured against it here, in one place:
   after the wait (the error message, StopDeployment, failure diagnostics);
 - the *final budget* is what those last calls may spend, keeping only
   :data:`FINAL_RESERVE_SECONDS` to build and return the answer;
-- the *watchdog* (shared/watchdog.py) interrupts a call that outlives its budget anyway
+- the *watchdog* (shared/trigger/watchdog.py) interrupts a call that outlives its budget anyway
   (botocore's timeouts bound socket reads, not responses, nor DNS): a part of the margin
   after the wait budget ends (:meth:`Deadline.watchdog_seconds`), and, once the work inside
   the margin has begun, :data:`WATCHDOG_LAST_SECONDS` before the end.

@@ -57,6 +57,9 @@ class Permission:
 
 ECS_DIAGNOSTICS = "ecs_diagnostics_cluster_arns not empty"
 ACTIVE_TRACING = 'tracing_mode = "Active"'
+STATUS_TRACKING = "status_tracking = true (the default)"
+OPTIONS = (ECS_DIAGNOSTICS, ACTIVE_TRACING, STATUS_TRACKING)
+"""Every module setting that adds permissions."""
 
 _T, _R = Function.TRIGGER, Function.RECORDER
 
@@ -119,12 +122,24 @@ PERMISSIONS: tuple[Permission, ...] = (
     _code(
         _T, "ecs", "DescribeTasks", "ECS failure details: why the tasks stopped", ECS_DIAGNOSTICS
     ),
-    # --- trigger: the status table ---------------------------------------------------------------
-    _code(_T, "dynamodb", "GetItem", "read a deployment's status and idempotency records"),
-    _code(_T, "dynamodb", "PutItem", "write idempotency records"),
-    _code(_T, "dynamodb", "UpdateItem", "complete idempotency records"),
-    _code(_T, "dynamodb", "DeleteItem", "drop the idempotency record of a failed create"),
-    _code(_T, "dynamodb", "Query", "the history query (the byGroup index)"),
+    # --- trigger: the status table (none without status tracking) -------------------------------
+    _code(
+        _T,
+        "dynamodb",
+        "GetItem",
+        "read a deployment's status and idempotency records",
+        STATUS_TRACKING,
+    ),
+    _code(_T, "dynamodb", "PutItem", "write idempotency records", STATUS_TRACKING),
+    _code(_T, "dynamodb", "UpdateItem", "complete idempotency records", STATUS_TRACKING),
+    _code(
+        _T,
+        "dynamodb",
+        "DeleteItem",
+        "drop the idempotency record of a failed create",
+        STATUS_TRACKING,
+    ),
+    _code(_T, "dynamodb", "Query", "the history query (the byGroup index)", STATUS_TRACKING),
     # --- trigger: Lambda -------------------------------------------------------------------------
     Permission(_T, "logs:CreateLogStream", Caller.LAMBDA, "the function's own log group"),
     Permission(_T, "logs:PutLogEvents", Caller.LAMBDA, "the function's own log group"),
@@ -153,6 +168,10 @@ PERMISSIONS: tuple[Permission, ...] = (
 )
 
 
+CREATED_WITH: dict[Function, str] = {_R: STATUS_TRACKING}
+"""The module setting without which a function, its role and its policy are not created."""
+
+
 def for_function(function: Function) -> tuple[Permission, ...]:
     return tuple(p for p in PERMISSIONS if p.function is function)
 
@@ -160,6 +179,17 @@ def for_function(function: Function) -> tuple[Permission, ...]:
 def actions(function: Function, *, optional: bool) -> frozenset[str]:
     """The function's actions: the ones always granted, plus the optional ones if asked."""
     return frozenset(p.action for p in for_function(function) if optional or p.optional is None)
+
+
+def granted_with(function: Function, options: frozenset[str]) -> frozenset[str]:
+    """Exactly what the function's role grants with these optional settings on (and every
+    other one off); empty when those settings do not create the function."""
+    created_with = CREATED_WITH.get(function)
+    if created_with is not None and created_with not in options:
+        return frozenset()
+    return frozenset(
+        p.action for p in for_function(function) if p.optional is None or p.optional in options
+    )
 
 
 def code_operations(function: Function | None = None) -> frozenset[str]:
@@ -183,6 +213,7 @@ def markdown_table() -> str:
             Caller.AWS: f"AWS, for `{p.needed_by}`",
             Caller.LAMBDA: "Lambda, with the role",
         }[p.caller]
-        granted = f"when {p.optional}" if p.optional else "always"
+        settings = [s for s in (CREATED_WITH.get(p.function), p.optional) if s is not None]
+        granted = f"when {' and '.join(settings)}" if settings else "always"
         rows.append(f"| {p.function} | `{p.action}` | {used_by} | {p.why} | {granted} |")
     return "\n".join(rows) + "\n"

@@ -17,7 +17,7 @@ from hypothesis import settings
 from moto import mock_aws
 
 from handlers import recorder, trigger
-from shared import aws
+from shared.adapters import clients as aws
 from shared.observability import metrics
 from tests.support.aws_calls import OperationRecorder
 from tests.support.harness import APP, GROUP, REGION, TABLE, Harness

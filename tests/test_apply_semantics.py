@@ -12,16 +12,16 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from shared import aws
-from shared.aws import CODEDEPLOY_POLICIES, DYNAMODB_POLICIES, CallPolicy, ClientLadder
+from shared.adapters import clients as aws
+from shared.adapters.clients import CODEDEPLOY_POLICIES, DYNAMODB_POLICIES, CallPolicy, ClientLadder
 from shared.deadline import NoTimeLeft
 from shared.errors import (
     ActiveDeploymentConflict,
     CodeDeployError,
     DeploymentWaitTimeout,
 )
-from shared.recorder_service import RecorderService
-from shared.trigger_service import TriggerService
+from shared.recorder import RecorderService
+from shared.trigger.dispatch import TriggerService
 from tests.support import moto_codedeploy
 from tests.support.faulty_network import faulty_proxy, stalling_server
 from tests.support.harness import APP, GROUP, appspec_request, deployment_limit_exceeded

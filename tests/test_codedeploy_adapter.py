@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from shared.codedeploy import CodeDeployGateway
+from shared.adapters.codedeploy import CodeDeployGateway
 from shared.errors import ActiveDeploymentConflict, CodeDeployError
 
 REQUEST = {

@@ -9,6 +9,7 @@ import pytest
 from handlers import trigger
 from shared.config import Settings
 from shared.errors import ConfigurationError
+from shared.trigger.read_cadence import ReadCadence
 from tests.support import moto_codedeploy
 from tests.support.harness import appspec_request
 from tests.support.lambda_context import FakeLambdaContext
@@ -65,8 +66,8 @@ def test_read_intervals_out_of_order_are_rejected(low: str, fixed: str, high: st
 def test_equal_read_intervals_make_a_fixed_cadence() -> None:
     fixed = {name: "1" for name in ("MIN_", "", "MAX_")}
     settings = Settings.from_env({f"STATUS_READ_{k}INTERVAL_SECONDS": v for k, v in fixed.items()})
-    assert not settings.read_cadence.adapts
-    assert Settings.from_env({}).read_cadence.adapts
+    assert not ReadCadence.from_settings(settings).adapts
+    assert ReadCadence.from_settings(Settings.from_env({})).adapts
 
 
 def test_an_explicit_fallback_cap_below_the_interval_is_rejected() -> None:

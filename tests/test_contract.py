@@ -12,7 +12,7 @@ import fastjsonschema
 import pytest
 
 from handlers import trigger
-from shared.contract import parse_request
+from shared.contract.request import parse_request
 from shared.errors import InvalidInput
 from tests.support.call_guard import on_every_call
 from tests.support.harness import appspec_request

@@ -17,15 +17,15 @@ from botocore.validate import ParamValidator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.contract import (
+from shared.contract.model_schema import members
+from shared.contract.request import (
     ATTACH_PROPERTIES,
     CONTROL_PROPERTIES,
     CREATE_DEPLOYMENT_SCHEMA,
     parse_request,
 )
-from shared.contract_rules import LOCATION_OF_TYPE
+from shared.contract.rules import LOCATION_OF_TYPE
 from shared.errors import InvalidInput
-from shared.model_schema import members
 from tests.support.schema_strategy import any_json, from_schema
 
 INPUT_SHAPE = (

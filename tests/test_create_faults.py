@@ -22,13 +22,13 @@ import pytest
 from botocore.credentials import CredentialResolver
 from botocore.exceptions import ReadTimeoutError
 
-from shared import aws
-from shared import status_table as table
-from shared.codedeploy import CodeDeployGateway
+from shared.adapters import clients as aws
+from shared.adapters import status_table as table
+from shared.adapters.codedeploy import CodeDeployGateway
+from shared.adapters.idempotency import KEY_PREFIX, DuplicateInProgress
 from shared.errors import CodeDeployError, DeploymentFailed
-from shared.idempotency import KEY_PREFIX, DuplicateInProgress
-from shared.recorder_service import RecorderService
-from shared.trigger_service import TriggerService
+from shared.recorder import RecorderService
+from shared.trigger.dispatch import TriggerService
 from tests.support import moto_codedeploy
 from tests.support.harness import APP, GROUP, REGION, appspec_request
 from tests.support.lambda_context import FakeLambdaContext

@@ -13,8 +13,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from shared.codedeploy import DeploymentSnapshot
-from shared.diagnostics import (
+from shared.adapters.codedeploy import DeploymentSnapshot
+from shared.adapters.diagnostics import (
     CALL_RESERVE_SECONDS,
     Diagnostics,
     DiagnosticsCollector,
@@ -26,13 +26,8 @@ from shared.diagnostics import (
     Target,
     Timeline,
 )
-from shared.result import (
-    LOG_TAIL_BYTES,
-    MAX_MESSAGE_CHARS,
-    failure_message,
-    lifecycle_summary,
-    progress_note,
-)
+from shared.report.failure import LOG_TAIL_BYTES, MAX_MESSAGE_CHARS, failure_message, progress_note
+from shared.report.result import lifecycle_summary
 from tests.support import moto_codedeploy
 from tests.support.deployment_targets import (
     ECS_EVENTS,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from shared.adapters.status_store import StatusStore
 from shared.errors import DeploymentFailed
-from shared.status_store import StatusStore
 from tests.support.harness import APP, GROUP, TABLE, appspec_request, counters, event_harness
 from tests.support.provision import create_status_table, record_past_successes
 from tests.support.simulator import fail_after, succeed_after
@@ -181,7 +181,7 @@ def test_a_group_with_history_is_read_fast_near_its_usual_end(
     returned = time.monotonic()
     assert result["status"] == "Succeeded"
     assert result["detectedBy"] == "event"
-    # Read every ~0.1 s near the usual end (shared/read_cadence.py), not every 1 s...
+    # Read every ~0.1 s near the usual end (shared/trigger/read_cadence.py), not every 1 s...
     assert returned - harness.simulator.terminal_deliveries[result["deploymentId"]] <= 0.25
     # ...and yet fewer reads than the fixed 1 s cadence's ~300, plus one Query for history.
     assert count.calls["GetItem"] < 300

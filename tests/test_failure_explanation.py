@@ -12,9 +12,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from shared.diagnostics import DiagnosticsCollector
+from shared.adapters.diagnostics import DiagnosticsCollector
 from shared.errors import DeploymentFailed, DeploymentWaitTimeout, InvalidInput
-from shared.trigger_service import TriggerService
+from shared.trigger.dispatch import TriggerService
 from tests.support import moto_codedeploy
 from tests.support.deployment_targets import ECS_EVENTS
 from tests.support.harness import REGION, Harness, appspec_request

@@ -9,12 +9,12 @@ import pytest
 from botocore.stub import Stubber
 
 from handlers import trigger
-from shared import status_table as attr
-from shared.codedeploy import CodeDeployGateway
+from shared.adapters import status_table as attr
+from shared.adapters.codedeploy import CodeDeployGateway
+from shared.adapters.status_store import StatusStore, StatusUpdate
 from shared.errors import ConfigurationError, InvalidInput, StatusTableUnavailable
-from shared.recorder_service import RecorderService
-from shared.status_store import StatusStore, StatusUpdate
-from shared.trigger_service import TriggerService
+from shared.recorder import RecorderService
+from shared.trigger.dispatch import TriggerService
 from tests.support.harness import APP, GROUP, TABLE, CallCounter, appspec_request
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.provision import create_blue_green_group

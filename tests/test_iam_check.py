@@ -12,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from shared.permissions import Function, actions
+from shared.permissions import (
+    ACTIVE_TRACING,
+    OPTIONS,
+    STATUS_TRACKING,
+    Function,
+    actions,
+    granted_with,
+)
 from tests.iam.check import (
     ResourceType,
     arns_overlap,
@@ -136,20 +143,86 @@ def test_arns_overlap(a: str, b: str, overlap: bool) -> None:
 
 def test_a_role_grants_exactly_its_functions_actions() -> None:
     required = set(actions(Function.RECORDER, optional=False))
-    assert check_grants(Function.RECORDER, required, all_options=False) == []
-    extra = check_grants(Function.RECORDER, required | {"s3:GetObject"}, all_options=False)
+    assert check_grants(Function.RECORDER, required, options=None) == []
+    extra = check_grants(Function.RECORDER, required | {"s3:GetObject"}, options=None)
     assert extra == ["s3:GetObject: granted to the recorder, not in shared/permissions.py"]
-    missing = check_grants(Function.RECORDER, required - {"sqs:SendMessage"}, all_options=False)
+    missing = check_grants(Function.RECORDER, required - {"sqs:SendMessage"}, options=None)
     assert missing == ["sqs:SendMessage: in shared/permissions.py for the recorder, not granted"]
     # With every option on, the optional actions (X-Ray) must be there too.
-    assert check_grants(Function.RECORDER, required, all_options=True) != []
+    assert check_grants(Function.RECORDER, required, options=frozenset(OPTIONS)) != []
+
+
+def test_the_trigger_alone_grants_no_status_table_action() -> None:
+    lite = set(granted_with(Function.TRIGGER, frozenset()))
+    assert not {a for a in lite if a.startswith("dynamodb:")}
+    assert {"codedeploy:CreateDeployment", "codedeploy:GetDeployment"} <= lite
+    assert check_grants(Function.TRIGGER, lite, options=frozenset()) == []
+    # A lite role that still grants the table's actions is refused: pinned settings are exact.
+    with_table = lite | {"dynamodb:GetItem", "dynamodb:Query"}
+    assert check_grants(Function.TRIGGER, with_table, options=frozenset()) == [
+        f"dynamodb:GetItem: granted to the trigger, but only a setting this root leaves off "
+        f"adds it ({STATUS_TRACKING})",
+        f"dynamodb:Query: granted to the trigger, but only a setting this root leaves off "
+        f"adds it ({STATUS_TRACKING})",
+    ]
+    # Unpinned (an example of its own), the same grants pass: optional ones may be there.
+    assert check_grants(Function.TRIGGER, with_table, options=None) == []
+    # Switched on, the table's actions are required.
+    tracked = frozenset({STATUS_TRACKING})
+    assert check_grants(Function.TRIGGER, lite, options=tracked) == [
+        f"{a}: in shared/permissions.py for the trigger, not granted"
+        for a in sorted(granted_with(Function.TRIGGER, tracked) - lite)
+    ]
+    assert granted_with(Function.TRIGGER, tracked) - lite == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+    }
+
+
+def test_without_status_tracking_there_is_no_recorder_role() -> None:
+    assert granted_with(Function.RECORDER, frozenset({ACTIVE_TRACING})) == frozenset()
+    lite_trigger = sorted(granted_with(Function.TRIGGER, frozenset()))
+    trigger_policy = {
+        "address": "aws_iam_role_policy.trigger",
+        "attribute": "policy",
+        "document": {"Statement": [allow(lite_trigger, "*", Sid="All")]},
+    }
+    root = {
+        "root": "examples/terraform (status_tracking = false)",
+        "options": [],
+        # The configuration's graph lists the recorder's policy whatever its count.
+        "targets": ["aws_iam_role_policy.trigger", "aws_iam_role_policy.recorder"],
+        "policies": [trigger_policy],
+    }
+    roles = [p for p in check_collected([root], lambda _: ()) if " role: " in p]
+    assert roles == []
+    recorder_policy = {
+        "address": "aws_iam_role_policy.recorder",
+        "attribute": "policy",
+        "document": {"Statement": [allow("dynamodb:UpdateItem", "*", Sid="Record")]},
+    }
+    roles = [
+        p
+        for p in check_collected([{**root, "policies": [trigger_policy, recorder_policy]}], lookup)
+        if " role: " in p
+    ]
+    assert roles == [
+        "examples/terraform (status_tracking = false) recorder role: applied, but "
+        f"{STATUS_TRACKING} creates it and this root leaves it off",
+        "examples/terraform (status_tracking = false) recorder role: dynamodb:UpdateItem: "
+        "granted to the recorder, but only a setting this root leaves off adds it "
+        f"({STATUS_TRACKING})",
+    ]
 
 
 def test_a_collected_root_is_checked_statement_by_statement_and_role_by_role() -> None:
     trigger_actions = sorted(actions(Function.TRIGGER, optional=False))
     root = {
         "root": "examples/terraform",
-        "all_options": False,
+        "options": None,
         "targets": ["aws_iam_role_policy.trigger", "aws_iam_role_policy.recorder"],
         "policies": [
             {
@@ -218,3 +291,21 @@ def test_the_collector_keeps_each_applied_document_once_under_its_resource() -> 
             "document": document,
         }
     ]
+
+
+def test_a_role_policy_with_count_is_found_under_its_index() -> None:
+    tracked = sorted(granted_with(Function.RECORDER, frozenset({STATUS_TRACKING})))
+    root = {
+        "root": "tests/e2e/terraform",
+        "options": [STATUS_TRACKING],
+        "targets": ["module.trigger.aws_iam_role_policy.recorder"],
+        "policies": [
+            {
+                # The state's address of an instance of a resource with count.
+                "address": "module.trigger.aws_iam_role_policy.recorder[0]",
+                "attribute": "policy",
+                "document": {"Statement": [allow(tracked, "*", Sid="All")]},
+            }
+        ],
+    }
+    assert [p for p in check_collected([root], lambda _: ()) if " role: " in p] == []

@@ -130,27 +130,14 @@ def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
     assert json.loads(result.stdout) == {}
 
 
-# The trigger's flow, by today's module names and by the package names the layout moves them
-# to; a name covers its submodules.
+# The trigger's flow; a name covers its submodules.
 TRIGGER_ONLY = (
-    # target layout
     "shared.trigger",
     "shared.contract",
     "shared.report",
     "shared.adapters.codedeploy",
     "shared.adapters.diagnostics",
     "shared.adapters.idempotency",
-    # today's modules
-    "shared.trigger_service",
-    "shared.contract_rules",
-    "shared.model_schema",
-    "shared.result",
-    "shared.waiter",
-    "shared.read_cadence",
-    "shared.diagnostics",
-    "shared.idempotency",
-    "shared.history",
-    "shared.codedeploy",
     # libraries only the trigger needs
     "fastjsonschema",
     "aws_lambda_powertools.utilities.idempotency",
@@ -191,14 +178,6 @@ def test_the_guard_sees_the_trigger_s_flow() -> None:
     assert any(m.startswith(("shared.trigger", "shared.contract")) for m in loaded), loaded
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "handlers.recorder loads shared.read_cadence: shared.config imports it for "
-        "Settings.read_cadence(); moving that to the trigger's read cadence module "
-        "(ReadCadence.from_settings) makes this pass: then remove this mark"
-    ),
-)
 @pytest.mark.integration  # a subprocess interpreter
 def test_the_recorder_loads_nothing_of_the_trigger() -> None:
     assert of_the_trigger(loaded_by("import handlers.recorder")) == []

@@ -18,10 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handlers import trigger
-from shared import aws
-from shared.codedeploy import DeploymentSnapshot
-from shared.config import Settings
-from shared.diagnostics import (
+from shared.adapters import clients as aws
+from shared.adapters.codedeploy import DeploymentSnapshot
+from shared.adapters.diagnostics import (
     Diagnostics,
     EcsService,
     HookDiagnostics,
@@ -30,8 +29,9 @@ from shared.diagnostics import (
     StoppedTask,
     Target,
 )
+from shared.config import Settings
 from shared.errors import CodeDeployError, ConfigurationError, DeploymentFailed, InvalidInput
-from shared.result import failure_message
+from shared.report.failure import failure_message
 from shared.text import MASK, MAX_MESSAGE_BYTES, cut, mask_secrets, printed_size
 from tests.support.harness import Harness, appspec_request
 from tests.support.lambda_context import FakeLambdaContext

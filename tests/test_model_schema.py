@@ -20,10 +20,9 @@ from botocore.model import ServiceModel
 from botocore.validate import validate_parameters
 
 from handlers import trigger
-from shared import aws, model_schema
-from shared.contract import parse_request
-from shared.errors import InvalidInput
-from shared.model_schema import (
+from shared.adapters import clients as aws
+from shared.contract import model_schema
+from shared.contract.model_schema import (
     SCHEMA_FILE,
     VERSION_KEY,
     checked_in_schema,
@@ -31,6 +30,8 @@ from shared.model_schema import (
     schema_from_model,
     unknown_members,
 )
+from shared.contract.request import parse_request
+from shared.errors import InvalidInput
 from tests.support.call_guard import on_every_call
 from tests.support.harness import appspec_request
 from tests.support.lambda_context import FakeLambdaContext
@@ -58,7 +59,7 @@ def model_json() -> dict[str, Any]:
 
 def drift_report(checked_in: dict[str, Any], installed: dict[str, Any]) -> str:
     return (
-        "shared/schema/create_deployment.json is not what the installed botocore's model "
+        "shared/contract/schema/create_deployment.json is not what the installed botocore's model "
         "gives; run `make schema` and review:\n  " + "\n  ".join(differences(checked_in, installed))
     )
 

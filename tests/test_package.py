@@ -52,26 +52,31 @@ import importlib, json, sys
 for name in sys.argv[1:]:
     importlib.import_module(name)
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from aws_lambda_powertools.utilities.validation import SchemaValidationError, validate
 
 Logger(service="package-test")
 Metrics(namespace="PackageTest", service="package-test")
 IdempotencyConfig(event_key_jmespath="deploymentId")
 DynamoDBPersistenceLayer(table_name="status", key_attr="deploymentId")
-event = {"detail": {"deploymentId": "d-ABCDEFGHI", "state": "SUCCESS"}}
-validate(event=event, schema={"type": "object", "required": ["state"]}, envelope="detail")
+import fastjsonschema
+check = fastjsonschema.compile({"type": "object", "required": ["state"]})
+check({"state": "SUCCESS"})
 try:
-    validate(event={}, schema={"type": "object", "required": ["state"]})
-except SchemaValidationError:
+    check({})
+except fastjsonschema.JsonSchemaValueException:
     pass
 else:
-    raise SystemExit("validation did not reject an invalid event")
-assert EventBridgeEvent(event).detail["state"] == "SUCCESS"
+    raise SystemExit("fastjsonschema did not reject an invalid event")
+for pruned in ("data_classes", "validation", "serialization"):
+    try:
+        importlib.import_module("aws_lambda_powertools.utilities." + pruned)
+    except ImportError:
+        pass
+    else:
+        raise SystemExit(pruned + " is shipped, though nothing imports it")
 assert callable(idempotent_function) and LambdaContext is not None
 
 names = ["aws_lambda_powertools", "fastjsonschema", "jmespath", "typing_extensions", "boto3"]
@@ -160,7 +165,9 @@ def test_zip_layout(packaging: ModuleType, compiler: Compiler, built: dict[str, 
     names = [info.filename for info in infos]
     assert names == sorted(names)
     assert {"handlers/trigger.py", "handlers/recorder.py"} <= set(names)
-    assert "shared/schema/create_deployment.json" in names  # the contract reads it at import
+    assert (
+        "shared/contract/schema/create_deployment.json" in names
+    )  # the contract reads it at import
     for info in infos:
         assert not info.is_dir(), info.filename
         if info.filename.endswith(".pyc"):

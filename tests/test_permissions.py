@@ -15,6 +15,7 @@ import botocore.session
 import pytest
 
 from handlers import recorder
+from shared.adapters.status_store import StatusStore
 from shared.permissions import (
     PERMISSIONS,
     Caller,
@@ -23,7 +24,6 @@ from shared.permissions import (
     for_function,
     markdown_table,
 )
-from shared.status_store import StatusStore
 from tests.support.aws_calls import OperationRecorder
 from tests.support.lambda_context import FakeLambdaContext
 

@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.read_cadence import ReadCadence, WaitFacts, next_read_interval
+from shared.trigger.read_cadence import ReadCadence, WaitFacts, next_read_interval
 
 CADENCE = ReadCadence(default_interval=1.0, near_end_interval=0.1, far_interval=4.0)
 USUAL = (300.0, 310.0, 295.0, 305.0, 290.0)

@@ -8,9 +8,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from handlers import recorder
+from shared.adapters.status_store import StatusStore, StoreUnavailable
 from shared.errors import ConfigurationError
-from shared.recorder_service import RecorderService, parse_event
-from shared.status_store import StatusStore, StoreUnavailable
+from shared.recorder import RecorderService, parse_event
 from tests.support.events import codedeploy_event
 from tests.support.harness import TABLE
 from tests.support.lambda_context import FakeLambdaContext

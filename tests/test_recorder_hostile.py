@@ -17,10 +17,10 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from handlers import recorder
-from shared import aws
+from shared.adapters import clients as aws
+from shared.adapters.status_store import StatusStore, StoreUnavailable
 from shared.deadline import NoTimeLeft
 from shared.errors import ConfigurationError
-from shared.status_store import StatusStore, StoreUnavailable
 from tests.support.events import codedeploy_event
 from tests.support.harness import TABLE
 from tests.support.lambda_context import FakeLambdaContext

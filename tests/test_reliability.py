@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from moto.codedeploy.models import CodeDeployBackend
 from moto.core.exceptions import JsonRESTError
 
+from shared.adapters.idempotency import DeploymentDeduplicator, DuplicateInProgress
+from shared.adapters.status_store import StatusStore
 from shared.errors import ActiveDeploymentConflict, DeploymentFailed, DeploymentWaitTimeout
-from shared.idempotency import DeploymentDeduplicator, DuplicateInProgress
-from shared.recorder_service import RecorderService
-from shared.status_store import StatusStore
+from shared.recorder import RecorderService
 from tests.support import moto_codedeploy
 from tests.support.harness import (
     ACTIVE_ID,

@@ -8,7 +8,7 @@ import pytest
 
 from handlers import trigger
 from shared.errors import DeploymentWaitTimeout
-from shared.recorder_service import RecorderService
+from shared.recorder import RecorderService
 from tests.support import moto_codedeploy
 from tests.support.harness import appspec_request
 from tests.support.lambda_context import FakeLambdaContext

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared import status_table as attr
+from shared.adapters import status_table as attr
+from shared.adapters.status_store import StatusStore, StatusUpdate, StoreUnavailable
 from shared.status import EVENT_STATE_TO_STATUS, rank, statuses_below
-from shared.status_store import StatusStore, StatusUpdate, StoreUnavailable
 from tests.support.harness import TABLE
 
 NOW = 1_800_000_000.0

@@ -16,14 +16,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from handlers import recorder
-from shared import aws
+from shared.adapters import clients as aws
+from shared.adapters.status_store import StatusStore, StatusUpdate
 from shared.errors import (
     DeploymentFailed,
     DeploymentWaitTimeout,
     InvalidInput,
     StatusTableUnavailable,
 )
-from shared.status_store import StatusStore, StatusUpdate
 from tests.support import moto_codedeploy
 from tests.support.harness import (
     APP,

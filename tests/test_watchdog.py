@@ -19,11 +19,11 @@ import boto3
 import pytest
 
 from handlers import trigger
-from shared import aws
-from shared.codedeploy import CodeDeployGateway
+from shared.adapters import clients as aws
+from shared.adapters.codedeploy import CodeDeployGateway
 from shared.errors import DeploymentWaitTimeout
-from shared.trigger_service import TriggerService
-from shared.watchdog import Watchdog
+from shared.trigger.dispatch import TriggerService
+from shared.trigger.watchdog import Watchdog
 from tests.support import moto_codedeploy
 from tests.support.faulty_network import trickling_server
 from tests.support.harness import APP, GROUP, REGION, appspec_request

@@ -1,7 +1,9 @@
 # One item per deployment (written by the recorder, read by the trigger) plus
 # the trigger's idempotency records, all keyed by the string "deploymentId".
-# Attribute names are defined once in shared/status_table.py; keep them equal.
+# Attribute names are defined once in shared/adapters/status_table.py; keep them equal.
 resource "aws_dynamodb_table" "status" {
+  count = local.tracking_count
+
   #checkov:skip=CKV_AWS_119:The table holds deployment ids and states only; server-side encryption with the AWS managed key is enough, and a customer managed key would need its own key policy and KMS permissions for both roles.
   name                        = "${var.name_prefix}-status"
   billing_mode                = "PAY_PER_REQUEST"

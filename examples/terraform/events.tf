@@ -1,10 +1,12 @@
 data "aws_service_principal" "events" {
+  count        = local.tracking_count
   service_name = "events"
 }
 
 # CodeDeploy -> EventBridge -> recorder -> status table. The trigger reads the
 # table while it waits, so it hears of a state change within
 # status_read_interval_seconds instead of one GetDeployment poll later.
+# Everything here exists only with status_tracking = true (count: 0 or 1).
 
 locals {
   codedeploy_event_pattern = {
@@ -14,6 +16,8 @@ locals {
 }
 
 resource "aws_cloudwatch_event_rule" "codedeploy" {
+  count = local.tracking_count
+
   name        = "${var.name_prefix}-deployment-state"
   description = "CodeDeploy deployment state changes, recorded by ${local.recorder_name}."
   # With named applications the rule only matches theirs (fewer recorder calls).
@@ -25,9 +29,11 @@ resource "aws_cloudwatch_event_rule" "codedeploy" {
 }
 
 resource "aws_cloudwatch_event_target" "recorder" {
-  rule      = aws_cloudwatch_event_rule.codedeploy.name
+  count = local.tracking_count
+
+  rule      = aws_cloudwatch_event_rule.codedeploy[0].name
   target_id = "recorder"
-  arn       = aws_lambda_function.recorder.arn
+  arn       = aws_lambda_function.recorder[0].arn
 
   # Delivery retries (throttling, service errors); after them the event goes
   # to the DLQ instead of being dropped. The trigger's fallback polling
@@ -38,21 +44,25 @@ resource "aws_cloudwatch_event_target" "recorder" {
   }
 
   dead_letter_config {
-    arn = aws_sqs_queue.dlq.arn
+    arn = aws_sqs_queue.dlq[0].arn
   }
 }
 
 resource "aws_lambda_permission" "events" {
+  count = local.tracking_count
+
   statement_id  = "AllowCodeDeployStateRule"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.recorder.function_name
-  principal     = data.aws_service_principal.events.name
-  source_arn    = aws_cloudwatch_event_rule.codedeploy.arn
+  function_name = aws_lambda_function.recorder[0].function_name
+  principal     = data.aws_service_principal.events[0].name
+  source_arn    = aws_cloudwatch_event_rule.codedeploy[0].arn
 }
 
 # Dead letters of both hops: events EventBridge could not deliver to the
 # recorder, and events the recorder failed on after Lambda's async retries.
 resource "aws_sqs_queue" "dlq" {
+  count = local.tracking_count
+
   name                      = "${var.name_prefix}-recorder-dlq"
   message_retention_seconds = var.dlq_message_retention_seconds
   sqs_managed_sse_enabled   = true
@@ -60,25 +70,29 @@ resource "aws_sqs_queue" "dlq" {
 }
 
 data "aws_iam_policy_document" "dlq" {
+  count = local.tracking_count
+
   statement {
     sid       = "EventBridgeDeadLetters"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq.arn]
+    resources = [aws_sqs_queue.dlq[0].arn]
 
     principals {
       type        = "Service"
-      identifiers = [data.aws_service_principal.events.name]
+      identifiers = [data.aws_service_principal.events[0].name]
     }
 
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.codedeploy.arn]
+      values   = [aws_cloudwatch_event_rule.codedeploy[0].arn]
     }
   }
 }
 
 resource "aws_sqs_queue_policy" "dlq" {
-  queue_url = aws_sqs_queue.dlq.id
-  policy    = data.aws_iam_policy_document.dlq.json
+  count = local.tracking_count
+
+  queue_url = aws_sqs_queue.dlq[0].id
+  policy    = data.aws_iam_policy_document.dlq[0].json
 }

@@ -23,11 +23,24 @@ data "aws_iam_policy_document" "lambda_assume" {
 
 # --- trigger -----------------------------------------------------------------
 
+# Not created when the caller brings the role (trigger_role_arn): the policy document is still
+# rendered, for the output trigger_policy_json.
 resource "aws_iam_role" "trigger" {
-  name               = local.trigger_name
-  description        = "Execution role of the ${local.trigger_name} Lambda function."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = var.tags
+  count = local.create_trigger_role ? 1 : 0
+
+  name                 = local.trigger_role_name
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary_arn
+  description          = "Execution role of the ${local.trigger_name} Lambda function."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  tags                 = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(local.trigger_role_name) <= 64
+      error_message = "The trigger's role name ${local.trigger_role_name} is longer than IAM's 64 characters: shorten name_prefix."
+    }
+  }
 }
 
 data "aws_iam_policy_document" "trigger" {
@@ -123,24 +136,34 @@ data "aws_iam_policy_document" "trigger" {
   # CreateDeploymentInput has none); CodeDeploy assumes the deployment group's
   # service role itself, and that role passes the ECS task roles.
 
-  # Deployment status (written by the recorder) and idempotency records.
-  statement {
-    sid = "StatusTable"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:DeleteItem",
-    ]
-    resources = [aws_dynamodb_table.status.arn]
+  # Deployment status (written by the recorder) and idempotency records: only with
+  # status_tracking (for_each over the table: none without it). Without a table the
+  # trigger polls GetDeployment and calls no DynamoDB action at all.
+  dynamic "statement" {
+    for_each = aws_dynamodb_table.status
+
+    content {
+      sid = "StatusTable"
+      actions = [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+      ]
+      resources = [statement.value.arn]
+    }
   }
 
   # The `history` query: one Query on the group index, nothing else. An index is
   # authorized by its own ARN (<table ARN>/index/<name>), not the table's.
-  statement {
-    sid       = "QueryHistory"
-    actions   = ["dynamodb:Query"]
-    resources = ["${aws_dynamodb_table.status.arn}/index/byGroup"]
+  dynamic "statement" {
+    for_each = aws_dynamodb_table.status
+
+    content {
+      sid       = "QueryHistory"
+      actions   = ["dynamodb:Query"]
+      resources = ["${statement.value.arn}/index/byGroup"]
+    }
   }
 
   dynamic "statement" {
@@ -155,38 +178,53 @@ data "aws_iam_policy_document" "trigger" {
 }
 
 resource "aws_iam_role_policy" "trigger" {
+  count = local.create_trigger_role ? 1 : 0
+
   name   = "${local.trigger_name}-permissions"
-  role   = aws_iam_role.trigger.id
+  role   = aws_iam_role.trigger[0].id
   policy = data.aws_iam_policy_document.trigger.json
 }
 
-# --- recorder ----------------------------------------------------------------
+# --- recorder (status_tracking only) ------------------------------------------
 
 resource "aws_iam_role" "recorder" {
-  name               = local.recorder_name
-  description        = "Execution role of the ${local.recorder_name} Lambda function."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = var.tags
+  count = local.create_recorder_role ? 1 : 0
+
+  name                 = local.recorder_role_name
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary_arn
+  description          = "Execution role of the ${local.recorder_name} Lambda function."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  tags                 = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = length(local.recorder_role_name) <= 64
+      error_message = "The recorder's role name ${local.recorder_role_name} is longer than IAM's 64 characters: shorten name_prefix."
+    }
+  }
 }
 
 data "aws_iam_policy_document" "recorder" {
+  count = local.tracking_count
+
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.recorder.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.recorder[0].arn}:*"]
   }
 
   statement {
     sid       = "RecordStatus"
     actions   = ["dynamodb:UpdateItem"]
-    resources = [aws_dynamodb_table.status.arn]
+    resources = [aws_dynamodb_table.status[0].arn]
   }
 
   # The function's own dead-letter queue (asynchronous invocation failures).
   statement {
     sid       = "DeadLetterQueue"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq.arn]
+    resources = [aws_sqs_queue.dlq[0].arn]
   }
 
   dynamic "statement" {
@@ -201,7 +239,9 @@ data "aws_iam_policy_document" "recorder" {
 }
 
 resource "aws_iam_role_policy" "recorder" {
+  count = local.create_recorder_role ? 1 : 0
+
   name   = "${local.recorder_name}-permissions"
-  role   = aws_iam_role.recorder.id
-  policy = data.aws_iam_policy_document.recorder.json
+  role   = aws_iam_role.recorder[0].id
+  policy = data.aws_iam_policy_document.recorder[0].json
 }

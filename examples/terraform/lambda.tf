@@ -21,6 +21,8 @@ resource "aws_cloudwatch_log_group" "trigger" {
 }
 
 resource "aws_cloudwatch_log_group" "recorder" {
+  count = local.tracking_count
+
   #checkov:skip=CKV_AWS_158:The logs carry deployment ids and states, no secrets; CloudWatch Logs encrypts them at rest by default.
   #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default, for operations); raise it where a compliance rule asks for a year.
   name              = "/aws/lambda/${local.recorder_name}"
@@ -36,7 +38,7 @@ resource "aws_lambda_function" "trigger" {
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the zip is built and checksummed locally (source_code_hash).
   function_name    = local.trigger_name
   description      = "Starts a CodeDeploy deployment for Terraform (aws_lambda_invocation) and waits for it."
-  role             = aws_iam_role.trigger.arn
+  role             = local.trigger_role_arn
   runtime          = var.runtime
   architectures    = [var.architecture]
   handler          = "handlers.trigger.lambda_handler"
@@ -80,6 +82,12 @@ resource "aws_lambda_function" "trigger" {
 
     # A precondition, not a variable validation: validations may refer to
     # other variables only from Terraform 1.9, and this module supports 1.5.
+    # Both variables at once: a precondition, like the timeout's below.
+    precondition {
+      condition     = var.fallback_poll_max_interval_seconds == null || try(var.fallback_poll_max_interval_seconds >= var.fallback_poll_interval_seconds, false)
+      error_message = "fallback_poll_max_interval_seconds (${coalesce(var.fallback_poll_max_interval_seconds, 0)} s) must be at least fallback_poll_interval_seconds (${var.fallback_poll_interval_seconds} s), as the trigger requires; leave it null to follow the interval."
+    }
+
     precondition {
       condition     = var.timeout >= local.min_trigger_timeout
       error_message = "timeout (${var.timeout} s) must be at least deadline_margin_seconds + 2 * status_read_interval_seconds + 10 = ${var.deadline_margin_seconds} + 2 * ${var.status_read_interval_seconds} + 10 = ${local.min_trigger_timeout} s: below that the trigger gives up before it can read the deployment's status. Raise timeout or lower deadline_margin_seconds."
@@ -94,14 +102,18 @@ resource "aws_lambda_function" "trigger" {
   ]
 }
 
+# Only with status_tracking: the trigger above keeps its address either way, so switching
+# status_tracking on updates it in place (environment, policy) instead of replacing it.
 resource "aws_lambda_function" "recorder" {
+  count = local.tracking_count
+
   #checkov:skip=CKV_AWS_117:The function only calls DynamoDB; a VPC would add NAT or endpoints and nothing to protect.
   #checkov:skip=CKV_AWS_115:Reserved concurrency would take capacity from the account pool (new accounts have too little to reserve); the event rate is a few per deployment.
   #checkov:skip=CKV_AWS_173:The environment holds a table name and a TTL, no secrets; Lambda encrypts it at rest with an AWS managed key.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the zip is built and checksummed locally (source_code_hash).
   function_name    = local.recorder_name
   description      = "Records CodeDeploy deployment state-change events in the status table."
-  role             = aws_iam_role.recorder.arn
+  role             = local.recorder_role_arn
   runtime          = var.runtime
   architectures    = [var.architecture]
   handler          = "handlers.recorder.lambda_handler"
@@ -109,7 +121,7 @@ resource "aws_lambda_function" "recorder" {
   s3_bucket        = var.lambda_s3_bucket
   s3_key           = var.lambda_s3_key
   source_code_hash = local.lambda_zip_sha256 # null for S3: Terraform cannot hash a remote object
-  memory_size      = 128
+  memory_size      = var.recorder_memory_size
   timeout          = var.recorder_timeout
 
   # Only with a zip in S3: a new version id of the object updates the code.
@@ -132,7 +144,7 @@ resource "aws_lambda_function" "recorder" {
   # EventBridge invokes asynchronously: after Lambda's own two retries a
   # failing event is kept here instead of being dropped.
   dead_letter_config {
-    target_arn = aws_sqs_queue.dlq.arn
+    target_arn = aws_sqs_queue.dlq[0].arn
   }
 
   tags = var.tags

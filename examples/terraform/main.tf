@@ -8,8 +8,26 @@ locals {
   region     = data.aws_region.current.id
   account_id = data.aws_caller_identity.current.account_id
 
+  # status_tracking: the table, the recorder, the EventBridge rule and the queue, each
+  # with count = this (0 or 1). The trigger's resources have no count: their addresses
+  # are the same in both modes, so switching tracking on or off never replaces them.
+  tracking_count = var.status_tracking ? 1 : 0
+
   trigger_name  = "${var.name_prefix}-trigger"
   recorder_name = "${var.name_prefix}-recorder"
+
+  # IAM names are global: with role_names_include_region, one name_prefix serves every
+  # region of an account. At most 40 + len("-recorder-") + 14 (the longest region names,
+  # e.g. ap-southeast-5) = 64, IAM's limit for a role name.
+  role_name_suffix   = var.role_names_include_region ? "-${local.region}" : ""
+  trigger_role_name  = "${local.trigger_name}${local.role_name_suffix}"
+  recorder_role_name = "${local.recorder_name}${local.role_name_suffix}"
+
+  # The module's role, or the caller's (trigger_role_arn, recorder_role_arn).
+  create_trigger_role  = var.trigger_role_arn == null
+  create_recorder_role = var.status_tracking && var.recorder_role_arn == null
+  trigger_role_arn     = coalesce(var.trigger_role_arn, one(aws_iam_role.trigger[*].arn))
+  recorder_role_arn    = var.status_tracking ? coalesce(var.recorder_role_arn, one(aws_iam_role.recorder[*].arn)) : null
 
   all_applications = contains(var.codedeploy_application_names, "*")
 
@@ -25,10 +43,13 @@ locals {
 
   # Read by handlers/trigger.py; every value must be a string. An unset
   # fallback cap is left out, so that the function's default (which follows
-  # FALLBACK_POLL_INTERVAL_SECONDS) applies.
+  # FALLBACK_POLL_INTERVAL_SECONDS) applies. Without status tracking
+  # STATUS_TABLE_NAME is left out: the trigger then polls GetDeployment (README,
+  # "Status tracking or the trigger alone"); the table's knobs stay, unused, so
+  # that switching tracking on changes this one key only.
   trigger_environment = merge(
+    { for table in aws_dynamodb_table.status : "STATUS_TABLE_NAME" => table.name },
     {
-      STATUS_TABLE_NAME              = aws_dynamodb_table.status.name
       POLL_INTERVAL_SECONDS          = tostring(var.poll_interval_seconds)
       STATUS_READ_INTERVAL_SECONDS   = tostring(var.status_read_interval_seconds)
       FALLBACK_POLL_INTERVAL_SECONDS = tostring(var.fallback_poll_interval_seconds)
@@ -62,7 +83,7 @@ locals {
 
   # Read by handlers/recorder.py.
   recorder_environment = {
-    STATUS_TABLE_NAME            = aws_dynamodb_table.status.name
+    STATUS_TABLE_NAME            = one(aws_dynamodb_table.status[*].name)
     STATUS_TTL_DAYS              = tostring(var.status_ttl_days)
     POWERTOOLS_SERVICE_NAME      = "codedeploy-recorder"
     POWERTOOLS_METRICS_NAMESPACE = "CodeDeployTrigger"

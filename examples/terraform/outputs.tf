@@ -21,36 +21,88 @@ output "trigger_function_arn" {
 }
 
 output "recorder_function_name" {
-  description = "Name of the recorder function (EventBridge target)."
-  value       = aws_lambda_function.recorder.function_name
+  description = "Name of the recorder function (EventBridge target). null without status_tracking."
+  value       = one(aws_lambda_function.recorder[*].function_name)
 }
 
 output "recorder_function_arn" {
-  description = "ARN of the recorder function."
-  value       = aws_lambda_function.recorder.arn
+  description = "ARN of the recorder function. null without status_tracking."
+  value       = one(aws_lambda_function.recorder[*].arn)
 }
 
 output "status_table_name" {
-  description = "Name of the DynamoDB deployment status table."
-  value       = aws_dynamodb_table.status.name
+  description = "Name of the DynamoDB deployment status table. null without status_tracking."
+  value       = one(aws_dynamodb_table.status[*].name)
 }
 
 output "status_table_arn" {
-  description = "ARN of the DynamoDB deployment status table."
-  value       = aws_dynamodb_table.status.arn
+  description = "ARN of the DynamoDB deployment status table. null without status_tracking."
+  value       = one(aws_dynamodb_table.status[*].arn)
 }
 
 output "event_rule_arn" {
-  description = "ARN of the EventBridge rule for CodeDeploy deployment state changes."
-  value       = aws_cloudwatch_event_rule.codedeploy.arn
+  description = "ARN of the EventBridge rule for CodeDeploy deployment state changes. null without status_tracking."
+  value       = one(aws_cloudwatch_event_rule.codedeploy[*].arn)
 }
 
 output "dead_letter_queue_url" {
-  description = "URL of the SQS dead-letter queue for CodeDeploy events the recorder did not get or could not record."
-  value       = aws_sqs_queue.dlq.id
+  description = "URL of the SQS dead-letter queue for CodeDeploy events the recorder did not get or could not record; null without status_tracking."
+  value       = one(aws_sqs_queue.dlq[*].id)
 }
 
 output "dead_letter_queue_arn" {
-  description = "ARN of the SQS dead-letter queue."
-  value       = aws_sqs_queue.dlq.arn
+  description = "ARN of the SQS dead-letter queue. null without status_tracking."
+  value       = one(aws_sqs_queue.dlq[*].arn)
+}
+
+output "status_tracking" {
+  description = "Whether the status table, the recorder and the EventBridge rule exist (var.status_tracking)."
+  value       = var.status_tracking
+}
+
+output "trigger_role_arn" {
+  description = "ARN of the trigger function's execution role (the module's, or trigger_role_arn)."
+  value       = local.trigger_role_arn
+}
+
+output "trigger_role_name" {
+  description = "Name of the trigger function's execution role (the module's, or the last part of trigger_role_arn)."
+  value       = element(split("/", local.trigger_role_arn), length(split("/", local.trigger_role_arn)) - 1)
+}
+
+output "trigger_log_group_name" {
+  description = "CloudWatch log group of the trigger function."
+  value       = aws_cloudwatch_log_group.trigger.name
+}
+
+output "recorder_role_arn" {
+  description = "ARN of the recorder function's execution role (the module's, or recorder_role_arn); null without status_tracking."
+  value       = local.recorder_role_arn
+}
+
+output "recorder_role_name" {
+  description = "Name of the recorder function's execution role; null without status_tracking."
+  value       = local.recorder_role_arn == null ? null : element(split("/", local.recorder_role_arn), length(split("/", local.recorder_role_arn)) - 1)
+}
+
+# For roles the caller creates (trigger_role_arn, recorder_role_arn): exactly the policies the
+# module would attach, with this module's ARNs, and the trust policy both roles need.
+output "trigger_policy_json" {
+  description = "The trigger role's permissions as an IAM policy JSON document: attach it to a role you bring (trigger_role_arn)."
+  value       = data.aws_iam_policy_document.trigger.json
+}
+
+output "recorder_policy_json" {
+  description = "The recorder role's permissions as an IAM policy JSON document (null without status_tracking): attach it to a role you bring (recorder_role_arn)."
+  value       = one(data.aws_iam_policy_document.recorder[*].json)
+}
+
+output "lambda_assume_role_policy_json" {
+  description = "The trust policy both execution roles need (Lambda may assume them)."
+  value       = data.aws_iam_policy_document.lambda_assume.json
+}
+
+output "recorder_log_group_name" {
+  description = "CloudWatch log group of the recorder function; null without status_tracking."
+  value       = one(aws_cloudwatch_log_group.recorder[*].name)
 }

@@ -11,6 +11,68 @@ variable "name_prefix" {
   }
 }
 
+variable "status_tracking" {
+  description = "true (default): the status table, the recorder, the EventBridge rule and the dead-letter queue, for event-driven detection, duplicate protection, history queries and stopOnTimeout on an attached deployment. false: the trigger function, its role and its log group only; the trigger polls GetDeployment every poll_interval_seconds. Switching it on later adds the rest and updates the trigger in place (environment and policy), replacing nothing."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+# --- IAM: the module's roles, or your own -----------------------------------------------------
+
+variable "trigger_role_arn" {
+  description = "An existing execution role for the trigger function. null (default): the module creates it. Given: the module creates no role and no policy for the trigger; the role must trust lambda.amazonaws.com and grant the output trigger_policy_json (the policy the module would attach, with this module's ARNs)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.trigger_role_arn == null || can(regex("^arn:[^:]+:iam::[0-9]{12}:role/.+$", coalesce(var.trigger_role_arn, "-")))
+    error_message = "trigger_role_arn must be an IAM role ARN (arn:<partition>:iam::<account>:role/<path><name>), or null to let the module create the role."
+  }
+}
+
+variable "recorder_role_arn" {
+  description = "An existing execution role for the recorder function (status_tracking only). null (default): the module creates it. Given: no role or policy is created for the recorder; the role must trust lambda.amazonaws.com and grant the output recorder_policy_json."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.recorder_role_arn == null || can(regex("^arn:[^:]+:iam::[0-9]{12}:role/.+$", coalesce(var.recorder_role_arn, "-")))
+    error_message = "recorder_role_arn must be an IAM role ARN (arn:<partition>:iam::<account>:role/<path><name>), or null to let the module create the role."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary (a managed policy ARN) set on the roles the module creates. null (default): none. The boundary must allow the actions of trigger_policy_json and recorder_policy_json, or the functions are denied them."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:[^:]+:iam::([0-9]{12}|aws):policy/.+$", coalesce(var.permissions_boundary_arn, "-")))
+    error_message = "permissions_boundary_arn must be a managed policy ARN (arn:<partition>:iam::<account or aws>:policy/<path><name>), or null."
+  }
+}
+
+variable "role_path" {
+  description = "IAM path of the roles the module creates (\"/\" by default, as IAM's). Changing it replaces the roles (IAM cannot move a role): the functions are updated in place to the new roles."
+  type        = string
+  default     = "/"
+  nullable    = false
+
+  validation {
+    # IAM: a path is "/" or starts and ends with "/", printable ASCII, at most 512 characters.
+    condition     = length(var.role_path) <= 512 && can(regex("^/([!-~]*/)?$", var.role_path))
+    error_message = "role_path must be \"/\" or begin and end with \"/\" (printable ASCII, at most 512 characters), e.g. \"/deploy/\"."
+  }
+}
+
+variable "role_names_include_region" {
+  description = "false (default): the roles are <name_prefix>-trigger and <name_prefix>-recorder. true: <name_prefix>-trigger-<region> and <name_prefix>-recorder-<region>, so that the module can run in several regions of one account with the same name_prefix (IAM names are global; everything else the module names is regional). Changing it replaces the roles; the functions are updated in place."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 # --- Where the release zip comes from: a local file OR an S3 object (exactly one) ----------
 # The "exactly one" rule is a precondition on both functions (lambda.tf): a variable validation
 # may only refer to other variables from Terraform 1.9 on, and the module supports 1.5.
@@ -71,10 +133,32 @@ variable "runtime" {
   }
 }
 
+# Every tunable below is checked at plan time with the rule the functions apply when they
+# start (shared/config.py: a positive, finite number; the read interval between the fastest
+# and the slowest read), so a bad value fails `terraform plan`, not the first deployment.
+# tests/validation.tftest.hcl plans each bad value.
+
 variable "memory_size" {
   description = "Memory (MB) of the trigger function. It mostly sleeps: it peaks near 52 MB, and 192 MB leaves 3.7x headroom while its CPU share (memory / 1769 MB of a vCPU) keeps a status read and the cold start's imports short (bench/results.md, cost section)."
   type        = number
   default     = 192
+
+  validation {
+    # Lambda: 128 MB to 10,240 MB in 1 MB steps (Lambda quotas, "Function configuration").
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "memory_size must be a whole number of MB from 128 to 10240 (Lambda's range)."
+  }
+}
+
+variable "recorder_memory_size" {
+  description = "Memory (MB) of the recorder function (one DynamoDB write per event): 128, Lambda's minimum, is plenty."
+  type        = number
+  default     = 128
+
+  validation {
+    condition     = var.recorder_memory_size >= 128 && var.recorder_memory_size <= 10240 && floor(var.recorder_memory_size) == var.recorder_memory_size
+    error_message = "recorder_memory_size must be a whole number of MB from 128 to 10240 (Lambda's range)."
+  }
 }
 
 variable "timeout" {
@@ -94,7 +178,7 @@ variable "recorder_timeout" {
   default     = 30
 
   validation {
-    # 20 = shared/aws.py RECORDER_MIN_TIMEOUT_SECONDS (a unit test keeps them equal).
+    # 20 = shared/adapters/clients.py RECORDER_MIN_TIMEOUT_SECONDS (a unit test keeps them equal).
     condition     = var.recorder_timeout >= 20 && var.recorder_timeout <= 900
     error_message = "recorder_timeout must be between 20 and 900 seconds: below 20 the recorder's slowest DynamoDB write (15 s) and its 5 s margin do not fit."
   }
@@ -114,33 +198,63 @@ variable "recorder_allowed_event_origins" {
 }
 
 variable "poll_interval_seconds" {
-  description = "POLL_INTERVAL_SECONDS: base wait between status checks."
+  description = "POLL_INTERVAL_SECONDS: GetDeployment interval without a usable status table (always, with status_tracking = false)."
   type        = number
   default     = 15
+  nullable    = false
+
+  validation {
+    condition     = var.poll_interval_seconds > 0
+    error_message = "poll_interval_seconds must be a positive number of seconds (fractions allowed), as the trigger requires of POLL_INTERVAL_SECONDS."
+  }
 }
 
 variable "status_read_interval_seconds" {
-  description = "STATUS_READ_INTERVAL_SECONDS: how often the trigger reads the status table written by the recorder."
+  description = "STATUS_READ_INTERVAL_SECONDS: how often the trigger reads the status table without a group history, and the read budget's unit. Between 0.1 and 4: the trigger's fastest and slowest reads (STATUS_READ_MIN_INTERVAL_SECONDS, STATUS_READ_MAX_INTERVAL_SECONDS, left at their defaults)."
   type        = number
   default     = 1
+  nullable    = false
+
+  validation {
+    # shared/config.py: STATUS_READ_MIN_INTERVAL_SECONDS (0.1) <= this <= STATUS_READ_MAX_INTERVAL_SECONDS (4).
+    condition     = var.status_read_interval_seconds >= 0.1 && var.status_read_interval_seconds <= 4
+    error_message = "status_read_interval_seconds must be between 0.1 and 4 seconds: the trigger requires STATUS_READ_MIN_INTERVAL_SECONDS (0.1) <= STATUS_READ_INTERVAL_SECONDS <= STATUS_READ_MAX_INTERVAL_SECONDS (4)."
+  }
 }
 
 variable "fallback_poll_interval_seconds" {
   description = "FALLBACK_POLL_INTERVAL_SECONDS: first interval of codedeploy:GetDeployment polling, the safety net for lost events."
   type        = number
   default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.fallback_poll_interval_seconds > 0
+    error_message = "fallback_poll_interval_seconds must be a positive number of seconds, as the trigger requires of FALLBACK_POLL_INTERVAL_SECONDS."
+  }
 }
 
 variable "fallback_poll_max_interval_seconds" {
-  description = "FALLBACK_POLL_MAX_INTERVAL_SECONDS: upper bound of the fallback polling backoff. null (default): the function's default, 300 s or fallback_poll_interval_seconds if that is longer."
+  description = "FALLBACK_POLL_MAX_INTERVAL_SECONDS: upper bound of the fallback polling backoff, at least fallback_poll_interval_seconds (checked at plan time). null (default): the function's default, 300 s or fallback_poll_interval_seconds if that is longer."
   type        = number
   default     = null
+
+  validation {
+    condition     = var.fallback_poll_max_interval_seconds == null || try(var.fallback_poll_max_interval_seconds > 0, false)
+    error_message = "fallback_poll_max_interval_seconds must be null or a positive number of seconds."
+  }
 }
 
 variable "deadline_margin_seconds" {
   description = "DEADLINE_MARGIN_SECONDS: stop waiting this long before the Lambda timeout so the function can answer instead of being killed."
   type        = number
   default     = 30
+  nullable    = false
+
+  validation {
+    condition     = var.deadline_margin_seconds > 0
+    error_message = "deadline_margin_seconds must be a positive number of seconds, as the trigger requires of DEADLINE_MARGIN_SECONDS."
+  }
 }
 
 variable "status_ttl_days" {
@@ -148,9 +262,11 @@ variable "status_ttl_days" {
   type        = number
   default     = 30
 
+  nullable = false
+
   validation {
-    condition     = var.status_ttl_days >= 1
-    error_message = "status_ttl_days must be at least 1."
+    condition     = var.status_ttl_days > 0
+    error_message = "status_ttl_days must be a positive number of days (fractions allowed), as both functions require of STATUS_TTL_DAYS."
   }
 }
 
@@ -158,12 +274,24 @@ variable "idempotency_ttl_seconds" {
   description = "IDEMPOTENCY_TTL_SECONDS: how long a repeated identical invocation returns the first one's deployment instead of starting another."
   type        = number
   default     = 3600
+  nullable    = false
+
+  validation {
+    condition     = var.idempotency_ttl_seconds > 0
+    error_message = "idempotency_ttl_seconds must be a positive number of seconds, as the trigger requires of IDEMPOTENCY_TTL_SECONDS."
+  }
 }
 
 variable "terraform_key" {
   description = "TERRAFORM_KEY: the key aws_lambda_invocation adds with lifecycle_scope = \"CRUD\" (its terraform_key argument)."
   type        = string
   default     = "tf"
+  nullable    = false
+
+  validation {
+    condition     = trimspace(var.terraform_key) != ""
+    error_message = "terraform_key must not be empty, as the trigger requires of TERRAFORM_KEY (aws_lambda_invocation's default is \"tf\")."
+  }
 }
 
 variable "include_log_tails" {
@@ -273,4 +401,17 @@ variable "tags" {
   description = "Tags added to every resource that takes tags."
   type        = map(string)
   default     = {}
+}
+
+# --- Removed: kept one release so that a module call still setting them is told why ----------
+
+variable "codedeploy_service_role_arns" {
+  description = "Removed: the trigger passes no role (CreateDeployment takes none), so it needs no iam:PassRole. Kept for one release only to say so; leave it unset."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.codedeploy_service_role_arns == null
+    error_message = "codedeploy_service_role_arns was removed: CreateDeployment takes no role (CodeDeploy assumes the deployment group's own service role), so the trigger's role needs no iam:PassRole and nothing replaces this variable. Remove the argument from the module call."
+  }
 }

@@ -19,8 +19,12 @@ Per Allow statement with a Resource:
 A statement with a Principal and no Resource (a role's trust policy): its actions must exist.
 
 The module's two roles (``aws_iam_role_policy.trigger`` / ``.recorder``) must grant exactly
-their function's actions in shared/permissions.py: every one always granted, optional ones
-only as switched on (all of them where the root switched every option on), nothing else.
+their function's actions in shared/permissions.py. A root that pins its optional settings
+(``options``: every one for the full module, none for the trigger alone) must grant exactly
+the always-granted actions plus those its settings add, and have no role for a function its
+settings do not create (the recorder without status tracking). A root that does not pin them
+(``options`` null: an example with settings of its own) must grant every always-granted
+action, and optional ones may or may not be there; nothing else.
 
     python -m tests.iam.check POLICIES.json       (in .venv-iamcheck, with policy_sentry)
 """
@@ -37,9 +41,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from shared.permissions import Function, actions
+from shared.permissions import CREATED_WITH, Function, actions, for_function, granted_with
 
-ROLE_POLICY = re.compile(r"(^|\.)aws_iam_role_policy\.(trigger|recorder)$")
+# In the state an instance of a resource with count has its index: ...recorder[0].
+ROLE_POLICY = re.compile(r"(^|\.)aws_iam_role_policy\.(trigger|recorder)(\[0\])?$")
 
 
 @dataclass(frozen=True)
@@ -131,12 +136,24 @@ def _resource_problems(
     return problems
 
 
-def check_grants(function: Function, granted: set[str], *, all_options: bool) -> list[str]:
+def check_grants(
+    function: Function, granted: set[str], *, options: frozenset[str] | None
+) -> list[str]:
+    """``options``: the optional settings the root switches on (exactly those); None when the
+    root does not pin them."""
     listed = actions(function, optional=True)
-    required = listed if all_options else actions(function, optional=False)
+    if options is None:
+        required, allowed = actions(function, optional=False), listed
+    else:
+        required = allowed = granted_with(function, options)
     problems = [
         f"{a}: granted to the {function}, not in shared/permissions.py"
         for a in sorted(granted - listed)
+    ]
+    problems += [
+        f"{a}: granted to the {function}, but only a setting this root leaves off adds it "
+        f"({_setting_of(function, a)})"
+        for a in sorted((granted & listed) - allowed)
     ]
     problems += [
         f"{a}: in shared/permissions.py for the {function}, not granted"
@@ -145,10 +162,18 @@ def check_grants(function: Function, granted: set[str], *, all_options: bool) ->
     return problems
 
 
+def _setting_of(function: Function, action: str) -> str:
+    settings = {p.optional for p in for_function(function) if p.action == action}
+    settings.add(CREATED_WITH.get(function))
+    return " and ".join(sorted(s for s in settings if s is not None))
+
+
 def check_collected(collected: Iterable[Mapping[str, Any]], lookup: Lookup) -> list[str]:
     """Every problem of every root, as ``<root> <address>: <problem>`` lines."""
     problems: list[str] = []
     for root in collected:
+        pinned = root.get("options")
+        options = None if pinned is None else frozenset(pinned)
         roles: dict[Function, set[str]] = {}
         for policy in root["policies"]:
             where = f"{root['root']} {policy['address']}"
@@ -162,11 +187,21 @@ def check_collected(collected: Iterable[Mapping[str, Any]], lookup: Lookup) -> l
                 for statement in [statements] if isinstance(statements, dict) else statements:
                     if statement.get("Effect") == "Allow":
                         granted.update(_strings(statement.get("Action")))
+        # In the configuration (the graph lists a resource whatever its count) and created by
+        # the root's settings.
         expected = {
             Function(found.group(2))
             for target in root["targets"]
             if (found := ROLE_POLICY.search(target))
         }
+        if options is not None:
+            expected = {f for f in expected if CREATED_WITH.get(f) in (None, *options)}
+            problems += [
+                f"{root['root']} {function} role: applied, but {CREATED_WITH[function]} "
+                "creates it and this root leaves it off"
+                for function in sorted(set(roles) - expected)
+                if function in CREATED_WITH
+            ]
         problems += [
             f"{root['root']} {function} role: its policy is not in the applied state"
             for function in sorted(expected - set(roles))
@@ -174,7 +209,7 @@ def check_collected(collected: Iterable[Mapping[str, Any]], lookup: Lookup) -> l
         for function, granted in roles.items():
             problems += [
                 f"{root['root']} {function} role: {p}"
-                for p in check_grants(function, granted, all_options=root["all_options"])
+                for p in check_grants(function, granted, options=options)
             ]
     return problems
 

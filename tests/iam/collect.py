@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shared.permissions import ECS_DIAGNOSTICS, OPTIONS, STATUS_TRACKING
 from tests.e2e.emulator import Emulator
 from tests.e2e.harness import REPO, find_provider_mirror, find_terraform, write_cli_config
 
@@ -76,8 +77,16 @@ class Root:
     provider: str
     """How the provider reaches the emulator: "add" (the root has no provider block),
     "override" (an override file for its provider block), "variable" (var.endpoint)."""
-    all_options: bool = False
-    """Every optional permission is switched on: the module's roles must grant all of them."""
+    options: frozenset[str] | None = None
+    """The optional settings of shared/permissions.py the root switches on, exactly: its roles
+    must grant exactly what those add (tests/iam/check.py). None: not pinned (an example with
+    settings of its own), optional permissions may or may not be granted."""
+    label: str = ""
+    """Tells apart two Roots of one configuration in the report."""
+
+    @property
+    def name(self) -> str:
+        return f"{self.path} ({self.label})" if self.label else self.path
 
 
 def roots(zip_path: str) -> tuple[Root, ...]:
@@ -95,18 +104,35 @@ def roots(zip_path: str) -> tuple[Root, ...]:
                 ),
             },
             provider="add",
-            all_options=True,
+            options=frozenset(OPTIONS),
+        ),
+        # The trigger alone: its role must grant the always-granted actions and nothing else
+        # (no DynamoDB), and there is no recorder role.
+        Root(
+            "examples/terraform",
+            {
+                "lambda_zip_path": MODULE_TEST_ZIP,
+                "architecture": "arm64",
+                "name_prefix": "iam-lite",
+                "codedeploy_application_names": '["web"]',
+                "status_tracking": "false",
+            },
+            provider="add",
+            options=frozenset(),
+            label="status_tracking = false",
         ),
         Root(
             "examples/terraform-ecs-blue-green",
             {"name": "iam-ecs", "lambda_zip_path": zip_path, "lambda_architecture": "arm64"},
             provider="override",
+            options=frozenset({STATUS_TRACKING, ECS_DIAGNOSTICS}),
         ),
         Root("examples/terraform-deployment-history", {}, provider="override"),
         Root(
             "tests/e2e/terraform",
             {"lambda_zip_path": zip_path, "name_prefix": "iam-e2e"},
             provider="variable",
+            options=frozenset({STATUS_TRACKING}),
         ),
     )
 
@@ -114,7 +140,9 @@ def roots(zip_path: str) -> tuple[Root, ...]:
 @dataclass
 class Collected:
     root: str
-    all_options: bool
+    options: list[str] | None
+    """Root.options, sorted (JSON)."""
+    variables: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     policies: list[dict[str, Any]] = field(default_factory=list)
     """{"address", "attribute", "document"} per policy document found in the state."""
@@ -246,9 +274,11 @@ def collect_root(
     root: Root, emulator: Emulator, terraform: str, cli_config: Path, scratch: Path
 ) -> Collected:
     started = time.monotonic()
-    result = Collected(root.path, root.all_options)
+    options = None if root.options is None else sorted(root.options)
+    result = Collected(root.name, options, dict(root.variables))
     # The whole examples/ tree and the root keep their layout: roots refer to ../terraform.
-    copy = scratch / re.sub(r"[^A-Za-z0-9]+", "-", root.path)
+    # A copy per Root: the same configuration may be collected with other variables.
+    copy = Path(tempfile.mkdtemp(prefix=re.sub(r"[^A-Za-z0-9]+", "-", root.path), dir=scratch))
     _copy_tree(REPO / "examples", copy / "examples")
     if not root.path.startswith("examples/"):
         _copy_tree(REPO / root.path, copy / root.path)

@@ -32,9 +32,7 @@ from shared.permissions import Function
 EVENT = "before-parameter-build"
 REPO = Path(__file__).resolve().parents[2]
 CODE_PREFIXES = tuple(f"{REPO / d}{os.sep}" for d in ("shared", "handlers"))
-RECORDER_FILES = frozenset(
-    str(REPO / f) for f in ("handlers/recorder.py", "shared/recorder_service.py")
-)
+RECORDER_FILES = frozenset(str(REPO / f) for f in ("handlers/recorder.py", "shared/recorder.py"))
 
 
 @dataclass

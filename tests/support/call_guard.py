@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from shared import aws
+from shared.adapters import clients as aws
 
 
 def on_every_call(monkeypatch: pytest.MonkeyPatch, handler: Callable[..., Any]) -> None:

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
-from shared import aws
-from shared.codedeploy import CodeDeployGateway
-from shared.recorder_service import RecorderService
-from shared.trigger_service import TriggerService
+from shared.adapters import clients as aws
+from shared.adapters.codedeploy import CodeDeployGateway
+from shared.recorder import RecorderService
+from shared.trigger.dispatch import TriggerService
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.simulator import HOME_ORIGIN, SimulatedCodeDeploy
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from shared import status_table as attr
-from shared.status_store import StatusStore, StatusUpdate
+from shared.adapters import status_table as attr
+from shared.adapters.status_store import StatusStore, StatusUpdate
 from shared.timestamps import to_iso, utc_now
 
 SERVICE_ROLE_ARN = "arn:aws:iam::123456789012:role/codedeploy-ecs"

@@ -14,7 +14,7 @@ from unittest import mock
 
 import fastjsonschema
 
-from shared import contract
+from shared.contract import request as contract
 
 
 def validation_ms(request: dict[str, Any], runs: int = 2000) -> dict[str, float]:

@@ -71,14 +71,14 @@ run "defaults_plan" {
   assert {
     condition = !anytrue(concat(
       [for s in data.aws_iam_policy_document.trigger.statement : contains(s.actions, "xray:PutTraceSegments")],
-      [for s in data.aws_iam_policy_document.recorder.statement : contains(s.actions, "xray:PutTraceSegments")],
+      [for s in data.aws_iam_policy_document.recorder[0].statement : contains(s.actions, "xray:PutTraceSegments")],
     ))
     error_message = "without Active tracing the roles must not grant X-Ray writes"
   }
 
   # Only the recorder's own account and region unless asked for.
   assert {
-    condition     = !contains(keys(aws_lambda_function.recorder.environment[0].variables), "RECORDER_ALLOWED_EVENT_ORIGINS")
+    condition     = !contains(keys(aws_lambda_function.recorder[0].environment[0].variables), "RECORDER_ALLOWED_EVENT_ORIGINS")
     error_message = "RECORDER_ALLOWED_EVENT_ORIGINS must be left unset by default"
   }
 
@@ -119,7 +119,7 @@ run "active_tracing_grants_xray_writes_to_both_roles" {
 
   assert {
     condition = [
-      for s in data.aws_iam_policy_document.recorder.statement : s.actions if s.sid == "XRayTracing"
+      for s in data.aws_iam_policy_document.recorder[0].statement : s.actions if s.sid == "XRayTracing"
     ] == [toset(["xray:PutTraceSegments", "xray:PutTelemetryRecords"])]
     error_message = "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords in the recorder's role"
   }
@@ -149,13 +149,14 @@ run "timeout_at_the_minimum_is_accepted" {
   }
 }
 
+# 85 + 2 * 4 + 10 = 103 > 100 (4 s: the slowest read interval the trigger accepts).
 run "the_minimum_follows_the_margin_and_the_read_interval" {
   command = plan
 
   variables {
     timeout                      = 100
-    deadline_margin_seconds      = 80
-    status_read_interval_seconds = 10
+    deadline_margin_seconds      = 85
+    status_read_interval_seconds = 4
   }
 
   expect_failures = [aws_lambda_function.trigger]
@@ -181,7 +182,7 @@ run "recorder_event_origins" {
   }
 
   assert {
-    condition     = aws_lambda_function.recorder.environment[0].variables["RECORDER_ALLOWED_EVENT_ORIGINS"] == "210987654321:eu-west-1,111111111111"
+    condition     = aws_lambda_function.recorder[0].environment[0].variables["RECORDER_ALLOWED_EVENT_ORIGINS"] == "210987654321:eu-west-1,111111111111"
     error_message = "recorder_allowed_event_origins must reach the recorder as RECORDER_ALLOWED_EVENT_ORIGINS"
   }
 }

@@ -37,7 +37,7 @@ run "china_partition_plan" {
   # .amazonaws.com.cn (examples/terraform-ecs-blue-green/tests). What matters is
   # that the module takes them from the provider, not from a literal.
   assert {
-    condition     = data.aws_service_principal.lambda.name == "lambda.amazonaws.com" && data.aws_service_principal.events.name == "events.amazonaws.com"
+    condition     = data.aws_service_principal.lambda.name == "lambda.amazonaws.com" && data.aws_service_principal.events[0].name == "events.amazonaws.com"
     error_message = "the Lambda and EventBridge service principals in aws-cn are lambda.amazonaws.com and events.amazonaws.com"
   }
 
@@ -47,7 +47,7 @@ run "china_partition_plan" {
   }
 
   assert {
-    condition     = aws_lambda_permission.events.principal == data.aws_service_principal.events.name
+    condition     = aws_lambda_permission.events[0].principal == data.aws_service_principal.events[0].name
     error_message = "the recorder's resource policy must name the partition's EventBridge service principal"
   }
 

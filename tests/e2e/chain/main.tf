@@ -52,7 +52,7 @@ variable "trigger_timeout" {
 
 variable "deadline_margin_seconds" {
   # At least 5: the last look at the deadline (onDeadline = "return") needs the shortest
-  # CodeDeploy call's worst case (3 s, shared/aws.py) plus FINAL_RESERVE_SECONDS (2 s).
+  # CodeDeploy call's worst case (3 s, shared/adapters/clients.py) plus FINAL_RESERVE_SECONDS (2 s).
   description = "DEADLINE_MARGIN_SECONDS of the trigger function."
   type        = number
   default     = 5

@@ -6,15 +6,12 @@ errors into :mod:`shared.errors` exceptions that keep CodeDeploy's own words.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ChecksumError,
@@ -28,7 +25,15 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
+from shared.adapters.aws_errors import aws_failure
+from shared.adapters.clients import without_retries
 from shared.errors import ActiveDeploymentConflict, CodeDeployError
+from shared.report.messages import (
+    active_conflict_message,
+    codedeploy_failure_message,
+    create_not_sent_message,
+)
+from shared.revision import content_sha256
 from shared.status import UNSUCCESSFUL_STATUSES, is_terminal
 from shared.timestamps import to_iso
 
@@ -47,7 +52,7 @@ CONSOLE_HOSTS = {
 }
 # Real ids are d- plus nine upper-case letters or digits (the AWS CLI reference's
 # get-deployment examples; the model sets no pattern); moto's are UUIDs. The input contract
-# accepts these two shapes only (shared/contract.py).
+# accepts these two shapes only (shared/contract/request.py).
 DEPLOYMENT_ID_SHAPE = r"d-[A-Z0-9]{9}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _DEPLOYMENT_ID = re.compile(rf"\b({DEPLOYMENT_ID_SHAPE})\b")
 
@@ -141,7 +146,7 @@ class CodeDeployGateway:
 
     def __init__(self, client: CodeDeployClient, *, create_client: CodeDeployClient | None = None):
         self._client = client
-        self._create_client = create_client or _without_retries(client)
+        self._create_client = create_client or without_retries(client)
 
     @property
     def region(self) -> str:
@@ -240,7 +245,7 @@ def _fingerprint(revision: Mapping[str, Any]) -> str | None:
         if isinstance(spec, Mapping):
             content = spec.get("content")
             if isinstance(content, str):
-                return hashlib.sha256(content.encode("utf-8")).hexdigest()
+                return content_sha256(content)
             digest = spec.get("sha256")
             return str(digest).lower() if digest else None
     return None
@@ -253,17 +258,6 @@ def _fields_agree(requested: Mapping[str, Any], reported: Mapping[str, Any]) -> 
             shared = set(ours) & set(theirs)
             return bool(shared) and all(ours[key] == theirs[key] for key in shared)
     return False
-
-
-def _without_retries(client: CodeDeployClient) -> CodeDeployClient:
-    config = client.meta.config.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
-    copy: CodeDeployClient = boto3.client(
-        "codedeploy",
-        region_name=client.meta.region_name,
-        endpoint_url=client.meta.endpoint_url,
-        config=config,
-    )
-    return copy
 
 
 def console_url(deployment_id: str, *, region: str, partition: str) -> str:
@@ -281,33 +275,16 @@ def _non_empty(value: Any) -> dict[str, Any] | None:
 
 
 def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+    code = aws_failure(error).code
+    return "Unknown" if code is None else code
 
 
 def _status(error: ClientError) -> int:
-    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    return aws_failure(error).http_status
 
 
 def _message(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Message", "")).strip() or str(error)
-
-
-_HINTS = {
-    "ApplicationDoesNotExistException": "check applicationName",
-    "DeploymentGroupDoesNotExistException": "check deploymentGroupName",
-    "DeploymentConfigDoesNotExistException": "check deploymentConfigName",
-    "DeploymentDoesNotExistException": "check deploymentId",
-    "InvalidDeploymentIdException": "check deploymentId",
-    "AccessDeniedException": "the function's role lacks this CodeDeploy permission",
-    # botocore's model: "The service role ARN was specified in an invalid format.
-    # Or, if an Auto Scaling group was specified, the specified service role does
-    # not grant the appropriate permissions to Amazon EC2 Auto Scaling."
-    "InvalidRoleException": (
-        "check the deployment group's service role: its ARN may be malformed, or, with Auto "
-        "Scaling groups in the deployment group, the role lacks the Auto Scaling permissions "
-        "(see the AWSCodeDeployRole managed policy)"
-    ),
-}
+    return aws_failure(error).message.strip() or str(error)
 
 
 def _translate(operation: str, error: ClientError, params: Mapping[str, Any]) -> CodeDeployError:
@@ -317,38 +294,16 @@ def _translate(operation: str, error: ClientError, params: Mapping[str, Any]) ->
         for key in ("applicationName", "deploymentGroupName", "deploymentId")
         if key in params
     )
-    hint = _HINTS.get(code)
-    if hint is None and code.startswith("Invalid"):
-        hint = "CodeDeploy rejected the request's content"
-    text = f"CodeDeploy {operation} failed ({code}): {_message(error)}"
-    if context:
-        text += f" [{context}]"
-    if hint:
-        text += f"; {hint}"
-    return CodeDeployError(text, code=code)
+    return CodeDeployError(
+        codedeploy_failure_message(operation, code, _message(error), context), code=code
+    )
 
 
 def _not_sent_error(error: BotoCoreError, params: Mapping[str, Any]) -> CodeDeployError:
     """A request boto3 refused to build or sign: CodeDeploy never saw it; resending is pointless."""
     kind = type(error).__name__
     group = f"{params.get('applicationName')}/{params.get('deploymentGroupName')}"
-    return CodeDeployError(
-        f"CodeDeploy CreateDeployment for {group} was not sent ({kind}): {error}; no deployment "
-        f"was created. {_NOT_SENT_HINTS.get(kind, 'Fix the cause, then apply again.')}",
-        code=kind,
-    )
-
-
-_NOT_SENT_HINTS = {
-    "ParamValidationError": (
-        "The function's boto3 rejected the request: its CodeDeploy model may be older than "
-        "the input's keys (the Lambda runtime's bundled boto3 is not pinned)."
-    ),
-    "NoCredentialsError": "The function found no AWS credentials: check its execution role.",
-    "PartialCredentialsError": "The function's AWS credentials are incomplete.",
-    "CredentialRetrievalError": "The function could not load its AWS credentials.",
-    "NoRegionError": "No region is set: set AWS_REGION.",
-}
+    return CodeDeployError(create_not_sent_message(group, kind, str(error)), code=kind)
 
 
 def _active_conflict(error: ClientError, params: Mapping[str, Any]) -> ActiveDeploymentConflict:
@@ -362,16 +317,7 @@ def _active_conflict(error: ClientError, params: Mapping[str, Any]) -> ActiveDep
     found = _DEPLOYMENT_ID.search(_message(error))
     active = found.group(1) if found else None
     group = f"{params.get('applicationName')}/{params.get('deploymentGroupName')}"
-    if active:
-        cause = f"deployment group {group} already has an active deployment (deployment {active})"
-    else:
-        cause = (
-            f"CodeDeploy refused another deployment: either deployment group {group} already has "
-            "an active deployment, or the account reached its CodeDeploy quota of concurrent "
-            'deployments ("Concurrent deployments per account", adjustable in Service Quotas)'
-        )
     return ActiveDeploymentConflict(
-        f"{cause}; CodeDeploy runs one deployment per group at a time. Wait for it to end, or "
-        f'set onActiveDeployment to "wait". CodeDeploy said: {_message(error)}',
+        active_conflict_message(group, active, _message(error)),
         active_deployment_id=active,
     )

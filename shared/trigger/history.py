@@ -10,33 +10,14 @@ safe to run on every ``terraform plan`` (``data "aws_lambda_invocation"``).
 
 from __future__ import annotations
 
-from typing import TypedDict
-
+from shared.adapters.status_store import StatusRecord, StatusStore, StoreUnavailable
 from shared.config import Settings
-from shared.contract import HistoryQuery
+from shared.contract.request import HistoryQuery
 from shared.deadline import NoTimeLeft
 from shared.errors import StatusTableUnavailable
 from shared.observability import logger
-from shared.status_store import StatusRecord, StatusStore, StoreUnavailable
-from shared.status_table import BY_GROUP_INDEX
-
-TABLE_NEEDED = (
-    "a history query reads the DynamoDB status table (the recorder's), and there is nothing "
-    "else to read: set it to the module's status_table_name"
-)
-
-
-class HistoryEntry(TypedDict):
-    deploymentId: str
-    status: str
-    createdAt: str | None
-    completedAt: str | None
-    source: str
-
-
-class HistoryResult(TypedDict):
-    deployments: list[HistoryEntry]
-    latest: HistoryEntry | None
+from shared.report.messages import TABLE_NEEDED, history_unavailable_message
+from shared.report.result import HistoryEntry, HistoryResult
 
 
 def read_history(store: StatusStore, query: HistoryQuery) -> HistoryResult:
@@ -50,7 +31,7 @@ def read_history(store: StatusStore, query: HistoryQuery) -> HistoryResult:
             query.application_name, query.deployment_group_name, query.limit
         )
     except StoreUnavailable as error:
-        raise StatusTableUnavailable(_explain(error, store.table_name)) from None
+        raise StatusTableUnavailable(history_unavailable_message(error, store.table_name)) from None
     except NoTimeLeft as error:
         raise StatusTableUnavailable(
             f"no time left to read the deployment history ({error}): raise the function's timeout"
@@ -81,23 +62,3 @@ def _entry(record: StatusRecord) -> HistoryEntry:
         completedAt=record.completed_at,
         source=record.source,
     )
-
-
-def _explain(error: StoreUnavailable, table: str) -> str:
-    hints = {
-        # DynamoDB: "The table does not have the specified index: byGroup".
-        "ValidationException": (
-            f"the table has no {BY_GROUP_INDEX} index, so it was made by an older version of "
-            "the module: apply the module again (adding the index is an in-place change); "
-            "deployments last written before that stay out of it"
-        ),
-        "AccessDeniedException": (
-            f"the trigger's role needs dynamodb:Query on the index ARN "
-            f"(<table ARN>/index/{BY_GROUP_INDEX}); the module grants it"
-        ),
-        "ResourceNotFoundException": (
-            f"no table {table} in this account and region: check STATUS_TABLE_NAME"
-        ),
-    }
-    hint = hints.get(error.code or "")
-    return f"could not read the deployment history: {error}" + (f". {hint}" if hint else "")

@@ -27,8 +27,12 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from shared.status import DeploymentStatus, is_terminal
+
+if TYPE_CHECKING:
+    from shared.config import Settings
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,15 @@ class ReadCadence:
     """Past the window, the pause grows by this many seconds per second of overrun."""
     min_history: int = 2
     """Fewer recent durations than this is no history."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReadCadence:
+        """The policy with this invocation's intervals (``STATUS_READ_*_SECONDS``)."""
+        return cls(
+            default_interval=settings.status_read_interval,
+            near_end_interval=settings.status_read_min_interval,
+            far_interval=settings.status_read_max_interval,
+        )
 
     @property
     def adapts(self) -> bool:

@@ -19,11 +19,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 import boto3
 from botocore.config import Config
 
+from shared.adapters.backoff import worst_case
 from shared.deadline import NoTimeLeft
 
 if TYPE_CHECKING:
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 ClientT = TypeVar("ClientT")
-
-# botocore standard mode: delay = random() * min(20, 2 ** attempt) (retries/standard.py).
-MAX_BACKOFF_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,7 @@ class CallPolicy:
     read_timeout: float
 
     def worst_case_seconds(self) -> float:
-        backoff = sum(min(MAX_BACKOFF_SECONDS, 2.0**n) for n in range(self.max_attempts - 1))
+        backoff = worst_case(self.max_attempts)
         return self.max_attempts * (self.connect_timeout + self.read_timeout) + backoff
 
     def config(self) -> Config:
@@ -76,7 +74,7 @@ CODEDEPLOY_CREATE_POLICIES = (
     CallPolicy(1, 2, 5),
     CallPolicy(1, 1, 2),
 )
-# Failure diagnostics (shared/diagnostics.py) read ECS only to explain a failure, inside
+# Failure diagnostics (shared/adapters/diagnostics.py) read ECS only to explain a failure, inside
 # the deadline margin: a few quick attempts, never long stalls.
 ECS_POLICIES = (
     CallPolicy(3, 2, 5),
@@ -187,7 +185,7 @@ def ecs_ladder() -> ClientLadder[Any]:
 
 
 def codedeploy_client() -> CodeDeployClient:
-    """The most patient CodeDeploy client (no deadline: tests, the demo, the bench)."""
+    """The most patient CodeDeploy client (no deadline: tests and the demo)."""
     return codedeploy_ladder().within(float("inf"))
 
 
@@ -225,3 +223,88 @@ def reset_clients() -> None:
     dynamodb_ladder.cache_clear()
     recorder_dynamodb_ladder.cache_clear()
     ecs_ladder.cache_clear()
+
+
+# --- the seam: where the trigger gets its clients -------------------------------------------
+
+Budget = Callable[[], float]
+"""Seconds a call may take, read when the call is made."""
+
+
+class Clients(Protocol):
+    """The one injection point for the trigger's AWS clients: production hands out bounded
+    clients (:class:`LadderClients`), tests, the demo and the bench fixed ones
+    (:class:`FixedClients`); the gateway, the store, the deduplicator and the diagnostics
+    collector are built from it."""
+
+    def codedeploy_within(self, budget: Budget) -> CodeDeployClient: ...
+
+    def codedeploy_create_within(self, budget: Budget) -> CodeDeployClient:
+        """CreateDeployment's client: never retried by botocore (see the policies above)."""
+        ...
+
+    def dynamodb_within(self, budget: Budget) -> DynamoDBClient: ...
+
+    def ecs_within(self, budget: Budget) -> Any: ...
+
+
+class LadderClients:
+    """Production: every call picks the most patient policy that fits ``budget()``."""
+
+    def codedeploy_within(self, budget: Budget) -> CodeDeployClient:
+        return bounded_codedeploy(budget)
+
+    def codedeploy_create_within(self, budget: Budget) -> CodeDeployClient:
+        return bounded_codedeploy_create(budget)
+
+    def dynamodb_within(self, budget: Budget) -> DynamoDBClient:
+        return bounded_dynamodb(budget)
+
+    def ecs_within(self, budget: Budget) -> Any:
+        return bounded_ecs(budget)
+
+
+class FixedClients:
+    """The same clients whatever the budget (tests, the demo, the bench): fault injection
+    registers botocore event hooks on them. ``codedeploy_create`` defaults to a copy of
+    ``codedeploy`` that botocore never retries; ``ecs`` is made from the environment when
+    first needed."""
+
+    def __init__(
+        self,
+        codedeploy: CodeDeployClient,
+        dynamodb: DynamoDBClient,
+        *,
+        codedeploy_create: CodeDeployClient | None = None,
+        ecs: Any = None,
+    ) -> None:
+        self.codedeploy = codedeploy
+        self.dynamodb = dynamodb
+        self.codedeploy_create = codedeploy_create or without_retries(codedeploy)
+        self._ecs = ecs
+
+    def codedeploy_within(self, budget: Budget) -> CodeDeployClient:
+        return self.codedeploy
+
+    def codedeploy_create_within(self, budget: Budget) -> CodeDeployClient:
+        return self.codedeploy_create
+
+    def dynamodb_within(self, budget: Budget) -> DynamoDBClient:
+        return self.dynamodb
+
+    def ecs_within(self, budget: Budget) -> Any:
+        if self._ecs is None:
+            self._ecs = boto3.client("ecs", region_name=self.codedeploy.meta.region_name)
+        return self._ecs
+
+
+def without_retries(client: CodeDeployClient) -> CodeDeployClient:
+    """A copy of ``client`` that botocore never retries (for CreateDeployment)."""
+    config = client.meta.config.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    copy: CodeDeployClient = boto3.client(
+        "codedeploy",
+        region_name=client.meta.region_name,
+        endpoint_url=client.meta.endpoint_url,
+        config=config,
+    )
+    return copy

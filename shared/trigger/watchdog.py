@@ -1,7 +1,7 @@
 """The watchdog: an alarm that interrupts whatever call is still running when time is up.
 
-The call policies in shared/aws.py bound a call by botocore's timeouts, and those do not
-bound everything: ``read_timeout`` limits each socket read, not a whole response (a server
+The call policies in shared/adapters/clients.py bound a call by botocore's timeouts, and those do
+not bound everything: ``read_timeout`` limits each socket read, not a whole response (a server
 that trickles one byte a second never trips it), DNS resolution has no timeout, and an
 ``x-amz-retry-after`` header stretches botocore's backoff. So the trigger also arms a
 real-time alarm for the whole invocation; when it rings, the call in progress is

@@ -2,7 +2,7 @@
 
 CodeDeploy's ``errorInformation`` is one generic line ("too many individual
 instances failed"); the cause lives in the targets. This module reads them and
-returns plain data (:class:`Diagnostics`, :class:`Timeline`); ``shared/result.py``
+returns plain data (:class:`Diagnostics`, :class:`Timeline`); ``shared/report/result.py``
 turns that into the text a caller reads.
 
 Sources (botocore model ``codedeploy/2014-10-06/service-2.json``):
@@ -43,6 +43,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from shared.adapters.aws_errors import aws_failure
 from shared.deadline import NoTimeLeft
 from shared.timestamps import to_iso
 
@@ -55,7 +56,7 @@ MAX_EXPLAINED_TARGETS = 3
 MAX_STOPPED_TASKS = 3
 MAX_SERVICE_EVENTS = 3
 CALL_RESERVE_SECONDS = 3.0
-"""No call starts with less time left: the briefest client of shared/aws.py's ladders
+"""No call starts with less time left: the briefest client of shared/adapters/clients.py's ladders
 (1 attempt, 1 s connect, 2 s read) needs this much at worst."""
 
 TimeLeft = Callable[[], float]
@@ -155,12 +156,18 @@ class RollbackReport:
     """Why its outcome is unknown (deadline, error), or CodeDeploy's rollbackMessage."""
 
 
+ClientMethod = Callable[[Mapping[str, Any]], Any]
+"""One named call of a boto3 client with the request's parameters, e.g.
+``lambda p: codedeploy.list_deployment_targets(**p)``. The client is looked up when the call
+is made: a bounded client picks its retry policy for the time left then (and may find none)."""
+
+
 @dataclass
 class DiagnosticsCollector:
     """Reads targets, hooks, ECS tasks and alarms within ``time_left`` seconds.
 
     ``codedeploy`` and ``ecs`` are boto3 clients (``ecs`` made only when an
-    ECS target needs it); with shared/aws.py's bounded clients each call also
+    ECS target needs it); with shared/adapters/clients.py's bounded clients each call also
     picks retries and timeouts that fit the time left.
     """
 
@@ -216,13 +223,20 @@ class DiagnosticsCollector:
         params: dict[str, Any] = {"deploymentId": deployment_id}
         if status is not None:
             params["targetFilters"] = {"TargetStatus": [status]}
-        yield from self._pages("ListDeploymentTargets", params, "targetIds")
+        yield from self._pages(
+            "ListDeploymentTargets",
+            lambda p: self.codedeploy.list_deployment_targets(**p),
+            params,
+            "targetIds",
+        )
 
-    def _pages(self, operation: str, params: dict[str, Any], key: str) -> Iterator[str]:
+    def _pages(
+        self, operation: str, method: ClientMethod, params: dict[str, Any], key: str
+    ) -> Iterator[str]:
         token: str | None = None
         for _ in range(MAX_LIST_PAGES):
             request = dict(params, nextToken=token) if token else params
-            page = self._call(self.codedeploy, operation, request)
+            page = self._call(operation, method, request)
             yield from (str(i) for i in page.get(key) or [])
             token = page.get("nextToken")
             if not token:
@@ -233,6 +247,7 @@ class DiagnosticsCollector:
             deployment_id,
             ids,
             ("BatchGetDeploymentTargets", "targetIds", "deploymentTargets"),
+            lambda p: self.codedeploy.batch_get_deployment_targets(**p),
             _target,
         )
 
@@ -241,6 +256,7 @@ class DiagnosticsCollector:
         deployment_id: str,
         ids: Sequence[str],
         api: tuple[str, str, str],
+        method: ClientMethod,
         parse: Callable[[dict[str, Any]], Target],
     ) -> list[Target]:
         """One batch call per BATCH_SIZE ids; ``api`` is (operation, ids key, result key)."""
@@ -248,7 +264,7 @@ class DiagnosticsCollector:
         targets: list[Target] = []
         for chunk in _chunks(ids, BATCH_SIZE):
             page = self._call(
-                self.codedeploy, operation, {"deploymentId": deployment_id, ids_key: list(chunk)}
+                operation, method, {"deploymentId": deployment_id, ids_key: list(chunk)}
             )
             targets.extend(parse(item) for item in page.get(result_key) or [])
         return targets
@@ -258,15 +274,19 @@ class DiagnosticsCollector:
     def _alarms(
         self, deployment_id: str, application: str | None, group: str | None
     ) -> tuple[str, ...]:
-        info = self._call(self.codedeploy, "GetDeployment", {"deploymentId": deployment_id})
+        info = self._call(
+            "GetDeployment",
+            lambda p: self.codedeploy.get_deployment(**p),
+            {"deploymentId": deployment_id},
+        )
         override = (info.get("deploymentInfo") or {}).get("overrideAlarmConfiguration") or {}
         if override.get("enabled"):
             return _alarm_names(override)
         if not application or not group:
             return ()
         found = self._call(
-            self.codedeploy,
             "GetDeploymentGroup",
+            lambda p: self.codedeploy.get_deployment_group(**p),
             {"applicationName": application, "deploymentGroupName": group},
         )
         return _alarm_names((found.get("deploymentGroupInfo") or {}).get("alarmConfiguration"))
@@ -291,7 +311,9 @@ class DiagnosticsCollector:
             raise DiagnosticsUnavailable("no ECS client")
         client = self.ecs()
         described = self._call(
-            client, "DescribeServices", {"cluster": cluster, "services": [service]}
+            "DescribeServices",
+            lambda p: client.describe_services(**p),
+            {"cluster": cluster, "services": [service]},
         )
         events: tuple[str, ...] = ()
         for found in described.get("services") or []:
@@ -300,14 +322,18 @@ class DiagnosticsCollector:
                 str(e.get("message", "")) for e in (found.get("events") or [])[:MAX_SERVICE_EVENTS]
             )
         listed = self._call(
-            client,
             "ListTasks",
+            lambda p: client.list_tasks(**p),
             {"cluster": cluster, "serviceName": service, "desiredStatus": "STOPPED"},
         )
         arns = list(listed.get("taskArns") or [])
         stopped: list[StoppedTask] = []
         if arns:
-            tasks = self._call(client, "DescribeTasks", {"cluster": cluster, "tasks": arns[:100]})
+            tasks = self._call(
+                "DescribeTasks",
+                lambda p: client.describe_tasks(**p),
+                {"cluster": cluster, "tasks": arns[:100]},
+            )
             chosen = list(tasks.get("tasks") or [])
             # Tasks of a task set carry its id in startedBy: prefer the replacement's.
             replacement = [t for t in chosen if task_set and t.get("startedBy") == task_set]
@@ -316,21 +342,23 @@ class DiagnosticsCollector:
 
     # --- calls -----------------------------------------------------------------------------------
 
-    def _call(self, client: Any, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    def _call(
+        self, operation: str, call: ClientMethod, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
         left = self.time_left()
         if left < CALL_RESERVE_SECONDS:
             raise DiagnosticsUnavailable(
                 f"deadline: {max(left, 0.0):.0f}s left before the function must answer, "
                 f"not enough for {operation}"
             )
-        method = getattr(client, _snake(operation))
         self._calls += 1
         try:
-            response: dict[str, Any] = method(**params)
+            response: dict[str, Any] = call(params)
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "Unknown"))
-            text = str(error.response.get("Error", {}).get("Message", "")).strip()
-            raise DiagnosticsUnavailable(f"{operation} failed ({code}): {text}"[:300]) from error
+            failure = aws_failure(error)
+            code = "Unknown" if failure.code is None else failure.code
+            text = f"{operation} failed ({code}): {failure.message.strip()}"
+            raise DiagnosticsUnavailable(text[:300]) from error
         except BotoCoreError as error:
             raise DiagnosticsUnavailable(f"{operation} failed: {error}"[:300]) from error
         except NoTimeLeft as error:
@@ -338,10 +366,6 @@ class DiagnosticsCollector:
             text = f"deadline: {error}, not enough for {operation}"
             raise DiagnosticsUnavailable(text) from error
         return response
-
-
-def _snake(operation: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:

@@ -43,7 +43,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 
-from shared import status_table as table
+from shared.adapters import status_table as table
 from shared.deadline import LambdaContextLike
 from shared.observability import logger
 

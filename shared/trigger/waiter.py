@@ -3,7 +3,7 @@ and within the deadline.
 
 Modelled on botocore's waiters: the policy is data (:class:`WaitPolicy`) and the
 loop is small. With a status table the waiter reads the item at the pace of the read
-cadence (shared/read_cadence.py: every 0.1 s near the group's usual end, up to 4 s
+cadence (shared/trigger/read_cadence.py: every 0.1 s near the group's usual end, up to 4 s
 while it is far, every ``STATUS_READ_INTERVAL_SECONDS`` without history; events
 written by the recorder make the end visible that soon) and keeps a GetDeployment safety net every
 ``FALLBACK_POLL_INTERVAL_SECONDS``, because EventBridge delivery is best effort.
@@ -18,19 +18,19 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from shared.codedeploy import CodeDeployGateway, DeploymentSnapshot
+from shared.adapters.codedeploy import CodeDeployGateway, DeploymentSnapshot
+from shared.adapters.status_store import StatusRecord, StatusStore, StatusUpdate, StoreUnavailable
 from shared.config import Settings
 from shared.deadline import Deadline, NoTimeLeft
 from shared.observability import logger
-from shared.read_cadence import ReadCadence, WaitFacts, next_read_interval
-from shared.result import READY_EXPLANATION, continue_command
 from shared.status import DeploymentStatus, is_known, is_terminal, rank
-from shared.status_store import StatusRecord, StatusStore, StatusUpdate, StoreUnavailable
 from shared.timestamps import seconds_between
+from shared.trigger.read_cadence import ReadCadence, WaitFacts, next_read_interval
+from shared.trigger.table_health import TableHealth
 
 DetectedBy = Literal["event", "poll"]
 # Clocks are not infinitely fine (freezegun keeps microseconds): never sleep for
@@ -38,6 +38,11 @@ DetectedBy = Literal["event", "poll"]
 MIN_PAUSE_SECONDS = 0.001
 RECENT_DEPLOYMENTS = 6
 """The group's latest deployments the read cadence looks at (this one among them)."""
+
+
+StatusExplainer = Callable[[str, str], Mapping[str, str]]
+"""What a caller needs to know about a status just seen (deployment id, status): extra log
+fields. The text is the caller's (shared/report/messages.py); the waiter only passes it on."""
 
 
 def monotonic_clock() -> float:
@@ -61,7 +66,7 @@ class WaitPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> WaitPolicy:
         return cls(
-            read_cadence=settings.read_cadence,
+            read_cadence=ReadCadence.from_settings(settings),
             fallback_poll_interval=settings.fallback_poll_interval,
             fallback_poll_max_interval=settings.fallback_poll_max_interval,
             poll_interval=settings.poll_interval,
@@ -99,6 +104,19 @@ class _Schedule:
     """Until then (the next safety-net poll) a status read from the table ends nothing:
     the table has just contradicted CodeDeploy for this deployment."""
 
+    def distrust_table(self, policy: WaitPolicy, now: float) -> None:
+        """The table showed an end GetDeployment did not confirm: keep waiting.
+
+        Until the next safety-net poll (brought forward to ``POLL_INTERVAL_SECONDS`` at
+        most) the table ends nothing: that poll decides. A real event that was merely
+        ahead of the API's view costs that much time; a forged one costs nothing more,
+        and cannot make the trigger call GetDeployment at the pace of table reads.
+        """
+        self.events_seen = False
+        self.poll_interval = policy.fallback_poll_interval
+        self.next_poll = min(self.next_poll, now + policy.poll_interval)
+        self.distrust_until = self.next_poll + MIN_PAUSE_SECONDS
+
 
 class DeploymentWaiter:
     """Waits for one deployment to end, or to reach one of the given milestones."""
@@ -106,20 +124,25 @@ class DeploymentWaiter:
     def __init__(
         self,
         poller: CodeDeployGateway,
-        store: StatusStore | None,
+        health: TableHealth,
         policy: WaitPolicy,
         *,
-        on_store_unavailable: Callable[[StoreUnavailable], None] = lambda _error: None,
         clock: Callable[[], float] = monotonic_clock,
         sleep: Callable[[float], None] = real_sleep,
+        explain_status: StatusExplainer = lambda _deployment_id, _status: {},
     ) -> None:
         self._poller = poller
-        self._store = store
+        self._explain_status = explain_status
+        self._health = health
         self._policy = policy
-        self._on_store_unavailable = on_store_unavailable
         self._clock = clock
         self._sleep = sleep
         self._last_status: str | None = None
+
+    @property
+    def _store(self) -> StatusStore | None:
+        # Asked each time: the table may be lost by any step of the invocation.
+        return self._health.store
 
     @property
     def last_status(self) -> str | None:
@@ -197,13 +220,16 @@ class DeploymentWaiter:
     def _read_store(
         self, deployment_id: str, schedule: _Schedule, targets: frozenset[str], now: float
     ) -> tuple[DeploymentSnapshot, DetectedBy] | None:
-        assert self._store is not None
+        store = self._store
+        assert store is not None
         try:
-            record = self._store.get(deployment_id)
+            record = store.get(deployment_id)
         except StoreUnavailable as error:
             self._degrade(schedule, now, error)
             return None
-        schedule.next_read = now + self._read_interval(deployment_id, schedule, record, now)
+        schedule.next_read = now + _read_interval(
+            self._policy.read_cadence, store, deployment_id, schedule, record, now
+        )
         if record is None:
             return None
         schedule.events_seen |= record.source == "event" or record.event_state is not None
@@ -230,47 +256,10 @@ class DeploymentWaiter:
             )
             self._correct(record, snapshot, schedule, now)
         if snapshot.status not in targets:
-            self._distrust_table(schedule, now)
+            schedule.distrust_table(self._policy, now)
             return None
         detected_by: DetectedBy = "event" if record.source == "event" else "poll"
         return snapshot, detected_by
-
-    def _read_interval(
-        self, deployment_id: str, schedule: _Schedule, record: StatusRecord | None, now: float
-    ) -> float:
-        """The read cadence's answer (shared/read_cadence.py) for what is known now."""
-        if schedule.recent_durations is None and record is not None:
-            schedule.recent_durations = self._recent_durations(deployment_id, record)
-        facts = WaitFacts(
-            elapsed=now - schedule.started,
-            status=None if record is None else record.status,
-            recent_durations=schedule.recent_durations or (),
-            events_seen=schedule.events_seen
-            or (record is not None and (record.source == "event" or bool(record.event_state))),
-        )
-        return next_read_interval(self._policy.read_cadence, facts)
-
-    def _recent_durations(self, deployment_id: str, record: StatusRecord) -> tuple[float, ...]:
-        """createdAt -> completedAt of the group's latest successes: one Query on the group
-        index (eventually consistent, which a duration minutes old can afford)."""
-        assert self._store is not None
-        if not (record.application_name and record.deployment_group_name):
-            return ()
-        try:
-            history = self._store.group_history(
-                record.application_name, record.deployment_group_name, RECENT_DEPLOYMENTS
-            )
-        except StoreUnavailable as error:
-            # Only the cadence needs it: read at the fixed interval; the next status read
-            # decides whether the table still serves.
-            logger.warning("group history unavailable", extra={"reason": str(error)})
-            return ()
-        durations = [
-            seconds_between(item.created_at, item.completed_at)
-            for item in history
-            if item.deployment_id != deployment_id and item.status == DeploymentStatus.SUCCEEDED
-        ]
-        return tuple(seconds for seconds in durations if seconds is not None and seconds > 0)
 
     def _poll(
         self, deployment_id: str, schedule: _Schedule, targets: frozenset[str], now: float
@@ -291,32 +280,9 @@ class DeploymentWaiter:
         """Share what a poll learned, so other readers need not poll too."""
         assert self._store is not None
         try:
-            self._store.record(
-                StatusUpdate(
-                    deployment_id=snapshot.deployment_id,
-                    status=snapshot.status,
-                    source="api",
-                    application_name=snapshot.application_name,
-                    deployment_group_name=snapshot.deployment_group_name,
-                    created_at=snapshot.created_at,
-                    completed_at=snapshot.completed_at,
-                )
-            )
+            self._store.record(StatusUpdate.from_snapshot(snapshot, source="api"))
         except StoreUnavailable as error:
             self._degrade(schedule, now, error)
-
-    def _distrust_table(self, schedule: _Schedule, now: float) -> None:
-        """The table showed an end GetDeployment did not confirm: keep waiting.
-
-        Until the next safety-net poll (brought forward to ``POLL_INTERVAL_SECONDS`` at
-        most) the table ends nothing: that poll decides. A real event that was merely
-        ahead of the API's view costs that much time; a forged one costs nothing more,
-        and cannot make the trigger call GetDeployment at the pace of table reads.
-        """
-        schedule.events_seen = False
-        schedule.poll_interval = self._policy.fallback_poll_interval
-        schedule.next_poll = min(schedule.next_poll, now + self._policy.poll_interval)
-        schedule.distrust_until = schedule.next_poll + MIN_PAUSE_SECONDS
 
     def _correct(
         self, record: StatusRecord, snapshot: DeploymentSnapshot, schedule: _Schedule, now: float
@@ -326,15 +292,7 @@ class DeploymentWaiter:
             return
         try:
             corrected = self._store.correct(
-                record,
-                StatusUpdate(
-                    deployment_id=snapshot.deployment_id,
-                    status=snapshot.status,
-                    source="api",
-                    application_name=snapshot.application_name,
-                    deployment_group_name=snapshot.deployment_group_name,
-                    completed_at=snapshot.completed_at,
-                ),
+                record, StatusUpdate.from_snapshot(snapshot, source="api")
             )
         except StoreUnavailable as error:
             self._degrade(schedule, now, error)
@@ -345,8 +303,7 @@ class DeploymentWaiter:
         )
 
     def _degrade(self, schedule: _Schedule, now: float, error: StoreUnavailable) -> None:
-        self._store = None
-        self._on_store_unavailable(error)
+        self._health.lose(error)
         schedule.next_read = math.inf
         schedule.poll_interval = self._policy.poll_interval
         schedule.next_poll = min(schedule.next_poll, now + self._policy.poll_interval)
@@ -355,12 +312,54 @@ class DeploymentWaiter:
         if status == self._last_status:
             return
         extra = {"status": status, "previousStatus": self._last_status, "seenVia": source}
-        if status == DeploymentStatus.READY:
-            # A person (or the group's ready timeout) must act: say so once, with the command.
-            extra["meaning"] = READY_EXPLANATION
-            extra["continueCommand"] = continue_command(deployment_id)
+        extra.update(self._explain_status(deployment_id, status))
         logger.info("deployment status changed", extra=extra)
         self._last_status = status
+
+
+def _read_interval(
+    cadence: ReadCadence,
+    store: StatusStore,
+    deployment_id: str,
+    schedule: _Schedule,
+    record: StatusRecord | None,
+    now: float,
+) -> float:
+    """The read cadence's answer (shared/trigger/read_cadence.py) for what is known now."""
+    if schedule.recent_durations is None and record is not None:
+        schedule.recent_durations = _recent_durations(store, deployment_id, record)
+    facts = WaitFacts(
+        elapsed=now - schedule.started,
+        status=None if record is None else record.status,
+        recent_durations=schedule.recent_durations or (),
+        events_seen=schedule.events_seen
+        or (record is not None and (record.source == "event" or bool(record.event_state))),
+    )
+    return next_read_interval(cadence, facts)
+
+
+def _recent_durations(
+    store: StatusStore, deployment_id: str, record: StatusRecord
+) -> tuple[float, ...]:
+    """createdAt -> completedAt of the group's latest successes: one Query on the group
+    index (eventually consistent, which a duration minutes old can afford)."""
+    if not (record.application_name and record.deployment_group_name):
+        return ()
+    try:
+        history = store.group_history(
+            record.application_name, record.deployment_group_name, RECENT_DEPLOYMENTS
+        )
+    except StoreUnavailable as error:
+        # Only the cadence needs it: read at the fixed interval; the next status read
+        # decides whether the table still serves.
+        logger.warning("group history unavailable", extra={"reason": str(error)})
+        return ()
+    durations = [
+        seconds_between(item.created_at, item.completed_at)
+        for item in history
+        if item.deployment_id != deployment_id and item.status == DeploymentStatus.SUCCEEDED
+    ]
+    return tuple(seconds for seconds in durations if seconds is not None and seconds > 0)
 
 
 def _contradicts(api_status: str, table_status: str) -> bool:

@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from shared import status_table as attr
+from shared.adapters import status_table as attr
+from shared.adapters.aws_errors import aws_failure
 from shared.status import is_known, statuses_below
 from shared.timestamps import to_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from shared.adapters.codedeploy import DeploymentSnapshot
 
 Source = Literal["event", "api", "trigger"]
 SECONDS_PER_DAY = 86_400
@@ -48,6 +51,19 @@ class StatusUpdate:
     deployment_group_name: str | None = None
     created_at: str | None = None
     completed_at: str | None = None
+
+    @classmethod
+    def from_snapshot(cls, snapshot: DeploymentSnapshot, *, source: Source) -> StatusUpdate:
+        """What a GetDeployment showed, as an observation to write."""
+        return cls(
+            deployment_id=snapshot.deployment_id,
+            status=snapshot.status,
+            source=source,
+            application_name=snapshot.application_name,
+            deployment_group_name=snapshot.deployment_group_name,
+            created_at=snapshot.created_at,
+            completed_at=snapshot.completed_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -136,22 +152,9 @@ class StatusStore:
             placeholders = [f":below{index}" for index in range(len(below))]
             values.update({p: {"S": s} for p, s in zip(placeholders, below, strict=True)})
             condition += f" OR #{attr.STATUS} IN ({', '.join(placeholders)})"
-        try:
-            self._client.update_item(
-                TableName=self.table_name,
-                Key={attr.DEPLOYMENT_ID: {"S": update.deployment_id}},
-                UpdateExpression="SET " + ", ".join(assignments),
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise _unavailable("UpdateItem", self.table_name, error) from error
-        except BotoCoreError as error:
-            raise _unavailable("UpdateItem", self.table_name, error) from error
-        return True
+        return self._update_if(
+            update.deployment_id, "SET " + ", ".join(assignments), condition, names, values
+        )
 
     def record_created(self, update: StatusUpdate) -> None:
         """The trigger's record of a deployment its own CreateDeployment made.
@@ -163,21 +166,14 @@ class StatusStore:
         """
         if self.record(update, created_by_trigger=True):
             return
-        try:
-            self._client.update_item(
-                TableName=self.table_name,
-                Key={attr.DEPLOYMENT_ID: {"S": update.deployment_id}},
-                UpdateExpression=f"SET #{attr.CREATED_BY} = :{attr.CREATED_BY}",
-                ConditionExpression=f"attribute_exists({attr.DEPLOYMENT_ID})",
-                ExpressionAttributeNames={f"#{attr.CREATED_BY}": attr.CREATED_BY},
-                ExpressionAttributeValues={f":{attr.CREATED_BY}": {"S": attr.CREATED_BY_TRIGGER}},
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return  # the item expired in between: nothing left to mark
-            raise _unavailable("UpdateItem", self.table_name, error) from error
-        except BotoCoreError as error:
-            raise _unavailable("UpdateItem", self.table_name, error) from error
+        # False: the item expired in between, nothing left to mark.
+        self._update_if(
+            update.deployment_id,
+            f"SET #{attr.CREATED_BY} = :{attr.CREATED_BY}",
+            f"attribute_exists({attr.DEPLOYMENT_ID})",
+            {f"#{attr.CREATED_BY}": attr.CREATED_BY},
+            {f":{attr.CREATED_BY}": {"S": attr.CREATED_BY_TRIGGER}},
+        )
 
     def correct(self, seen: StatusRecord, update: StatusUpdate) -> bool:
         """Replace a status CodeDeploy contradicts with CodeDeploy's, even a lower one.
@@ -189,58 +185,32 @@ class StatusStore:
         clears what came with the refuted status (its event state and completion time).
         Returns True when corrected, False when the item had moved on already.
         """
-        now = self._wall_clock()
-        names = {f"#{name}": name for name in (attr.STATUS, attr.SOURCE, attr.UPDATED_AT)}
-        names.update({f"#{attr.EXPIRES_AT}": attr.EXPIRES_AT, "#eventState": attr.EVENT_STATE})
-        values: dict[str, Any] = {
-            ":status": {"S": update.status},
-            ":source": {"S": update.source},
-            ":updatedAt": {"S": to_iso(now) or ""},
-            ":expiresAt": {"N": str(int(now) + self._ttl_seconds)},
-            ":seen": {"S": seen.status},
-        }
-        assignments = [
-            f"#{attr.STATUS} = :status",
-            f"#{attr.SOURCE} = :source",
-            f"#{attr.UPDATED_AT} = :updatedAt",
-            f"#{attr.EXPIRES_AT} = :expiresAt",
-        ]
-        removals = ["#eventState"]
-        names[f"#{attr.COMPLETED_AT}"] = attr.COMPLETED_AT
-        if update.completed_at:
-            values[":completedAt"] = {"S": update.completed_at}
-            assignments.append(f"#{attr.COMPLETED_AT} = :completedAt")
-        else:
-            removals.append(f"#{attr.COMPLETED_AT}")
-        if update.application_name and update.deployment_group_name:
-            # CodeDeploy's names: a forged event may have filed the item under another group.
-            for attribute, value in (
-                (attr.APPLICATION_NAME, update.application_name),
-                (attr.DEPLOYMENT_GROUP_NAME, update.deployment_group_name),
-                (
-                    attr.DEPLOYMENT_GROUP_KEY,
-                    attr.deployment_group_key(
-                        update.application_name, update.deployment_group_name
-                    ),
-                ),
-            ):
-                names[f"#{attribute}"] = attribute
-                values[f":{attribute}"] = {"S": value}
-                assignments.append(f"#{attribute} = :{attribute}")
+        expression, names, values = _correction(seen, update, self._wall_clock(), self._ttl_seconds)
+        return self._update_if(
+            update.deployment_id, expression, f"#{attr.STATUS} = :seen", names, values
+        )
+
+    def _update_if(
+        self,
+        deployment_id: str,
+        expression: str,
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+    ) -> bool:
+        """One conditional UpdateItem: True when written, False when the condition failed."""
         try:
             self._client.update_item(
                 TableName=self.table_name,
-                Key={attr.DEPLOYMENT_ID: {"S": update.deployment_id}},
-                UpdateExpression=f"SET {', '.join(assignments)} REMOVE {', '.join(removals)}",
-                ConditionExpression=f"#{attr.STATUS} = :seen",
+                Key={attr.DEPLOYMENT_ID: {"S": deployment_id}},
+                UpdateExpression=expression,
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        except (ClientError, BotoCoreError) as error:
+            if aws_failure(error).code == "ConditionalCheckFailedException":
                 return False
-            raise _unavailable("UpdateItem", self.table_name, error) from error
-        except BotoCoreError as error:
             raise _unavailable("UpdateItem", self.table_name, error) from error
         return True
 
@@ -321,14 +291,56 @@ class StatusStore:
         return names, values, assignments
 
 
+def _correction(
+    seen: StatusRecord, update: StatusUpdate, now: float, ttl_seconds: int
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The UpdateItem of :meth:`StatusStore.correct`: expression, names, values."""
+    names = {f"#{name}": name for name in (attr.STATUS, attr.SOURCE, attr.UPDATED_AT)}
+    names.update({f"#{attr.EXPIRES_AT}": attr.EXPIRES_AT, "#eventState": attr.EVENT_STATE})
+    values: dict[str, Any] = {
+        ":status": {"S": update.status},
+        ":source": {"S": update.source},
+        ":updatedAt": {"S": to_iso(now) or ""},
+        ":expiresAt": {"N": str(int(now) + ttl_seconds)},
+        ":seen": {"S": seen.status},
+    }
+    assignments = [
+        f"#{attr.STATUS} = :status",
+        f"#{attr.SOURCE} = :source",
+        f"#{attr.UPDATED_AT} = :updatedAt",
+        f"#{attr.EXPIRES_AT} = :expiresAt",
+    ]
+    removals = ["#eventState"]
+    names[f"#{attr.COMPLETED_AT}"] = attr.COMPLETED_AT
+    if update.completed_at:
+        values[":completedAt"] = {"S": update.completed_at}
+        assignments.append(f"#{attr.COMPLETED_AT} = :completedAt")
+    else:
+        removals.append(f"#{attr.COMPLETED_AT}")
+    if update.application_name and update.deployment_group_name:
+        # CodeDeploy's names: a forged event may have filed the item under another group.
+        for attribute, value in (
+            (attr.APPLICATION_NAME, update.application_name),
+            (attr.DEPLOYMENT_GROUP_NAME, update.deployment_group_name),
+            (
+                attr.DEPLOYMENT_GROUP_KEY,
+                attr.deployment_group_key(update.application_name, update.deployment_group_name),
+            ),
+        ):
+            names[f"#{attribute}"] = attribute
+            values[f":{attribute}"] = {"S": value}
+            assignments.append(f"#{attribute} = :{attribute}")
+    expression = f"SET {', '.join(assignments)} REMOVE {', '.join(removals)}"
+    return expression, names, values
+
+
 def _unavailable(operation: str, table: str, error: Exception) -> StoreUnavailable:
-    code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+    code = aws_failure(error).code if isinstance(error, (ClientError, BotoCoreError)) else None
     return StoreUnavailable(_describe(operation, table, error), code=code)
 
 
 def _describe(operation: str, table: str, error: Exception) -> str:
     if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        code, message = details.get("Code"), details.get("Message")
-        return f"DynamoDB {operation} on {table} failed ({code}): {message}"
+        failure = aws_failure(error)
+        return f"DynamoDB {operation} on {table} failed ({failure.code}): {failure.message}"
     return f"DynamoDB {operation} on {table} failed: {error}"

@@ -15,13 +15,13 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
-from shared import aws
+from shared.adapters import clients as aws
+from shared.adapters.status_store import StatusStore, StatusUpdate
 from shared.config import EventOrigin, Settings, allowed_event_origins
 from shared.deadline import FINAL_RESERVE_SECONDS, Deadline
 from shared.errors import ConfigurationError
 from shared.observability import logger
 from shared.status import EVENT_STATE_TO_STATUS, is_terminal
-from shared.status_store import StatusStore, StatusUpdate
 from shared.timestamps import to_iso
 
 if TYPE_CHECKING:

@@ -2,8 +2,8 @@
 
 Terraform hands the payload over verbatim, so a typo in a key would otherwise vanish
 silently; every key is checked and every message names the field. The CreateDeployment part is
-generated from botocore's service model (:mod:`shared.model_schema`), tightened by the
-hand-written rules of :mod:`shared.contract_rules`; our own keys are written here. Validation
+generated from botocore's service model (:mod:`shared.contract.model_schema`), tightened by the
+hand-written rules of :mod:`shared.contract.rules`; our own keys are written here. Validation
 runs before any AWS call: invalid input never creates anything, and nothing botocore would
 refuse reaches it.
 
@@ -13,7 +13,6 @@ about 20 ms that a warm invocation must not pay again).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,10 +21,11 @@ from typing import Any, Literal
 import botocore
 import fastjsonschema
 
-from shared.codedeploy import DEPLOYMENT_ID_SHAPE
-from shared.contract_rules import CROSS_FIELD_RULES, preview, tightened
+from shared.adapters.codedeploy import DEPLOYMENT_ID_SHAPE
+from shared.contract.model_schema import VERSION_KEY, checked_in_schema, running_botocore_gap
+from shared.contract.rules import CROSS_FIELD_RULES, preview, tightened
 from shared.errors import InvalidInput
-from shared.model_schema import VERSION_KEY, checked_in_schema, running_botocore_gap
+from shared.revision import content_sha256
 from shared.text import cut, names_list
 
 OnActiveDeployment = Literal["fail", "wait"]
@@ -60,7 +60,7 @@ CONTROL_PROPERTIES: dict[str, Any] = {
 # (the AWS CLI reference's get-deployment examples: d-USUAELQEX, d-A1B2C3123); moto's are
 # UUIDs (moto/codedeploy/models.py: str(uuid.uuid4())). Only those two shapes pass, so a long
 # id, a newline or a NUL never reaches GetItem or GetDeployment, and no id can name an
-# idempotency record of the table ("codedeploy-trigger:create#...", shared/idempotency.py).
+# idempotency record of the table ("codedeploy-trigger:create#...", shared/adapters/idempotency.py).
 # fastjsonschema anchors "$" at the very end (no newline before it).
 DEPLOYMENT_ID_PATTERN = f"^(?:{DEPLOYMENT_ID_SHAPE})$"
 ATTACH_PROPERTIES: dict[str, Any] = {
@@ -481,6 +481,6 @@ def describe_for_log(params: Mapping[str, Any]) -> dict[str, Any]:
     for location in ("appSpecContent", "string"):
         content = revision.get(location, {}).get("content")
         if content is not None:
-            described["contentSha256"] = hashlib.sha256(content.encode()).hexdigest()
+            described["contentSha256"] = content_sha256(content)
             described["contentLength"] = len(content)
     return described

@@ -1,7 +1,7 @@
 """The rules of CreateDeployment that its service model cannot express, written by hand.
 
-The generated schema (:mod:`shared.model_schema`) says which members exist and what each may
-hold; it cannot say that a member is required only sometimes, that two members exclude each
+The generated schema (:mod:`shared.contract.model_schema`) says which members exist and what each
+may hold; it cannot say that a member is required only sometimes, that two members exclude each
 other, or what a quota or an error of the service implies. Each rule below names its source: a
 sentence of the model's own documentation, one of CreateDeployment's documented errors, or the
 CodeDeploy quotas page. A rule without a source does not belong here.
@@ -10,13 +10,11 @@ CodeDeploy quotas page. A rule without a source does not belong here.
 from __future__ import annotations
 
 import copy
-import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from shared.errors import InvalidInput
-
-QUOTAS_PAGE = "https://docs.aws.amazon.com/codedeploy/latest/userguide/limits.html"
+from shared.revision import content_sha256
 
 _NON_EMPTY = {"minLength": 1}
 
@@ -147,7 +145,7 @@ def sha256_matches_content(params: Mapping[str, Any]) -> None:
         spec = revision.get(location)
         if not isinstance(spec, Mapping) or "sha256" not in spec:
             continue
-        actual = hashlib.sha256(spec["content"].encode("utf-8")).hexdigest()
+        actual = content_sha256(spec["content"])
         if spec["sha256"].lower() != actual:
             raise InvalidInput(
                 f"revision.{location}.sha256 does not match the sha256 of "

@@ -1,0 +1,206 @@
+"""The failure text: everything a person needs to act on a failed deployment, on one line,
+under 4 KB; and where a deployment that outlived the wait stands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.adapters.codedeploy import DeploymentSnapshot
+from shared.adapters.diagnostics import (
+    Diagnostics,
+    EcsService,
+    LifecycleEvent,
+    RollbackReport,
+    Target,
+    Timeline,
+)
+from shared.report.lines import LOG_LINE_SEPARATOR, SECTION_SEPARATOR, clean, one_line, squeeze
+from shared.text import MAX_MESSAGE_BYTES, cut, mask_secrets, printed_size
+
+MAX_MESSAGE_CHARS = MAX_MESSAGE_BYTES
+"""The failure message's bound, as the Lambda runtime prints it (shared/text.py)."""
+
+
+LOG_TAIL_LINES = 10
+
+
+LOG_TAIL_BYTES = 1024
+
+
+_TARGET_KINDS = {
+    "ECSTarget": "ECS service",
+    "LambdaTarget": "Lambda function",
+    "InstanceTarget": "instance",
+    "Instance": "instance",
+    "CloudFormationTarget": "CloudFormation stack",
+}
+
+
+def failure_message(
+    snapshot: DeploymentSnapshot,
+    console_url: str,
+    diagnostics: Diagnostics | None = None,
+    rollback: RollbackReport | None = None,
+    *,
+    log_tails_left_out: str | None = None,
+) -> str:
+    """Everything a person needs to act on a failed deployment, on one line, under 4 KB.
+
+    Sections, separated by " | ": the deployment, CodeDeploy's code and message,
+    up to three failing targets with their first failed lifecycle event (hook,
+    diagnostics, log tail), the ECS service's stopped tasks and events, alarms,
+    why diagnostics are missing, the rollback, the console link. Long parts are
+    shortened until the whole fits, log tails first. Every text read from AWS has its
+    credential shapes masked; ``log_tails_left_out`` (why) replaces each log tail by a note.
+    """
+    head = [_headline(snapshot)]
+    error = snapshot.error_information or {}
+    if error:
+        text = clean(str(error.get("message", "")), 1000)
+        head.append(f"{one_line(str(error.get('code', 'UNKNOWN')), 100)}: {text}")
+    tail = [*_rollback_sections(snapshot, rollback), f"Console: {one_line(console_url, 400)}"]
+    body: list[str] = []
+    for log_bytes, text_bytes in ((LOG_TAIL_BYTES, 400), (512, 300), (256, 200), (0, 120)):
+        if diagnostics:
+            tails = _LogTails(log_bytes, log_tails_left_out)
+            body = _diagnostics_sections(diagnostics, tails, text_bytes)
+        message = SECTION_SEPARATOR.join([*head, *body, *tail])
+        if printed_size(message) <= MAX_MESSAGE_BYTES:
+            return message
+    return squeeze(head, body, tail)
+
+
+def progress_note(timeline: Timeline) -> str | None:
+    """Where a deployment that outlived the wait stands: its first unfinished lifecycle event."""
+    target = timeline.target
+    if target is None:
+        if timeline.unavailable:
+            return f"progress unavailable: {clean(timeline.unavailable, 200)}"
+        return None
+    current = next((e for e in target.lifecycle_events if e.status != "Succeeded"), None)
+    where = f"{_kind(target)} {one_line(target.target_id, 200)}"
+    if current is None:
+        return f"{where}: every lifecycle event succeeded so far"
+    since = f" since {current.started_at}" if current.started_at else ""
+    return f"{where} at {one_line(current.name, 100)} ({current.status or 'unknown'}{since})"
+
+
+def _headline(snapshot: DeploymentSnapshot) -> str:
+    line = f"CodeDeploy deployment {one_line(snapshot.deployment_id, 100)} {snapshot.status}"
+    target = "/".join(
+        one_line(name, 100)
+        for name in (snapshot.application_name, snapshot.deployment_group_name)
+        if name
+    )
+    return f"{line} ({target})" if target else line
+
+
+@dataclass(frozen=True)
+class _LogTails:
+    """How log tails are shown in this attempt at fitting: within ``max_bytes`` (0: not at
+    all), or replaced by a note saying why they are ``left_out``."""
+
+    max_bytes: int
+    left_out: str | None = None
+
+
+def _diagnostics_sections(diagnostics: Diagnostics, tails: _LogTails, text_bytes: int) -> list[str]:
+    sections = [_target_section(t, tails, text_bytes) for t in diagnostics.failing_targets]
+    more = diagnostics.failing_target_count - len(diagnostics.failing_targets)
+    if more > 0:
+        sections.append(f"and {more} more failing target{'s' if more > 1 else ''}")
+    sections.extend(_ecs_section(s, text_bytes) for s in diagnostics.ecs_services)
+    if diagnostics.alarms:
+        names = ", ".join(one_line(a, 100) for a in diagnostics.alarms[:10])
+        sections.append(f"alarms watched by the deployment: {names}")
+    if diagnostics.unavailable:
+        sections.append(f"diagnostics unavailable: {clean(diagnostics.unavailable, 300)}")
+    return sections
+
+
+def _target_section(target: Target, tails: _LogTails, text_bytes: int) -> str:
+    label = f", {target.label}" if target.label else ""
+    text = f"{_kind(target)} {one_line(target.target_id, 200)}{label}"
+    event = target.first_failed_event
+    if event is None:
+        return f"{text}: {target.status or 'status unknown'}, no failed lifecycle event reported"
+    return f"{text}: {_event_text(event, tails, text_bytes)}"
+
+
+def _event_text(event: LifecycleEvent, tails: _LogTails, text_bytes: int) -> str:
+    text = f"{one_line(event.name, 100)} {event.status}"
+    found = event.diagnostics
+    if found is None:
+        return text
+    if found.script_name:
+        text += f", hook {one_line(found.script_name, 200)}"
+    said = ": ".join(clean(part, text_bytes) for part in (found.error_code, found.message) if part)
+    if said:
+        text += f": {said}"
+    if found.log_tail and tails.left_out:
+        text += f"; log tail left out ({tails.left_out})"
+    elif found.log_tail and tails.max_bytes > 0:
+        text += f"; {_log_tail(found.log_tail, tails.max_bytes)}"
+    return text
+
+
+def _log_tail(log: str, max_bytes: int) -> str:
+    """The last LOG_TAIL_LINES non-empty lines within ``max_bytes`` as printed, saying when cut.
+
+    Credentials are masked in the whole tail first: a cut could otherwise leave a secret
+    whose key (``password=``) or ``BEGIN ... PRIVATE KEY`` line it removed.
+    """
+    lines = [one_line(line, 10_000) for line in mask_secrets(log).splitlines()]
+    lines = [line for line in lines if line]
+    kept = lines[-LOG_TAIL_LINES:]
+    text = LOG_LINE_SEPARATOR.join(kept)
+    if printed_size(text) > max_bytes + 2:  # the JSON quotes are not the tail's
+        text = cut(text, max_bytes + 2, keep="end", marker="")
+        return f"log tail (cut to its last {max_bytes} bytes): ...{text}"
+    if len(kept) < len(lines):
+        return f"log tail (cut to its last {len(kept)} of {len(lines)} lines): {text}"
+    return f"log tail: {text}"
+
+
+def _ecs_section(service: EcsService, text_bytes: int) -> str:
+    name = f"ECS {one_line(service.cluster, 200)}/{one_line(service.service, 200)}"
+    if service.unavailable:
+        return f"{name}: details unavailable: {clean(service.unavailable, 300)}"
+    parts: list[str] = []
+    for task in service.stopped_tasks:
+        reason = clean(task.stopped_reason, text_bytes)
+        text = f"stopped task {one_line(task.task_id, 100)}: {reason}"
+        if task.container:
+            exit_code = f" exit code {task.exit_code}" if task.exit_code is not None else ""
+            said = clean(task.container_reason, text_bytes)
+            said = f": {said}" if said else ""
+            text += f" (container {one_line(task.container, 100)}{exit_code}{said})"
+        parts.append(text)
+    if service.events:
+        events = LOG_LINE_SEPARATOR.join(clean(e, text_bytes) for e in service.events)
+        parts.append(f"latest service events: {events}")
+    return f"{name}: {'; '.join(parts) if parts else 'no stopped tasks or events reported'}"
+
+
+def _rollback_sections(snapshot: DeploymentSnapshot, report: RollbackReport | None) -> list[str]:
+    info = snapshot.rollback_info or {}
+    rollback_id = (report.deployment_id if report else None) or info.get("rollbackDeploymentId")
+    if not rollback_id:
+        message = info.get("rollbackMessage")
+        return [f"Rollback: {clean(str(message), 300).rstrip('.')}"] if message else []
+    text = f"Rolled back by deployment {one_line(str(rollback_id), 100)}"
+    if report is None or not report.waited:
+        return [text]
+    if report.status == "Succeeded":
+        return [f"{text}: Succeeded, the previous version is serving again"]
+    if report.status in ("Failed", "Stopped"):
+        return [f"{text}: {report.status}, the previous version may NOT be serving"]
+    note = f" ({clean(report.note, 300)})" if report.note else ""
+    if report.status is None:
+        return [f"{text}: its outcome could not be read{note}"]
+    status = one_line(report.status, 40)
+    return [f"{text}: still {status} when the function had to answer{note}"]
+
+
+def _kind(target: Target) -> str:
+    return _TARGET_KINDS.get(target.target_type, "target")

@@ -1,0 +1,236 @@
+"""Every other message a caller reads: timeouts, stops, a busy group, an ambiguous
+CreateDeployment, the history query's table errors. Adapters quote AWS; what to do about it
+is said here (and in shared/trigger/)."""
+
+from __future__ import annotations
+
+import json
+
+from shared.adapters.status_store import StoreUnavailable
+from shared.adapters.status_table import BY_GROUP_INDEX
+from shared.status import DeploymentStatus
+
+# CodeDeploy user guide, "Redeploy and roll back a deployment" / blue/green "Reroute traffic":
+# a blue/green deployment in Ready waits for ContinueDeployment or the group's wait time.
+READY_EXPLANATION = (
+    "the replacement is ready and waits for traffic to be rerouted: run ContinueDeployment, "
+    "or let the deployment group's ready wait time expire"
+)
+
+
+def status_log_fields(deployment_id: str, status: str) -> dict[str, str]:
+    """Extra fields of the waiter's "deployment status changed" line."""
+    if status != DeploymentStatus.READY:
+        return {}
+    # A person (or the group's ready timeout) must act: say so once, with the command.
+    return {"meaning": READY_EXPLANATION, "continueCommand": continue_command(deployment_id)}
+
+
+HISTORY_OUT_OF_TIME = "the status table did not answer before the function's deadline; try again"
+
+
+def continue_command(deployment_id: str) -> str:
+    """The exact command that moves a Ready blue/green deployment on (AWS CLI reference)."""
+    return (
+        f"aws deploy continue-deployment --deployment-id {deployment_id} "
+        "--deployment-wait-type READY_WAIT"
+    )
+
+
+def timeout_message(
+    deployment_id: str,
+    last_status: str,
+    remaining_seconds: float,
+    console_url: str,
+    *,
+    stop_said: str | None,
+    progress: str | None = None,
+) -> str:
+    """Why the trigger stopped waiting, and what the person can do next.
+
+    ``stop_said`` is what happened to StopDeployment with ``stopOnTimeout``
+    (None when the option is off).
+    """
+    message = (
+        f"stopped waiting for CodeDeploy deployment {deployment_id} (last status "
+        f"{last_status}) with {remaining_seconds:.0f}s left before the Lambda timeout. "
+    )
+    if progress:
+        message += f"Progress: {progress}. "
+    if stop_said is not None:
+        message += stop_said
+    elif last_status == "Ready":
+        message += (
+            f"The deployment is Ready: {READY_EXPLANATION}. Raising the function's timeout "
+            f"will not help; to continue run: {continue_command(deployment_id)} . "
+        )
+    else:
+        resume = json.dumps({"deploymentId": deployment_id})
+        message += (
+            "The deployment keeps running in CodeDeploy. To wait for it again, invoke the "
+            f"trigger with {resume}, or raise the function's timeout. "
+        )
+    return message + f"Console: {console_url}"
+
+
+def stop_message(said: str | None, error: Exception | None) -> str:
+    """The StopDeployment part of a timeout message (``stopOnTimeout``)."""
+    if error is not None:
+        return (
+            "stopOnTimeout is set but StopDeployment failed, so the deployment may still be "
+            f"running: {error}. "
+        )
+    return (
+        "stopOnTimeout is set: StopDeployment was called with autoRollbackEnabled=true "
+        f"(CodeDeploy said: {said}); the deployment is being stopped and rolled back. "
+    )
+
+
+def active_timeout_message(active_deployment_id: str) -> str:
+    return (
+        f"gave up waiting for active deployment {active_deployment_id} in the deployment group "
+        "to end before creating ours: the function is about to run out of time. Nothing was "
+        "created; apply again once it has ended."
+    )
+
+
+def active_ready_message(active_deployment_id: str, console_url: str) -> str:
+    return (
+        f"the deployment group's active deployment {active_deployment_id} is Ready: "
+        f"{READY_EXPLANATION}. It will not end by itself before the group's wait time, so "
+        'onActiveDeployment "wait" does not wait for it. Nothing was created. To continue it '
+        f"run: {continue_command(active_deployment_id)} , then apply again. "
+        f"Console: {console_url}"
+    )
+
+
+def create_outcome_unknown_message(group: str, cause: str, since: str) -> str:
+    return (
+        f"CreateDeployment for {group} may or may not have started a deployment ({cause}), "
+        f"and no deployment of this revision created since {since} was found in the group. "
+        "It was not retried, because CodeDeploy has no idempotency token and a resend could "
+        "deploy twice. Check the group's deployments in the console, then apply again."
+    )
+
+
+def create_interrupted_message(group: str, since: str) -> str:
+    """The watchdog interrupted CreateDeployment (or the look-up after an ambiguous one)."""
+    return (
+        f"ran out of time while CreateDeployment for {group} had no answer yet, so it may or "
+        "may not have started a deployment; it was not resent, because CodeDeploy has no "
+        f"idempotency token. Check the group's deployments created since {since} in the "
+        'console: attach to ours with {"deploymentId": "<id>"}, or apply again if there is '
+        "none."
+    )
+
+
+def out_of_time_before_create_message() -> str:
+    return (
+        "ran out of time before CreateDeployment was sent (a call did not answer before the "
+        "function's deadline): no deployment was created. Apply again, or raise the "
+        "function's timeout."
+    )
+
+
+def create_outcome_ambiguous_message(group: str, cause: str, candidates: list[str]) -> str:
+    return (
+        f"CreateDeployment for {group} failed on the way back ({cause}) and several "
+        f"deployments of this revision were created meanwhile: {', '.join(candidates)}. "
+        "Not knowing which is ours, the trigger does not wait; check them in the console."
+    )
+
+
+TABLE_NEEDED = (
+    "a history query reads the DynamoDB status table (the recorder's), and there is nothing "
+    "else to read: set it to the module's status_table_name"
+)
+
+
+def history_unavailable_message(error: StoreUnavailable, table: str) -> str:
+    hints = {
+        # DynamoDB: "The table does not have the specified index: byGroup".
+        "ValidationException": (
+            f"the table has no {BY_GROUP_INDEX} index, so it was made by an older version of "
+            "the module: apply the module again (adding the index is an in-place change); "
+            "deployments last written before that stay out of it"
+        ),
+        "AccessDeniedException": (
+            f"the trigger's role needs dynamodb:Query on the index ARN "
+            f"(<table ARN>/index/{BY_GROUP_INDEX}); the module grants it"
+        ),
+        "ResourceNotFoundException": (
+            f"no table {table} in this account and region: check STATUS_TABLE_NAME"
+        ),
+    }
+    hint = hints.get(error.code or "")
+    return f"could not read the deployment history: {error}" + (f". {hint}" if hint else "")
+
+
+# --- CodeDeploy's refusals: what AWS said (quoted by the adapter) and what to do about it ---
+
+CODEDEPLOY_HINTS = {
+    "ApplicationDoesNotExistException": "check applicationName",
+    "DeploymentGroupDoesNotExistException": "check deploymentGroupName",
+    "DeploymentConfigDoesNotExistException": "check deploymentConfigName",
+    "DeploymentDoesNotExistException": "check deploymentId",
+    "InvalidDeploymentIdException": "check deploymentId",
+    "AccessDeniedException": "the function's role lacks this CodeDeploy permission",
+    # botocore's model: "The service role ARN was specified in an invalid format.
+    # Or, if an Auto Scaling group was specified, the specified service role does
+    # not grant the appropriate permissions to Amazon EC2 Auto Scaling."
+    "InvalidRoleException": (
+        "check the deployment group's service role: its ARN may be malformed, or, with Auto "
+        "Scaling groups in the deployment group, the role lacks the Auto Scaling permissions "
+        "(see the AWSCodeDeployRole managed policy)"
+    ),
+}
+
+
+def codedeploy_failure_message(operation: str, code: str, aws_message: str, context: str) -> str:
+    """A CodeDeploy call failed: AWS's words, the request's ids (``context``), and a hint."""
+    hint = CODEDEPLOY_HINTS.get(code)
+    if hint is None and code.startswith("Invalid"):
+        hint = "CodeDeploy rejected the request's content"
+    text = f"CodeDeploy {operation} failed ({code}): {aws_message}"
+    if context:
+        text += f" [{context}]"
+    if hint:
+        text += f"; {hint}"
+    return text
+
+
+NOT_SENT_HINTS = {
+    "ParamValidationError": (
+        "The function's boto3 rejected the request: its CodeDeploy model may be older than "
+        "the input's keys (the Lambda runtime's bundled boto3 is not pinned)."
+    ),
+    "NoCredentialsError": "The function found no AWS credentials: check its execution role.",
+    "PartialCredentialsError": "The function's AWS credentials are incomplete.",
+    "CredentialRetrievalError": "The function could not load its AWS credentials.",
+    "NoRegionError": "No region is set: set AWS_REGION.",
+}
+
+
+def create_not_sent_message(group: str, kind: str, error: str) -> str:
+    """boto3 refused to build or sign CreateDeployment (``kind``: botocore's exception)."""
+    return (
+        f"CodeDeploy CreateDeployment for {group} was not sent ({kind}): {error}; no deployment "
+        f"was created. {NOT_SENT_HINTS.get(kind, 'Fix the cause, then apply again.')}"
+    )
+
+
+def active_conflict_message(group: str, active: str | None, aws_message: str) -> str:
+    """DeploymentLimitExceededException: the group is busy (``active`` named), or the
+    account is full."""
+    if active:
+        cause = f"deployment group {group} already has an active deployment (deployment {active})"
+    else:
+        cause = (
+            f"CodeDeploy refused another deployment: either deployment group {group} already has "
+            "an active deployment, or the account reached its CodeDeploy quota of concurrent "
+            'deployments ("Concurrent deployments per account", adjustable in Service Quotas)'
+        )
+    return (
+        f"{cause}; CodeDeploy runs one deployment per group at a time. Wait for it to end, or "
+        f'set onActiveDeployment to "wait". CodeDeploy said: {aws_message}'
+    )

@@ -1,0 +1,159 @@
+"""What the trigger function does, step by step; ``handlers/trigger.py`` only calls it.
+
+validate -> (Terraform delete? skip) -> (history? read the table) -> start (create or
+attach, shared/trigger/start.py) -> wait (unless ``wait: false``, shared/trigger/wait.py)
+-> finish: return, or raise so Terraform fails (shared/trigger/finish.py).
+
+:class:`TriggerService` lives as long as the Lambda container (clients, clock, sleep);
+each invocation gets its own :class:`~shared.trigger.invocation.Invocation`, so no state
+of one invocation can leak into the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from shared.adapters.clients import Clients, LadderClients
+from shared.adapters.codedeploy import CodeDeployGateway
+from shared.adapters.diagnostics import DiagnosticsCollector
+from shared.adapters.status_store import StatusStore
+from shared.config import Settings
+from shared.contract.request import parse_request
+from shared.deadline import Deadline, LambdaContextLike
+from shared.errors import StatusTableUnavailable
+from shared.observability import logger
+from shared.report.messages import HISTORY_OUT_OF_TIME
+from shared.report.result import (
+    TERRAFORM_DELETE_REASON,
+    HistoryResult,
+    SkippedResult,
+    TriggerResult,
+    skipped,
+)
+from shared.trigger.finish import answer_after, answer_without_waiting
+from shared.trigger.history import read_history, require_table
+from shared.trigger.interrupted import answer_at_deadline, answer_with_what_is_known
+from shared.trigger.invocation import Invocation, RunClients
+from shared.trigger.start import start
+from shared.trigger.table_health import TableHealth
+from shared.trigger.wait import wait_for
+from shared.trigger.waiter import monotonic_clock, real_sleep
+from shared.trigger.watchdog import Watchdog
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class TriggerService:
+    """Per container: the clients (reused across invocations), the clock and the sleep.
+
+    ``clients`` is the one place AWS clients come from (production: bounded clients made
+    lazily; tests, the demo and the bench: ``FixedClients``). ``codedeploy`` (a ready
+    gateway), ``dynamodb_client`` and ``diagnostics`` (a collector factory) override single
+    parts of it, as they did before the seam. Settings are read per invocation so a bad
+    value fails before anything is created.
+    """
+
+    def __init__(
+        self,
+        clients: Clients | None = None,
+        *,
+        codedeploy: CodeDeployGateway | None = None,
+        dynamodb_client: DynamoDBClient | None = None,
+        diagnostics: Callable[[Callable[[], float]], DiagnosticsCollector] | None = None,
+        clock: Callable[[], float] = monotonic_clock,
+        sleep: Callable[[float], None] = real_sleep,
+        watchdog: Watchdog | None = None,
+    ) -> None:
+        self._aws: Clients = clients if clients is not None else LadderClients()
+        self._codedeploy = codedeploy
+        self._dynamodb_client = dynamodb_client
+        self._diagnostics = diagnostics
+        self._clock = clock
+        self._sleep = sleep
+        self._watchdog = watchdog if watchdog is not None else Watchdog()
+
+    def handle(
+        self, event: object, context: LambdaContextLike | None
+    ) -> TriggerResult | SkippedResult | HistoryResult:
+        logger.remove_keys(["deploymentId"])  # a warm container's previous deployment
+        settings = Settings.from_env()
+        request = parse_request(event, settings.terraform_key)
+        if request.is_terraform_delete:
+            logger.info("Terraform delete: nothing to deploy")
+            return skipped(TERRAFORM_DELETE_REASON)
+        deadline = Deadline(context, settings.deadline_margin)
+        watchdog = self._watchdog
+        query = request.history
+        if query is not None:
+            # Reads the table only: no CodeDeploy client is made, nothing is written.
+            dynamodb = self._dynamodb_client or self._aws.dynamodb_within(deadline.final_budget)
+            store = StatusStore(require_table(settings), dynamodb)
+            return watchdog.run(
+                deadline.last_watchdog_seconds(),
+                lambda: read_history(store, query),
+                _history_out_of_time,
+            )
+        dynamodb = self._dynamodb_client or self._aws.dynamodb_within(deadline.wait_budget)
+        invocation = Invocation(
+            request=request,
+            settings=settings,
+            deadline=deadline,
+            clients=self._clients(deadline),
+            health=TableHealth.for_invocation(
+                settings, dynamodb, context, creates=not request.is_attach
+            ),
+            clock=self._clock,
+            sleep=self._sleep,
+            on_final_phase=lambda: watchdog.postpone(deadline.last_watchdog_seconds()),
+        )
+        # The watchdog interrupts a call that outlives its budget anyway (a response
+        # trickling in, a resolver that never answers): first at a part of the margin,
+        # answered as at the deadline; then, for that answer's own calls, at the very end.
+        return watchdog.run(
+            deadline.watchdog_seconds(),
+            lambda: run_invocation(invocation),
+            lambda: watchdog.run(
+                deadline.last_watchdog_seconds(),
+                lambda: answer_at_deadline(invocation),
+                lambda: answer_with_what_is_known(invocation),
+            ),
+        )
+
+    def _clients(self, deadline: Deadline) -> RunClients:
+        """Clients whose every call fits in this invocation's time (unless injected)."""
+        aws = self._aws
+        if self._codedeploy is not None:
+            codedeploy = final = self._codedeploy
+        else:
+            codedeploy = CodeDeployGateway(
+                aws.codedeploy_within(deadline.wait_budget),
+                create_client=aws.codedeploy_create_within(deadline.wait_budget),
+            )
+            final = CodeDeployGateway(
+                aws.codedeploy_within(deadline.final_budget),
+                create_client=aws.codedeploy_create_within(deadline.final_budget),
+            )
+        # Diagnostics come after the wait and may use the deadline margin (final budget).
+        if self._diagnostics is not None:
+            diagnostics = self._diagnostics(deadline.final_budget)
+        else:
+            diagnostics = DiagnosticsCollector(
+                aws.codedeploy_within(deadline.final_budget),
+                deadline.final_budget,
+                ecs=lambda: aws.ecs_within(deadline.final_budget),
+            )
+        return RunClients(codedeploy, final, diagnostics)
+
+
+def run_invocation(inv: Invocation) -> TriggerResult:
+    """The steps of one invocation, in order."""
+    deployment_id, just_created = start(inv)
+    if not inv.request.wait:
+        return answer_without_waiting(inv, deployment_id)
+    return answer_after(inv, lambda: wait_for(inv, deployment_id, just_created=just_created))
+
+
+def _history_out_of_time() -> HistoryResult:
+    raise StatusTableUnavailable(HISTORY_OUT_OF_TIME)

@@ -1,0 +1,194 @@
+"""The last step: the answer. A result for a deployment that succeeded or reached its
+milestone (with its lifecycle timeline); ``DeploymentFailed`` with the failure explained and
+the rollback followed; ``DeploymentWaitTimeout`` at the deadline, after StopDeployment when
+asked (``stopOnTimeout``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from shared.adapters.codedeploy import DeploymentSnapshot
+from shared.adapters.diagnostics import RollbackReport
+from shared.deadline import NoTimeLeft
+from shared.errors import CodeDeployError, DeploymentFailed, DeploymentWaitTimeout
+from shared.observability import logger, metrics
+from shared.report.failure import failure_message, progress_note
+from shared.report.messages import stop_message, timeout_message
+from shared.report.result import TriggerResult, build_result
+from shared.trigger.invocation import Invocation
+from shared.trigger.wait import build_waiter
+from shared.trigger.waiter import WaitDeadlineReached, WaitOutcome
+
+STOP_NO_ANSWER = "no answer before the function's deadline"
+
+
+def answer_without_waiting(inv: Invocation, deployment_id: str) -> TriggerResult:
+    """``wait: false``: the deployment as it stands now."""
+    snapshot = inv.codedeploy.get(deployment_id)
+    url = inv.codedeploy.console_url(deployment_id)
+    return build_result(
+        snapshot,
+        url,
+        None,
+        wait_until=inv.request.wait_until,
+        replay_reason=inv.progress.replay_reason,
+    )
+
+
+def answer_after(inv: Invocation, wait: Callable[[], WaitOutcome]) -> TriggerResult:
+    """The answer to how ``wait`` ended: a result, or the timeout raised."""
+    try:
+        outcome = wait()
+    except WaitDeadlineReached as reached:
+        raise timeout(inv, reached) from None
+    return answer(inv, outcome)
+
+
+def answer(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
+    inv.progress.outcome = outcome
+    inv.enter_final_phase()
+    try:
+        return _finish(inv, outcome)
+    except DeploymentFailed:
+        # A retry of this request must deploy again, not replay a failure.
+        inv.health.forget(inv.request.payload)
+        raise
+
+
+def timeout(inv: Invocation, reached: WaitDeadlineReached) -> DeploymentWaitTimeout:
+    deployment_id = reached.deployment_id
+    stop_said = None
+    if inv.request.stop_on_timeout:
+        # What the watchdog's answer says if StopDeployment never answers.
+        inv.progress.stop_said = stop_message(None, TimeoutError(STOP_NO_ANSWER))
+        stop_said = inv.progress.stop_said = _stop(inv, deployment_id)
+    logger.error("deadline reached", extra={"lastStatus": reached.last_status})
+    # As far as it is known: where the deployment stands, read within the margin.
+    progress = progress_note(inv.clients.diagnostics.timeline(deployment_id))
+    return DeploymentWaitTimeout(
+        timeout_message(
+            deployment_id,
+            reached.last_status,
+            reached.remaining_seconds,
+            inv.codedeploy.console_url(deployment_id),
+            stop_said=stop_said,
+            progress=progress,
+        )
+    )
+
+
+def _stop(inv: Invocation, deployment_id: str) -> str:
+    try:
+        said = inv.clients.codedeploy_final.stop(deployment_id, auto_rollback=True)
+    except (CodeDeployError, NoTimeLeft) as error:
+        logger.exception("StopDeployment failed")
+        return stop_message(None, error)
+    logger.warning("deployment stopped on timeout", extra={"stopStatus": said})
+    return stop_message(said, None)
+
+
+def _finish(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
+    snapshot = outcome.snapshot
+    url = inv.codedeploy.console_url(snapshot.deployment_id)
+    result = build_result(
+        snapshot,
+        url,
+        outcome.detected_by,
+        wait_until=inv.request.wait_until,
+        replay_reason=inv.progress.replay_reason,
+    )
+    extra = {
+        "status": snapshot.status,
+        "detectedBy": outcome.detected_by,
+        "waitedSeconds": round(outcome.waited_seconds, 3),
+    }
+    if not result["complete"]:
+        logger.info("deadline reached; handing over to the next invocation", extra=extra)
+        return result
+    _emit_end_metrics(snapshot, outcome)
+    ended = snapshot.is_terminal
+    logger.info("deployment ended" if ended else "milestone reached", extra=extra)
+    if snapshot.is_unsuccessful:
+        raise DeploymentFailed(_explain(inv, snapshot, url))
+    timeline = inv.clients.diagnostics.timeline(snapshot.deployment_id)
+    return build_result(
+        snapshot,
+        url,
+        outcome.detected_by,
+        timeline,
+        wait_until=inv.request.wait_until,
+        replay_reason=inv.progress.replay_reason,
+    )
+
+
+def _explain(inv: Invocation, snapshot: DeploymentSnapshot, url: str) -> str:
+    """The failure, its failing targets and hooks, and (``waitForRollback``) the rollback."""
+    error = snapshot.error_information or {}
+    collector = inv.clients.diagnostics
+    diagnostics = collector.explain(
+        snapshot.deployment_id,
+        error_code=error.get("code"),
+        application_name=snapshot.application_name,
+        deployment_group_name=snapshot.deployment_group_name,
+    )
+    inv.progress.diagnostics = diagnostics
+    # Counts and reasons only: hook messages and log tails may hold secrets. The error
+    # carries them masked (shared/report/result.py), and the Lambda runtime logs the error too.
+    logger.info(
+        "failure diagnostics collected",
+        extra={
+            "failingTargets": diagnostics.failing_target_count,
+            "diagnosticsCalls": collector.calls,
+            "diagnosticsUnavailable": diagnostics.unavailable,
+        },
+    )
+    rollback = None
+    if inv.request.payload.get("waitForRollback", True):
+        rollback = _follow_rollback(inv, snapshot)
+    return failure_message(
+        snapshot, url, diagnostics, rollback, log_tails_left_out=_log_tails_left_out(inv)
+    )
+
+
+def _log_tails_left_out(inv: Invocation) -> str | None:
+    """Why log tails stay out of the error, or None. The operator's INCLUDE_LOG_TAILS is a
+    ceiling: an input cannot bring back what the function's configuration leaves out."""
+    if not inv.settings.include_log_tails:
+        return "INCLUDE_LOG_TAILS is false"
+    if not inv.request.include_log_tails:
+        return "includeLogTails is false"
+    return None
+
+
+def _follow_rollback(inv: Invocation, snapshot: DeploymentSnapshot) -> RollbackReport | None:
+    """Wait for CodeDeploy's rollback deployment, within the deadline, and say how it ended."""
+    rollback_id = (snapshot.rollback_info or {}).get("rollbackDeploymentId")
+    if not rollback_id:
+        return None
+    logger.info("waiting for the rollback deployment", extra={"rollbackDeploymentId": rollback_id})
+    try:
+        ended = build_waiter(inv).wait(str(rollback_id), inv.deadline, just_created=False)
+    except WaitDeadlineReached as reached:
+        return RollbackReport(
+            rollback_id, reached.last_status, waited=True, note="deadline reached"
+        )
+    except (CodeDeployError, NoTimeLeft) as error:
+        logger.warning("could not follow the rollback", extra={"reason": str(error)})
+        return RollbackReport(rollback_id, None, waited=True, note=str(error)[:300])
+    logger.info(
+        "rollback deployment ended",
+        extra={"rollbackDeploymentId": rollback_id, "rollbackStatus": ended.snapshot.status},
+    )
+    return RollbackReport(rollback_id, ended.snapshot.status, waited=True)
+
+
+def _emit_end_metrics(snapshot: DeploymentSnapshot, outcome: WaitOutcome) -> None:
+    # One metric name per status and per path (rather than dimensions) keeps them
+    # all in the invocation's single EMF blob, and honours POWERTOOLS_METRICS_DISABLED.
+    metrics.add_metric(name="WaitSeconds", unit=MetricUnit.Seconds, value=outcome.waited_seconds)
+    metrics.add_metric(name=f"Deployments{snapshot.status}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(
+        name=f"DetectedBy{outcome.detected_by.capitalize()}", unit=MetricUnit.Count, value=1
+    )

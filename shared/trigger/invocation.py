@@ -1,0 +1,87 @@
+"""One invocation of the trigger: what every step reads, and how far the run got.
+
+:class:`Invocation` is made per invocation by :mod:`shared.trigger.dispatch` and passed to
+each step (start, create, wait, finish), so no state of one invocation can leak into the
+next. Its parts are fixed for the invocation; only :class:`RunProgress` and the table's
+health change as the run goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from shared.adapters.codedeploy import CodeDeployGateway
+from shared.adapters.diagnostics import Diagnostics, DiagnosticsCollector
+from shared.config import Settings
+from shared.contract.request import TriggerRequest
+from shared.deadline import Deadline
+from shared.trigger.table_health import TableHealth
+from shared.trigger.waiter import DeploymentWaiter, WaitOutcome
+
+
+@dataclass
+class RunProgress:
+    """How far one invocation got: what an answer is built from when the watchdog
+    interrupts a call (shared/trigger/watchdog.py). Set as the run goes, never cleared by an
+    exception, so that an interrupted call leaves what was known."""
+
+    deployment_id: str | None = None
+    """Ours, created or attached; set as soon as CreateDeployment returns it."""
+    just_created: bool = False
+    create_since: datetime | None = None
+    """Set when a CreateDeployment may be in flight (cleared once it returned an id)."""
+    active_deployment_id: str | None = None
+    """The group's deployment being waited for (``onActiveDeployment: "wait"``)."""
+    waiter: DeploymentWaiter | None = None
+    wait_started: float | None = None
+    outcome: WaitOutcome | None = None
+    """How the wait ended, once it did."""
+    diagnostics: Diagnostics | None = None
+    stop_said: str | None = None
+    final_phase: bool = False
+    """The work inside the margin (last look, StopDeployment, diagnostics) has begun."""
+    replay_reason: str | None = None
+    """Why the deployment returned is an identical request's earlier one; None when this
+    invocation created it or was asked to attach to it."""
+
+
+@dataclass(frozen=True)
+class RunClients:
+    """``codedeploy`` calls end before the deadline margin; ``codedeploy_final`` may use it."""
+
+    codedeploy: CodeDeployGateway
+    codedeploy_final: CodeDeployGateway
+    diagnostics: DiagnosticsCollector
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Request, settings, deadline, clock, clients and table health of one invocation."""
+
+    request: TriggerRequest
+    settings: Settings
+    deadline: Deadline
+    clients: RunClients
+    health: TableHealth
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    on_final_phase: Callable[[], None] = lambda: None
+    progress: RunProgress = field(default_factory=RunProgress)
+
+    @property
+    def codedeploy(self) -> CodeDeployGateway:
+        return self.clients.codedeploy
+
+    def enter_final_phase(self) -> None:
+        """From here on calls may use the margin: the watchdog moves to its last point."""
+        if not self.progress.final_phase:
+            self.progress.final_phase = True
+            self.on_final_phase()
+
+    def pause(self, seconds: float, cause: Exception) -> None:
+        """Sleep before a retry, or raise ``cause`` if the deadline does not allow it."""
+        if not self.deadline.allows(seconds):
+            raise cause
+        self.sleep(seconds)

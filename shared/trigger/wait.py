@@ -1,0 +1,69 @@
+"""The wait step: watch our deployment until it ends or reaches the ``waitUntil``
+milestone; at the deadline, fail or (``onDeadline: "return"``) take one last look inside the
+margin and hand over to the next invocation. The strategy itself is
+:class:`~shared.trigger.waiter.DeploymentWaiter`."""
+
+from __future__ import annotations
+
+from shared.adapters.codedeploy import DeploymentSnapshot
+from shared.deadline import NoTimeLeft
+from shared.errors import CodeDeployError
+from shared.observability import logger
+from shared.report.messages import status_log_fields
+from shared.status import MILESTONES, is_known
+from shared.trigger.invocation import Invocation
+from shared.trigger.waiter import DeploymentWaiter, WaitDeadlineReached, WaitOutcome, WaitPolicy
+
+
+def build_waiter(inv: Invocation) -> DeploymentWaiter:
+    return DeploymentWaiter(
+        inv.codedeploy,
+        inv.health,
+        WaitPolicy.from_settings(inv.settings),
+        clock=inv.clock,
+        sleep=inv.sleep,
+        explain_status=status_log_fields,
+    )
+
+
+def wait_for(inv: Invocation, deployment_id: str, *, just_created: bool) -> WaitOutcome:
+    """The end or the ``waitUntil`` milestone; at the deadline, the hand-over's last look.
+
+    Raises :class:`WaitDeadlineReached` when the caller must be told it timed out.
+    """
+    started = inv.clock()
+    waiter = build_waiter(inv)
+    inv.progress.waiter, inv.progress.wait_started = waiter, started
+    try:
+        return waiter.wait(
+            deployment_id,
+            inv.deadline,
+            just_created=just_created,
+            milestones=MILESTONES[inv.request.wait_until],
+        )
+    except WaitDeadlineReached as reached:
+        return at_deadline(inv, reached, started)
+
+
+def at_deadline(inv: Invocation, reached: WaitDeadlineReached, started: float) -> WaitOutcome:
+    """The deadline guard stopped the wait (or the watchdog interrupted it): re-raise to
+    fail, or hand over. Its calls are made inside the margin."""
+    inv.enter_final_phase()
+    deployment_id = reached.deployment_id
+    if inv.request.on_deadline == "fail":
+        raise reached
+    # onDeadline "return": one last look, inside the margin, and answer with what it
+    # shows (finish: complete or not); the next invocation attaches and carries on.
+    try:
+        snapshot = inv.clients.codedeploy_final.get(deployment_id)
+    except (CodeDeployError, NoTimeLeft) as error:
+        if not is_known(reached.last_status):
+            raise reached from None
+        # The status seen a moment ago keeps the chain going; a failure it missed
+        # is reported by the next invocation.
+        logger.warning(
+            "last look at the deadline failed; answering with the last status seen",
+            extra={"reason": str(error), "lastStatus": reached.last_status},
+        )
+        snapshot = DeploymentSnapshot(deployment_id, reached.last_status)
+    return WaitOutcome(snapshot, "poll", inv.clock() - started)
