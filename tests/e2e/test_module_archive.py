@@ -354,8 +354,9 @@ def test_the_chain_module_and_the_arm64_zip_come_from_the_pinned_archive(
     assert plan.returncode == 2, plan.describe()
     arm64_zip = packaging.zip_name(packaging.read_version(), "arm64")
     flat = _flat(plan.output)
-    for role in ("trigger", "recorder"):
-        assert f"module.trigger.aws_lambda_function.{role} will be created" in flat
+    # The recorder is counted: it exists with status_tracking (true by default).
+    for address in ("aws_lambda_function.trigger", "aws_lambda_function.recorder[0]"):
+        assert f"module.trigger.{address} will be created" in flat, plan.describe()
     assert f'filename = ".terraform/modules/trigger/dist/{arm64_zip}"' in flat, plan.describe()
     assert "_linux_amd64" not in flat
     assert "module.chain.aws_lambda_invocation.deploy will be created" in flat, plan.describe()
