@@ -58,7 +58,8 @@ class Permission:
 ECS_DIAGNOSTICS = "ecs_diagnostics_cluster_arns not empty"
 ACTIVE_TRACING = 'tracing_mode = "Active"'
 STATUS_TRACKING = "status_tracking = true (the default)"
-OPTIONS = (ECS_DIAGNOSTICS, ACTIVE_TRACING, STATUS_TRACKING)
+KMS_KEY = "kms_key_arn set"
+OPTIONS = (ECS_DIAGNOSTICS, ACTIVE_TRACING, STATUS_TRACKING, KMS_KEY)
 """Every module setting that adds permissions."""
 
 _T, _R = Function.TRIGGER, Function.RECORDER
@@ -149,6 +150,13 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission(
         _T, "xray:PutTelemetryRecords", Caller.LAMBDA, "upload traces", optional=ACTIVE_TRACING
     ),
+    Permission(
+        _T,
+        "kms:Decrypt",
+        Caller.LAMBDA,
+        "the customer managed key: Lambda decrypts the environment, DynamoDB the table's key",
+        optional=KMS_KEY,
+    ),
     # --- recorder --------------------------------------------------------------------------------
     _code(_R, "dynamodb", "UpdateItem", "record a deployment's status (conditional write)"),
     Permission(_R, "logs:CreateLogStream", Caller.LAMBDA, "the function's own log group"),
@@ -164,6 +172,21 @@ PERMISSIONS: tuple[Permission, ...] = (
     ),
     Permission(
         _R, "xray:PutTelemetryRecords", Caller.LAMBDA, "upload traces", optional=ACTIVE_TRACING
+    ),
+    Permission(
+        _R,
+        "kms:Decrypt",
+        Caller.LAMBDA,
+        "the customer managed key: the environment, the table's key, and the encrypted "
+        "dead-letter queue (an SSE-KMS producer needs it)",
+        optional=KMS_KEY,
+    ),
+    Permission(
+        _R,
+        "kms:GenerateDataKey",
+        Caller.LAMBDA,
+        "the customer managed key: Lambda sends to the encrypted dead-letter queue",
+        optional=KMS_KEY,
     ),
 )
 

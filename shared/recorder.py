@@ -158,10 +158,16 @@ class RecorderService:
 
     def __init__(
         self,
+        clients: aws.RecorderClients | None = None,
         *,
         dynamodb_client: DynamoDBClient | None = None,
         home: EventOrigin | None = None,
     ) -> None:
+        """``clients`` is where the DynamoDB client comes from (production: bounded by the
+        function's time left); ``dynamodb_client`` overrides it with a ready client."""
+        self._aws: aws.RecorderClients = (
+            clients if clients is not None else aws.RecorderLadderClients()
+        )
         self._dynamodb_client = dynamodb_client
         self._home = home
 
@@ -233,7 +239,7 @@ class RecorderService:
         # Every write must fail before the function's timeout, so the delivery is retried
         # instead of the function being killed mid-call.
         deadline = Deadline(context, FINAL_RESERVE_SECONDS)
-        return aws.bounded_recorder_dynamodb(deadline.wait_budget)
+        return self._aws.dynamodb_within(deadline.wait_budget)
 
 
 def _event_time(value: object) -> str | None:

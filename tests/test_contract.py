@@ -12,7 +12,7 @@ import fastjsonschema
 import pytest
 
 from handlers import trigger
-from shared.contract.request import parse_request
+from shared.contract.request import CreateRequest, parse_request
 from shared.errors import InvalidInput
 from tests.support.call_guard import on_every_call
 from tests.support.harness import appspec_request
@@ -87,6 +87,7 @@ def test_a_valid_request_forwards_only_createdeployment_keys() -> None:
         ),
         "tf",
     )
+    assert isinstance(request, CreateRequest)
     assert set(request.create_params) == {
         "applicationName",
         "deploymentGroupName",
@@ -94,12 +95,16 @@ def test_a_valid_request_forwards_only_createdeployment_keys() -> None:
         "description",
         "autoRollbackConfiguration",
     }
-    assert (request.wait, request.on_active_deployment, request.stop_on_timeout) == (
+    assert (
+        request.wait_options.wait,
+        request.on_active_deployment,
+        request.wait_options.stop_on_timeout,
+    ) == (
         False,
         "wait",
         True,
     )
-    assert "tf" not in request.payload
+    assert "tf" not in request.idempotency_payload
 
 
 def test_matching_sha256_is_accepted() -> None:
@@ -116,6 +121,7 @@ def test_matching_sha256_is_accepted() -> None:
         ),
         "tf",
     )
+    assert isinstance(request, CreateRequest)
     assert request.create_params["revision"]["appSpecContent"]["sha256"] == digest
 
 
@@ -139,6 +145,7 @@ def test_matching_sha256_is_accepted() -> None:
 )
 def test_what_the_model_allows_is_forwarded(overrides: dict[str, Any]) -> None:
     request = parse_request(appspec_request(**overrides), "tf")
+    assert isinstance(request, CreateRequest)
     for key, value in overrides.items():
         assert request.create_params[key] == value
 
@@ -148,6 +155,7 @@ def test_restart_deploys_without_a_revision() -> None:
         {"applicationName": "app", "deploymentGroupName": "group", "deploymentMode": "RESTART"},
         "tf",
     )
+    assert isinstance(request, CreateRequest)
     assert request.create_params == {
         "applicationName": "app",
         "deploymentGroupName": "group",

@@ -18,13 +18,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.contract.model_schema import members
-from shared.contract.request import (
+from shared.contract.request import CreateRequest, parse_request
+from shared.contract.rules import LOCATION_OF_TYPE
+from shared.contract.schema import (
     ATTACH_PROPERTIES,
     CONTROL_PROPERTIES,
     CREATE_DEPLOYMENT_SCHEMA,
-    parse_request,
 )
-from shared.contract.rules import LOCATION_OF_TYPE
 from shared.errors import InvalidInput
 from tests.support.schema_strategy import any_json, from_schema
 
@@ -109,6 +109,7 @@ def mutated_requests(draw: st.DrawFn) -> dict[str, Any]:
 @given(valid_requests())
 def test_valid_input_is_accepted_and_botocore_agrees(request: dict[str, Any]) -> None:
     parsed = parse_request(request, "tf")
+    assert isinstance(parsed, CreateRequest)
     assert parsed.create_params == request
     assert botocore_refusal(parsed.create_params) is None
 
@@ -127,4 +128,5 @@ def test_what_the_contract_accepts_botocore_accepts_and_refusals_name_a_field(
             refused.field == "input"
         )
     else:
+        assert isinstance(parsed, CreateRequest)
         assert botocore_refusal(parsed.create_params) is None

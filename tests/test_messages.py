@@ -328,7 +328,7 @@ def test_any_failure_text_fits_in_4_kb_as_printed(
         alarms=tuple(names),
         unavailable=note,
     )
-    rollback = RollbackReport(names[3] or "d-ROLLBACK1", "InProgress", waited=True, note=note)
+    rollback = RollbackReport(names[3] or "d-ROLLBACK1", "InProgress", note=note)
 
     message = failure_message(snapshot, URL, found, rollback)
 

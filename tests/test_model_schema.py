@@ -30,7 +30,7 @@ from shared.contract.model_schema import (
     schema_from_model,
     unknown_members,
 )
-from shared.contract.request import parse_request
+from shared.contract.request import CreateRequest, parse_request
 from shared.errors import InvalidInput
 from tests.support.call_guard import on_every_call
 from tests.support.harness import appspec_request
@@ -191,6 +191,7 @@ def test_the_older_runtime_still_accepts_what_it_knows(
     older_runtime_botocore: ServiceModel,
 ) -> None:
     request = parse_request(appspec_request(description="release 42"), "tf")
+    assert isinstance(request, CreateRequest)
     assert request.create_params["description"] == "release 42"
     assert model_schema.running_botocore_gap() == ("deploymentMode", "ec2DeploymentOptions")
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from handlers import recorder
+from shared.adapters.clients import FixedClients
 from shared.adapters.status_store import StatusStore, StoreUnavailable
 from shared.errors import ConfigurationError
 from shared.recorder import RecorderService, parse_event
@@ -150,3 +152,20 @@ def test_a_dynamodb_failure_raises_so_the_delivery_is_retried(
     assert service.handle(codedeploy_event("SUCCESS"))["outcome"] == "recorded"
     item = StatusStore(TABLE, dynamodb).get("d-ABCDEFGHI")
     assert item is not None and item.status == "Succeeded"
+
+
+def test_the_recorder_takes_its_client_from_the_seam(dynamodb: Any, status_table: str) -> None:
+    """``RecorderService(clients)``: the write goes through the client the seam hands out
+    (a botocore hook on it sees the UpdateItem)."""
+    seen: list[str] = []
+    dynamodb.meta.events.register(
+        "before-call.dynamodb.UpdateItem", lambda **_: seen.append("UpdateItem")
+    )
+    service = RecorderService(FixedClients(boto3.client("codedeploy"), dynamodb), home=HOME_ORIGIN)
+
+    result = service.handle(codedeploy_event("SUCCESS"))
+
+    assert result["outcome"] == "recorded"
+    assert seen == ["UpdateItem"]
+    record = StatusStore(TABLE, dynamodb).get("d-ABCDEFGHI")
+    assert record is not None and record.status == "Succeeded"

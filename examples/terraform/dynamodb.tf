@@ -4,7 +4,7 @@
 resource "aws_dynamodb_table" "status" {
   count = local.tracking_count
 
-  #checkov:skip=CKV_AWS_119:The table holds deployment ids and states only; server-side encryption with the AWS managed key is enough, and a customer managed key would need its own key policy and KMS permissions for both roles.
+  #checkov:skip=CKV_AWS_119:A customer managed key is optional (var.kms_key_arn, default null: the AWS managed key); the table holds deployment ids and states only. Checkov reads the default and cannot see a key given by the caller.
   name                        = "${var.name_prefix}-status"
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "deploymentId"
@@ -57,8 +57,14 @@ resource "aws_dynamodb_table" "status" {
     enabled = true
   }
 
+  # kms_key_arn null: the AWS managed key (aws/dynamodb), as before. With a customer managed
+  # key both roles need kms:Decrypt on it: DynamoDB decrypts the table key with the caller's
+  # permissions when a principal first reads or writes, and again after five minutes without
+  # a request (DynamoDB developer guide, "Encryption at rest: How it works", table keys;
+  # AWS KMS developer guide, "How Amazon DynamoDB uses AWS KMS"). The grants are in iam.tf.
   server_side_encryption {
-    enabled = true
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
   }
 
   tags = var.tags

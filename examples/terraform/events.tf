@@ -65,8 +65,13 @@ resource "aws_sqs_queue" "dlq" {
 
   name                      = "${var.name_prefix}-recorder-dlq"
   message_retention_seconds = var.dlq_message_retention_seconds
-  sqs_managed_sse_enabled   = true
-  tags                      = var.tags
+  # SSE-SQS, or SSE-KMS with kms_key_arn (the two conflict). Both senders need the key:
+  # Lambda sends the recorder's failures with the recorder's role (grant in iam.tf),
+  # EventBridge its undelivered events as its service principal (key policy: output
+  # kms_key_policy_statements_json).
+  sqs_managed_sse_enabled = var.kms_key_arn == null ? true : null
+  kms_master_key_id       = var.kms_key_arn
+  tags                    = var.tags
 }
 
 data "aws_iam_policy_document" "dlq" {

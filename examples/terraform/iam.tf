@@ -175,6 +175,26 @@ data "aws_iam_policy_document" "trigger" {
       resources = ["*"]
     }
   }
+
+  # kms_key_arn only, on that key alone (KMS actions have the "key" resource type: Service
+  # Authorization Reference, AWS KMS). kms:Decrypt serves two readers:
+  # - Lambda decrypts the environment with the execution role. Lambda also creates a grant
+  #   for the role when the function is created, but that grant names the role's unique id and
+  #   stops working when the role is recreated under the same name; the role's own grant
+  #   keeps working (AWS re:Post knowledge center, "lambda-kmsaccessdeniedexception-errors";
+  #   Lambda developer guide, "Securing Lambda environment variables").
+  # - DynamoDB decrypts the status table's key for the trigger's reads and writes
+  #   (dynamodb.tf). Table writes use that table key: no kms:GenerateDataKey or kms:Encrypt.
+  # CloudWatch Logs encrypts the log group as its own service principal: nothing here.
+  dynamic "statement" {
+    for_each = local.kms_key_arns
+
+    content {
+      sid       = "UseModuleKey"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "trigger" {
@@ -234,6 +254,21 @@ data "aws_iam_policy_document" "recorder" {
       sid       = "XRayTracing"
       actions   = local.xray_write_actions
       resources = ["*"]
+    }
+  }
+
+  # kms_key_arn only, on that key alone. kms:Decrypt: the environment and the status table,
+  # as for the trigger. kms:GenerateDataKey with kms:Decrypt: Lambda sends to the encrypted
+  # dead-letter queue with this role, and a producer of an SSE-KMS queue needs both (Amazon
+  # SQS developer guide, "Amazon SQS Key management", producer permissions: kms:GenerateDataKey
+  # and kms:Decrypt).
+  dynamic "statement" {
+    for_each = local.kms_key_arns
+
+    content {
+      sid       = "UseModuleKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
     }
   }
 }

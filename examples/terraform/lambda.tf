@@ -13,20 +13,31 @@ locals {
 }
 
 resource "aws_cloudwatch_log_group" "trigger" {
-  #checkov:skip=CKV_AWS_158:Deployment ids and states, and the Lambda runtime's copy of each error, whose hook log tails have credential shapes masked (var.include_log_tails = false leaves them out); CloudWatch Logs encrypts at rest by default.
+  #checkov:skip=CKV_AWS_158:A customer managed key is optional (var.kms_key_arn, default null); without it CloudWatch Logs encrypts at rest with its own key. The logs hold deployment ids and states and the runtime's copy of each error, whose hook log tails have credential shapes masked (var.include_log_tails = false leaves them out).
   #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default, for operations); raise it where a compliance rule asks for a year.
   name              = "/aws/lambda/${local.trigger_name}"
   retention_in_days = var.log_retention_days
-  tags              = var.tags
+  # CloudWatch Logs uses the key itself, as its service principal: the key policy must allow
+  # it (output kms_key_policy_statements_json); the roles need nothing for it.
+  kms_key_id = var.kms_key_arn
+  tags       = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.kms_key_is_local
+      error_message = "kms_key_arn (${coalesce(var.kms_key_arn, "-")}) must be a key in the module's partition and region (${local.partition}, ${local.region}): CloudWatch Logs, DynamoDB and SQS accept only a key of their own region."
+    }
+  }
 }
 
 resource "aws_cloudwatch_log_group" "recorder" {
   count = local.tracking_count
 
-  #checkov:skip=CKV_AWS_158:The logs carry deployment ids and states, no secrets; CloudWatch Logs encrypts them at rest by default.
+  #checkov:skip=CKV_AWS_158:A customer managed key is optional (var.kms_key_arn, default null); without it CloudWatch Logs encrypts at rest with its own key. The logs carry deployment ids and states, no secrets.
   #checkov:skip=CKV_AWS_338:Retention is var.log_retention_days (30 days by default, for operations); raise it where a compliance rule asks for a year.
   name              = "/aws/lambda/${local.recorder_name}"
   retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
   tags              = var.tags
 }
 
@@ -34,7 +45,7 @@ resource "aws_lambda_function" "trigger" {
   #checkov:skip=CKV_AWS_117:The function only calls AWS APIs (CodeDeploy, DynamoDB); a VPC would add NAT or endpoints and nothing to protect.
   #checkov:skip=CKV_AWS_116:Invoked synchronously by aws_lambda_invocation, so a failure goes straight back to Terraform; a DLQ only serves asynchronous calls.
   #checkov:skip=CKV_AWS_115:Reserved concurrency would take capacity from the account pool (new accounts have too little to reserve); one call runs per terraform apply.
-  #checkov:skip=CKV_AWS_173:The environment holds a table name and timing knobs, no secrets; Lambda encrypts it at rest with an AWS managed key.
+  #checkov:skip=CKV_AWS_173:A customer managed key is optional (var.kms_key_arn, default null: Lambda's AWS managed key); the environment holds a table name and timing knobs, no secrets.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the zip is built and checksummed locally (source_code_hash).
   function_name    = local.trigger_name
   description      = "Starts a CodeDeploy deployment for Terraform (aws_lambda_invocation) and waits for it."
@@ -55,6 +66,11 @@ resource "aws_lambda_function" "trigger" {
   environment {
     variables = local.trigger_environment
   }
+
+  # Encrypts the environment at rest. Lambda decrypts it with the execution role (grant in
+  # iam.tf); the Terraform caller needs kms:Encrypt and kms:CreateGrant on the key to create or
+  # update the function (README, "A customer managed KMS key").
+  kms_key_arn = var.kms_key_arn
 
   tracing_config {
     mode = var.tracing_mode
@@ -109,7 +125,7 @@ resource "aws_lambda_function" "recorder" {
 
   #checkov:skip=CKV_AWS_117:The function only calls DynamoDB; a VPC would add NAT or endpoints and nothing to protect.
   #checkov:skip=CKV_AWS_115:Reserved concurrency would take capacity from the account pool (new accounts have too little to reserve); the event rate is a few per deployment.
-  #checkov:skip=CKV_AWS_173:The environment holds a table name and a TTL, no secrets; Lambda encrypts it at rest with an AWS managed key.
+  #checkov:skip=CKV_AWS_173:A customer managed key is optional (var.kms_key_arn, default null: Lambda's AWS managed key); the environment holds a table name and a TTL, no secrets.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile; the zip is built and checksummed locally (source_code_hash).
   function_name    = local.recorder_name
   description      = "Records CodeDeploy deployment state-change events in the status table."
@@ -136,6 +152,8 @@ resource "aws_lambda_function" "recorder" {
       },
     )
   }
+
+  kms_key_arn = var.kms_key_arn
 
   tracing_config {
     mode = var.tracing_mode

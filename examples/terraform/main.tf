@@ -13,6 +13,13 @@ locals {
   # are the same in both modes, so switching tracking on or off never replaces them.
   tracking_count = var.status_tracking ? 1 : 0
 
+  # kms_key_arn: one customer managed key for the table, the log groups, the queue and both
+  # functions' environment; [] or [the ARN], for the policy statements that use it.
+  kms_key_arns = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+  # Logs, DynamoDB and SQS accept only a key in their own region and partition.
+  kms_key_arn_parts = split(":", coalesce(var.kms_key_arn, "arn:-:kms:-:-:-"))
+  kms_key_is_local  = var.kms_key_arn == null || (local.kms_key_arn_parts[1] == local.partition && local.kms_key_arn_parts[3] == local.region)
+
   trigger_name  = "${var.name_prefix}-trigger"
   recorder_name = "${var.name_prefix}-recorder"
 

@@ -106,3 +106,8 @@ output "recorder_log_group_name" {
   description = "CloudWatch log group of the recorder function; null without status_tracking."
   value       = one(aws_cloudwatch_log_group.recorder[*].name)
 }
+
+output "kms_key_policy_statements_json" {
+  description = "The statements (a JSON array) to add to the key policy of kms_key_arn before setting it: CloudWatch Logs for the module's log groups and, with status_tracking, EventBridge for its dead-letter deliveries. The roles' own grants are in trigger_policy_json and recorder_policy_json; they take effect when the key policy lets IAM policies grant access to the key (the default key policy does)."
+  value       = jsonencode(local.kms_key_policy_statements)
+}

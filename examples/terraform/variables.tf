@@ -53,6 +53,20 @@ variable "permissions_boundary_arn" {
   }
 }
 
+variable "kms_key_arn" {
+  description = "A customer managed KMS key (its key ARN, in the module's region) that encrypts the status table, both log groups, the dead-letter queue and both functions' environment. null (default): each uses its service's own encryption at rest (AWS owned or AWS managed keys). The module does not create the key or change its key policy: add the statements of output kms_key_policy_statements_json to it first (README, \"A customer managed KMS key\")."
+  type        = string
+  default     = null
+
+  validation {
+    # A key ARN, not an alias (IAM grants and CloudWatch Logs need the key's own ARN): any
+    # partition (aws, aws-cn, aws-us-gov, aws-iso...), a single-region key id (a UUID) or a
+    # multi-Region key id (mrk- and 32 hex digits).
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$", coalesce(var.kms_key_arn, "-")))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<key id>, the key id a UUID or mrk-<32 hex digits>), not an alias or a key id alone, or null."
+  }
+}
+
 variable "role_path" {
   description = "IAM path of the roles the module creates (\"/\" by default, as IAM's). Changing it replaces the roles (IAM cannot move a role): the functions are updated in place to the new roles."
   type        = string

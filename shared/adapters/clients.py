@@ -264,6 +264,19 @@ class LadderClients:
         return bounded_ecs(budget)
 
 
+class RecorderClients(Protocol):
+    """The recorder's part of the seam: one DynamoDB client. :class:`FixedClients` is one."""
+
+    def dynamodb_within(self, budget: Budget) -> DynamoDBClient: ...
+
+
+class RecorderLadderClients:
+    """Production for the recorder: its own policies (a write must end before its timeout)."""
+
+    def dynamodb_within(self, budget: Budget) -> DynamoDBClient:
+        return bounded_recorder_dynamodb(budget)
+
+
 class FixedClients:
     """The same clients whatever the budget (tests, the demo, the bench): fault injection
     registers botocore event hooks on them. ``codedeploy_create`` defaults to a copy of

@@ -52,7 +52,7 @@ CONSOLE_HOSTS = {
 }
 # Real ids are d- plus nine upper-case letters or digits (the AWS CLI reference's
 # get-deployment examples; the model sets no pattern); moto's are UUIDs. The input contract
-# accepts these two shapes only (shared/contract/request.py).
+# accepts these two shapes only (shared/contract/schema.py).
 DEPLOYMENT_ID_SHAPE = r"d-[A-Z0-9]{9}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _DEPLOYMENT_ID = re.compile(rf"\b({DEPLOYMENT_ID_SHAPE})\b")
 

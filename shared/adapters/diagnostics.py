@@ -150,8 +150,7 @@ class RollbackReport:
 
     deployment_id: str | None
     status: str | None = None
-    """Its last status seen; None when not waited for (or not readable)."""
-    waited: bool = False
+    """Its last status seen; None when it could not be read."""
     note: str | None = None
     """Why its outcome is unknown (deadline, error), or CodeDeploy's rollbackMessage."""
 

@@ -245,13 +245,6 @@ class StatusStore:
             raise _unavailable("Query", where, error) from error
         return [StatusRecord.from_item(item) for item in response.get("Items", [])]
 
-    def latest_in_group(
-        self, application_name: str, deployment_group_name: str
-    ) -> StatusRecord | None:
-        """The group's most recently created deployment the table knows, if any."""
-        latest = self.group_history(application_name, deployment_group_name, limit=1)
-        return latest[0] if latest else None
-
     def _assignments(
         self, update: StatusUpdate
     ) -> tuple[dict[str, str], dict[str, Any], list[str]]:

@@ -189,7 +189,7 @@ def _rollback_sections(snapshot: DeploymentSnapshot, report: RollbackReport | No
         message = info.get("rollbackMessage")
         return [f"Rollback: {clean(str(message), 300).rstrip('.')}"] if message else []
     text = f"Rolled back by deployment {one_line(str(rollback_id), 100)}"
-    if report is None or not report.waited:
+    if report is None:
         return [text]
     if report.status == "Succeeded":
         return [f"{text}: Succeeded, the previous version is serving again"]

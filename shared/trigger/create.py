@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from shared.adapters.backoff import full_jitter
 from shared.adapters.codedeploy import CreateNotAttempted, CreateOutcomeUnknown, same_revision
 from shared.adapters.status_store import StatusUpdate, StoreUnavailable
+from shared.contract.request import CreateRequest
 from shared.errors import CodeDeployError
 from shared.observability import logger, metrics
 from shared.report.messages import create_outcome_ambiguous_message, create_outcome_unknown_message
@@ -28,14 +29,14 @@ CREATE_LOOKUP_SKEW = timedelta(seconds=5)
 CREATE_LOOKUP_PAUSES = (1.0, 2.0, 4.0)
 
 
-def create_noted(inv: Invocation) -> str:
+def create_noted(inv: Invocation, request: CreateRequest) -> str:
     """:func:`create_deployment`, with what the watchdog's answer needs: that a
     CreateDeployment may be in flight, then the id it returned (kept even if saving
     the idempotency record afterwards never ends)."""
     progress = inv.progress
     progress.create_since = utc_now() - CREATE_LOOKUP_SKEW
     try:
-        deployment_id = create_deployment(inv)
+        deployment_id = create_deployment(inv, request)
     except Exception:
         # An answer (refused, busy, outcome reported): nothing is in flight any more.
         # The watchdog's interruption is a BaseException and keeps the mark.
@@ -46,9 +47,9 @@ def create_noted(inv: Invocation) -> str:
     return deployment_id
 
 
-def create_deployment(inv: Invocation) -> str:
+def create_deployment(inv: Invocation, request: CreateRequest) -> str:
     """CreateDeployment, retried only when CodeDeploy certainly did not act."""
-    params = inv.request.create_params
+    params = request.create_params
     since = utc_now() - CREATE_LOOKUP_SKEW
     attempt = 0
     while True:
@@ -66,15 +67,17 @@ def create_deployment(inv: Invocation) -> str:
                 "CreateDeployment throttled; retrying",
                 extra={"attempt": attempt, "delaySeconds": round(delay, 3)},
             )
-            inv.sleep(delay)
+            inv.clock.sleep(delay)
         except CreateOutcomeUnknown as unknown:
-            return adopt_created(inv, unknown, since)
+            return adopt_created(inv, request, unknown, since)
 
 
-def adopt_created(inv: Invocation, unknown: CreateOutcomeUnknown, since: datetime) -> str:
+def adopt_created(
+    inv: Invocation, request: CreateRequest, unknown: CreateOutcomeUnknown, since: datetime
+) -> str:
     """After an ambiguous failure, find the deployment this request made, if any."""
-    params = inv.request.create_params
-    app, group = params["applicationName"], params["deploymentGroupName"]
+    params = request.create_params
+    app, group = request.application_name, request.deployment_group_name
     logger.warning(
         "CreateDeployment outcome unknown; looking for the deployment it may have made",
         extra={"cause": str(unknown)},
@@ -83,7 +86,7 @@ def adopt_created(inv: Invocation, unknown: CreateOutcomeUnknown, since: datetim
         if pause:
             if not inv.deadline.allows(pause):
                 break
-            inv.sleep(pause)
+            inv.clock.sleep(pause)
         candidates = [
             info
             for info in inv.codedeploy.created_since(app, group, since)
@@ -101,34 +104,33 @@ def adopt_created(inv: Invocation, unknown: CreateOutcomeUnknown, since: datetim
         if len(candidates) > 1:
             ids = sorted(str(info["deploymentId"]) for info in candidates)
             raise CodeDeployError(
-                create_outcome_ambiguous_message(f"{app}/{group}", str(unknown), ids)
+                create_outcome_ambiguous_message(request.group, str(unknown), ids)
             ) from unknown
     raise CodeDeployError(
-        create_outcome_unknown_message(f"{app}/{group}", str(unknown), to_iso(since) or "")
+        create_outcome_unknown_message(request.group, str(unknown), to_iso(since) or "")
     ) from unknown
 
 
-def announce_created(inv: Invocation, deployment_id: str) -> None:
+def announce_created(inv: Invocation, request: CreateRequest, deployment_id: str) -> None:
     logger.append_keys(deploymentId=deployment_id)
     url = inv.codedeploy.console_url(deployment_id)
     logger.info("deployment created", extra={"consoleUrl": url})
     metrics.add_metric(name="DeploymentsStarted", unit=MetricUnit.Count, value=1)
-    record_created(inv, deployment_id)
+    record_created(inv, request, deployment_id)
 
 
-def record_created(inv: Invocation, deployment_id: str) -> None:
+def record_created(inv: Invocation, request: CreateRequest, deployment_id: str) -> None:
     store = inv.health.store
     if store is None:
         return
-    params = inv.request.create_params
     try:
         store.record_created(
             StatusUpdate(
                 deployment_id=deployment_id,
                 status=DeploymentStatus.CREATED,
                 source="trigger",
-                application_name=params.get("applicationName"),
-                deployment_group_name=params.get("deploymentGroupName"),
+                application_name=request.application_name,
+                deployment_group_name=request.deployment_group_name,
             )
         )
     except StoreUnavailable as error:

@@ -4,7 +4,7 @@ validate -> (Terraform delete? skip) -> (history? read the table) -> start (crea
 attach, shared/trigger/start.py) -> wait (unless ``wait: false``, shared/trigger/wait.py)
 -> finish: return, or raise so Terraform fails (shared/trigger/finish.py).
 
-:class:`TriggerService` lives as long as the Lambda container (clients, clock, sleep);
+:class:`TriggerService` lives as long as the Lambda container (clients, clock);
 each invocation gets its own :class:`~shared.trigger.invocation.Invocation`, so no state
 of one invocation can leak into the next.
 """
@@ -19,7 +19,13 @@ from shared.adapters.codedeploy import CodeDeployGateway
 from shared.adapters.diagnostics import DiagnosticsCollector
 from shared.adapters.status_store import StatusStore
 from shared.config import Settings
-from shared.contract.request import parse_request
+from shared.contract.request import (
+    CreateRequest,
+    DeploymentRequest,
+    HistoryRequest,
+    TerraformDelete,
+    parse_request,
+)
 from shared.deadline import Deadline, LambdaContextLike
 from shared.errors import StatusTableUnavailable
 from shared.observability import logger
@@ -31,6 +37,7 @@ from shared.report.result import (
     TriggerResult,
     skipped,
 )
+from shared.trigger.clock import SYSTEM_CLOCK, Clock
 from shared.trigger.finish import answer_after, answer_without_waiting
 from shared.trigger.history import read_history, require_table
 from shared.trigger.interrupted import answer_at_deadline, answer_with_what_is_known
@@ -38,7 +45,6 @@ from shared.trigger.invocation import Invocation, RunClients
 from shared.trigger.start import start
 from shared.trigger.table_health import TableHealth
 from shared.trigger.wait import wait_for
-from shared.trigger.waiter import monotonic_clock, real_sleep
 from shared.trigger.watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -46,7 +52,7 @@ if TYPE_CHECKING:
 
 
 class TriggerService:
-    """Per container: the clients (reused across invocations), the clock and the sleep.
+    """Per container: the clients (reused across invocations), the clock (monotonic time and sleep).
 
     ``clients`` is the one place AWS clients come from (production: bounded clients made
     lazily; tests, the demo and the bench: ``FixedClients``). ``codedeploy`` (a ready
@@ -62,16 +68,21 @@ class TriggerService:
         codedeploy: CodeDeployGateway | None = None,
         dynamodb_client: DynamoDBClient | None = None,
         diagnostics: Callable[[Callable[[], float]], DiagnosticsCollector] | None = None,
-        clock: Callable[[], float] = monotonic_clock,
-        sleep: Callable[[float], None] = real_sleep,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
         watchdog: Watchdog | None = None,
     ) -> None:
         self._aws: Clients = clients if clients is not None else LadderClients()
         self._codedeploy = codedeploy
         self._dynamodb_client = dynamodb_client
         self._diagnostics = diagnostics
-        self._clock = clock
-        self._sleep = sleep
+        # The harness and the bench pass the two halves; they become one clock here.
+        self._clock: Clock = SYSTEM_CLOCK
+        if clock is not None or sleep is not None:
+            self._clock = Clock(
+                clock if clock is not None else SYSTEM_CLOCK.monotonic,
+                sleep if sleep is not None else SYSTEM_CLOCK.sleep,
+            )
         self._watchdog = watchdog if watchdog is not None else Watchdog()
 
     def handle(
@@ -79,22 +90,33 @@ class TriggerService:
     ) -> TriggerResult | SkippedResult | HistoryResult:
         logger.remove_keys(["deploymentId"])  # a warm container's previous deployment
         settings = Settings.from_env()
-        request = parse_request(event, settings.terraform_key)
-        if request.is_terraform_delete:
-            logger.info("Terraform delete: nothing to deploy")
-            return skipped(TERRAFORM_DELETE_REASON)
+        match parse_request(event, settings.terraform_key):
+            case TerraformDelete():
+                logger.info("Terraform delete: nothing to deploy")
+                return skipped(TERRAFORM_DELETE_REASON)
+            case HistoryRequest() as query:
+                return self._history(query, settings, Deadline(context, settings.deadline_margin))
+            case request:
+                return self._deploy(request, settings, context)
+
+    def _history(
+        self, query: HistoryRequest, settings: Settings, deadline: Deadline
+    ) -> HistoryResult:
+        """Reads the table only: no CodeDeploy client is made, nothing is written."""
+        dynamodb = self._dynamodb_client or self._aws.dynamodb_within(deadline.final_budget)
+        store = StatusStore(require_table(settings), dynamodb)
+        return self._watchdog.run(
+            deadline.last_watchdog_seconds(),
+            lambda: read_history(store, query),
+            _history_out_of_time,
+        )
+
+    def _deploy(
+        self, request: DeploymentRequest, settings: Settings, context: LambdaContextLike | None
+    ) -> TriggerResult:
+        """Create or attach, wait, answer."""
         deadline = Deadline(context, settings.deadline_margin)
         watchdog = self._watchdog
-        query = request.history
-        if query is not None:
-            # Reads the table only: no CodeDeploy client is made, nothing is written.
-            dynamodb = self._dynamodb_client or self._aws.dynamodb_within(deadline.final_budget)
-            store = StatusStore(require_table(settings), dynamodb)
-            return watchdog.run(
-                deadline.last_watchdog_seconds(),
-                lambda: read_history(store, query),
-                _history_out_of_time,
-            )
         dynamodb = self._dynamodb_client or self._aws.dynamodb_within(deadline.wait_budget)
         invocation = Invocation(
             request=request,
@@ -102,10 +124,9 @@ class TriggerService:
             deadline=deadline,
             clients=self._clients(deadline),
             health=TableHealth.for_invocation(
-                settings, dynamodb, context, creates=not request.is_attach
+                settings, dynamodb, context, creates=isinstance(request, CreateRequest)
             ),
             clock=self._clock,
-            sleep=self._sleep,
             on_final_phase=lambda: watchdog.postpone(deadline.last_watchdog_seconds()),
         )
         # The watchdog interrupts a call that outlives its budget anyway (a response
@@ -150,7 +171,7 @@ class TriggerService:
 def run_invocation(inv: Invocation) -> TriggerResult:
     """The steps of one invocation, in order."""
     deployment_id, just_created = start(inv)
-    if not inv.request.wait:
+    if not inv.options.wait:
         return answer_without_waiting(inv, deployment_id)
     return answer_after(inv, lambda: wait_for(inv, deployment_id, just_created=just_created))
 

@@ -11,13 +11,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from shared.adapters.codedeploy import DeploymentSnapshot
 from shared.adapters.diagnostics import RollbackReport
-from shared.deadline import NoTimeLeft
-from shared.errors import CodeDeployError, DeploymentFailed, DeploymentWaitTimeout
+from shared.contract.request import CreateRequest
+from shared.errors import DeploymentFailed, DeploymentWaitTimeout
 from shared.observability import logger, metrics
 from shared.report.failure import failure_message, progress_note
 from shared.report.messages import stop_message, timeout_message
 from shared.report.result import TriggerResult, build_result
 from shared.trigger.invocation import Invocation
+from shared.trigger.margin import CallFailure, best_effort
 from shared.trigger.wait import build_waiter
 from shared.trigger.waiter import WaitDeadlineReached, WaitOutcome
 
@@ -32,7 +33,7 @@ def answer_without_waiting(inv: Invocation, deployment_id: str) -> TriggerResult
         snapshot,
         url,
         None,
-        wait_until=inv.request.wait_until,
+        wait_until=inv.options.wait_until,
         replay_reason=inv.progress.replay_reason,
     )
 
@@ -53,14 +54,15 @@ def answer(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
         return _finish(inv, outcome)
     except DeploymentFailed:
         # A retry of this request must deploy again, not replay a failure.
-        inv.health.forget(inv.request.payload)
+        if isinstance(inv.request, CreateRequest):
+            inv.health.forget(inv.request.idempotency_payload)
         raise
 
 
 def timeout(inv: Invocation, reached: WaitDeadlineReached) -> DeploymentWaitTimeout:
     deployment_id = reached.deployment_id
     stop_said = None
-    if inv.request.stop_on_timeout:
+    if inv.options.stop_on_timeout:
         # What the watchdog's answer says if StopDeployment never answers.
         inv.progress.stop_said = stop_message(None, TimeoutError(STOP_NO_ANSWER))
         stop_said = inv.progress.stop_said = _stop(inv, deployment_id)
@@ -80,11 +82,10 @@ def timeout(inv: Invocation, reached: WaitDeadlineReached) -> DeploymentWaitTime
 
 
 def _stop(inv: Invocation, deployment_id: str) -> str:
-    try:
-        said = inv.clients.codedeploy_final.stop(deployment_id, auto_rollback=True)
-    except (CodeDeployError, NoTimeLeft) as error:
-        logger.exception("StopDeployment failed")
-        return stop_message(None, error)
+    said = best_effort(lambda: inv.clients.codedeploy_final.stop(deployment_id, auto_rollback=True))
+    if isinstance(said, CallFailure):
+        logger.error("StopDeployment failed", exc_info=said)
+        return stop_message(None, said)
     logger.warning("deployment stopped on timeout", extra={"stopStatus": said})
     return stop_message(said, None)
 
@@ -96,7 +97,7 @@ def _finish(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
         snapshot,
         url,
         outcome.detected_by,
-        wait_until=inv.request.wait_until,
+        wait_until=inv.options.wait_until,
         replay_reason=inv.progress.replay_reason,
     )
     extra = {
@@ -118,7 +119,7 @@ def _finish(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
         url,
         outcome.detected_by,
         timeline,
-        wait_until=inv.request.wait_until,
+        wait_until=inv.options.wait_until,
         replay_reason=inv.progress.replay_reason,
     )
 
@@ -145,7 +146,7 @@ def _explain(inv: Invocation, snapshot: DeploymentSnapshot, url: str) -> str:
         },
     )
     rollback = None
-    if inv.request.payload.get("waitForRollback", True):
+    if inv.options.wait_for_rollback:
         rollback = _follow_rollback(inv, snapshot)
     return failure_message(
         snapshot, url, diagnostics, rollback, log_tails_left_out=_log_tails_left_out(inv)
@@ -157,7 +158,7 @@ def _log_tails_left_out(inv: Invocation) -> str | None:
     ceiling: an input cannot bring back what the function's configuration leaves out."""
     if not inv.settings.include_log_tails:
         return "INCLUDE_LOG_TAILS is false"
-    if not inv.request.include_log_tails:
+    if not inv.options.include_log_tails:
         return "includeLogTails is false"
     return None
 
@@ -169,19 +170,20 @@ def _follow_rollback(inv: Invocation, snapshot: DeploymentSnapshot) -> RollbackR
         return None
     logger.info("waiting for the rollback deployment", extra={"rollbackDeploymentId": rollback_id})
     try:
-        ended = build_waiter(inv).wait(str(rollback_id), inv.deadline, just_created=False)
-    except WaitDeadlineReached as reached:
-        return RollbackReport(
-            rollback_id, reached.last_status, waited=True, note="deadline reached"
+        ended = best_effort(
+            lambda: build_waiter(inv).wait(str(rollback_id), inv.deadline, just_created=False)
         )
-    except (CodeDeployError, NoTimeLeft) as error:
+    except WaitDeadlineReached as reached:
+        return RollbackReport(rollback_id, reached.last_status, note="deadline reached")
+    if isinstance(ended, CallFailure):
+        error = ended
         logger.warning("could not follow the rollback", extra={"reason": str(error)})
-        return RollbackReport(rollback_id, None, waited=True, note=str(error)[:300])
+        return RollbackReport(rollback_id, None, note=str(error)[:300])
     logger.info(
         "rollback deployment ended",
         extra={"rollbackDeploymentId": rollback_id, "rollbackStatus": ended.snapshot.status},
     )
-    return RollbackReport(rollback_id, ended.snapshot.status, waited=True)
+    return RollbackReport(rollback_id, ended.snapshot.status)
 
 
 def _emit_end_metrics(snapshot: DeploymentSnapshot, outcome: WaitOutcome) -> None:

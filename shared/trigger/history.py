@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from shared.adapters.status_store import StatusRecord, StatusStore, StoreUnavailable
 from shared.config import Settings
-from shared.contract.request import HistoryQuery
+from shared.contract.request import HistoryRequest
 from shared.deadline import NoTimeLeft
 from shared.errors import StatusTableUnavailable
 from shared.observability import logger
@@ -20,7 +20,7 @@ from shared.report.messages import TABLE_NEEDED, history_unavailable_message
 from shared.report.result import HistoryEntry, HistoryResult
 
 
-def read_history(store: StatusStore, query: HistoryQuery) -> HistoryResult:
+def read_history(store: StatusStore, query: HistoryRequest) -> HistoryResult:
     """The group's latest ``query.limit`` deployments; ``latest`` is the first, or None.
 
     Raises :class:`StatusTableUnavailable` when the table cannot answer, with

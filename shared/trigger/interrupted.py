@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from shared.adapters.codedeploy import DeploymentSnapshot
 from shared.adapters.diagnostics import Diagnostics
+from shared.contract.request import CreateRequest
 from shared.errors import DeploymentFailed, DeploymentWaitTimeout
 from shared.observability import logger
 from shared.report.failure import failure_message
@@ -34,9 +35,9 @@ def answer_at_deadline(inv: Invocation) -> TriggerResult:
     """
     progress = inv.progress
     deployment_id = progress.deployment_id
-    if progress.final_phase or deployment_id is None or not inv.request.wait:
+    if progress.final_phase or deployment_id is None or not inv.options.wait:
         return answer_with_what_is_known(inv)
-    started = progress.wait_started if progress.wait_started is not None else inv.clock()
+    started = progress.wait_started if progress.wait_started is not None else inv.clock.monotonic()
     reached = _reached_now(inv, deployment_id)
     return answer_after(inv, lambda: at_deadline(inv, reached, started))
 
@@ -50,9 +51,8 @@ def answer_with_what_is_known(inv: Invocation) -> TriggerResult:
         return _still_running(inv, progress.deployment_id)
     if progress.active_deployment_id is not None:
         raise DeploymentWaitTimeout(active_timeout_message(progress.active_deployment_id))
-    if progress.create_since is not None:
-        params = inv.request.create_params
-        group = f"{params['applicationName']}/{params['deploymentGroupName']}"
+    if progress.create_since is not None and isinstance(inv.request, CreateRequest):
+        group = inv.request.group
         logger.error("interrupted while a CreateDeployment had no answer yet")
         message = create_interrupted_message(group, to_iso(progress.create_since) or "")
         raise DeploymentWaitTimeout(message)
@@ -73,15 +73,15 @@ def _still_running(inv: Invocation, deployment_id: str) -> TriggerResult:
     ``DeploymentWaitTimeout`` naming it."""
     reached = _reached_now(inv, deployment_id)
     url = inv.codedeploy.console_url(deployment_id)
-    hand_over = not inv.request.wait or inv.request.on_deadline == "return"
+    hand_over = not inv.options.wait or inv.options.on_deadline == "return"
     if hand_over and is_known(reached.last_status):
         logger.info(
             "deadline reached; handing over with the last status seen",
             extra={"lastStatus": reached.last_status},
         )
         snapshot = DeploymentSnapshot(deployment_id, reached.last_status)
-        detected_by = "poll" if inv.request.wait else None
-        return build_result(snapshot, url, detected_by, wait_until=inv.request.wait_until)
+        detected_by = "poll" if inv.options.wait else None
+        return build_result(snapshot, url, detected_by, wait_until=inv.options.wait_until)
     logger.error("deadline reached", extra={"lastStatus": reached.last_status})
     raise DeploymentWaitTimeout(
         timeout_message(
@@ -101,4 +101,4 @@ def _ended_without_details(inv: Invocation, outcome: WaitOutcome) -> TriggerResu
     if snapshot.is_unsuccessful:
         diagnostics = inv.progress.diagnostics or Diagnostics(unavailable=DIAGNOSTICS_OUT_OF_TIME)
         raise DeploymentFailed(failure_message(snapshot, url, diagnostics))
-    return build_result(snapshot, url, outcome.detected_by, wait_until=inv.request.wait_until)
+    return build_result(snapshot, url, outcome.detected_by, wait_until=inv.options.wait_until)

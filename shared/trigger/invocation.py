@@ -15,8 +15,9 @@ from datetime import datetime
 from shared.adapters.codedeploy import CodeDeployGateway
 from shared.adapters.diagnostics import Diagnostics, DiagnosticsCollector
 from shared.config import Settings
-from shared.contract.request import TriggerRequest
+from shared.contract.request import DeploymentRequest, WaitOptions
 from shared.deadline import Deadline
+from shared.trigger.clock import Clock
 from shared.trigger.table_health import TableHealth
 from shared.trigger.waiter import DeploymentWaiter, WaitOutcome
 
@@ -60,15 +61,18 @@ class RunClients:
 class Invocation:
     """Request, settings, deadline, clock, clients and table health of one invocation."""
 
-    request: TriggerRequest
+    request: DeploymentRequest
     settings: Settings
     deadline: Deadline
     clients: RunClients
     health: TableHealth
-    clock: Callable[[], float]
-    sleep: Callable[[float], None]
+    clock: Clock
     on_final_phase: Callable[[], None] = lambda: None
     progress: RunProgress = field(default_factory=RunProgress)
+
+    @property
+    def options(self) -> WaitOptions:
+        return self.request.wait_options
 
     @property
     def codedeploy(self) -> CodeDeployGateway:
@@ -84,4 +88,4 @@ class Invocation:
         """Sleep before a retry, or raise ``cause`` if the deadline does not allow it."""
         if not self.deadline.allows(seconds):
             raise cause
-        self.sleep(seconds)
+        self.clock.sleep(seconds)

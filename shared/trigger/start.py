@@ -9,7 +9,7 @@ from datetime import timedelta
 from shared.adapters.codedeploy import DeploymentSnapshot
 from shared.adapters.idempotency import DuplicateInProgress, IdempotencyUnavailable
 from shared.adapters.status_store import StoreUnavailable
-from shared.contract.request import describe_for_log
+from shared.contract.request import AttachRequest, CreateRequest
 from shared.errors import (
     ActiveDeploymentConflict,
     DeploymentWaitTimeout,
@@ -32,16 +32,16 @@ SHOWN_ID_CHARACTERS = 64
 
 def start(inv: Invocation) -> tuple[str, bool]:
     """The deployment id, and whether this invocation's CreateDeployment made it."""
-    attached = inv.request.deployment_id
-    if attached is not None:
-        deployment_id, just_created = attached, False
-        logger.append_keys(deploymentId=deployment_id)
-        logger.info("attaching to an existing deployment")
-        if inv.request.stop_on_timeout:
-            # Before any wait, so a refusal arrives at once and nothing is stopped.
-            require_created_here(inv, deployment_id)
-    else:
-        deployment_id, just_created = create(inv)
+    match inv.request:
+        case AttachRequest(deployment_id=deployment_id):
+            just_created = False
+            logger.append_keys(deploymentId=deployment_id)
+            logger.info("attaching to an existing deployment")
+            if inv.options.stop_on_timeout:
+                # Before any wait, so a refusal arrives at once and nothing is stopped.
+                require_created_here(inv, deployment_id)
+        case CreateRequest() as request:
+            deployment_id, just_created = create(inv, request)
     inv.progress.deployment_id = deployment_id
     inv.progress.just_created = just_created
     return deployment_id, just_created
@@ -101,14 +101,14 @@ def require_created_here(inv: Invocation, deployment_id: str) -> None:
     logger.info("stopOnTimeout: this function created the deployment; it may stop it")
 
 
-def create(inv: Invocation) -> tuple[str, bool]:
+def create(inv: Invocation, request: CreateRequest) -> tuple[str, bool]:
     """Create the deployment, or find the one an identical request is running."""
-    logger.info("creating deployment", extra=describe_for_log(inv.request.create_params))
+    logger.info("creating deployment", extra=request.for_log())
     while True:
         try:
-            deployment_id, fresh = _create_once(inv)
+            deployment_id, fresh = _create_once(inv, request)
         except ActiveDeploymentConflict as conflict:
-            if inv.request.on_active_deployment != "wait":
+            if request.on_active_deployment != "wait":
                 raise
             wait_for_active(inv, conflict)
             continue
@@ -126,17 +126,17 @@ def create(inv: Invocation) -> tuple[str, bool]:
             inv.health.lose(error)
             continue
         if fresh:
-            announce_created(inv, deployment_id)
+            announce_created(inv, request, deployment_id)
             return deployment_id, True
-        if replays(inv, deployment_id):
+        if replays(inv, request, deployment_id):
             return deployment_id, False
 
 
-def _create_once(inv: Invocation) -> tuple[str, bool]:
+def _create_once(inv: Invocation, request: CreateRequest) -> tuple[str, bool]:
     deduplicator = inv.health.deduplicator
     if deduplicator is None:
-        return create_noted(inv), True
-    return deduplicator.create_once(inv.request.payload, lambda: create_noted(inv))
+        return create_noted(inv, request), True
+    return deduplicator.create_once(request.idempotency_payload, lambda: create_noted(inv, request))
 
 
 def wait_for_active(inv: Invocation, conflict: ActiveDeploymentConflict) -> None:
@@ -169,7 +169,7 @@ def wait_for_active(inv: Invocation, conflict: ActiveDeploymentConflict) -> None
         ) from conflict
 
 
-def replays(inv: Invocation, deployment_id: str) -> bool:
+def replays(inv: Invocation, request: CreateRequest, deployment_id: str) -> bool:
     """An identical request created ``deployment_id`` earlier: is this a replay of it?
 
     Only a true duplicate (an SDK resend of Invoke, an async retry) should attach:
@@ -191,7 +191,7 @@ def replays(inv: Invocation, deployment_id: str) -> bool:
         f"identical request's deployment {reason}; creating a new one",
         extra={"previousStatus": snapshot.status},
     )
-    if not inv.health.forget(inv.request.payload):
+    if not inv.health.forget(request.idempotency_payload):
         inv.health.without_duplicate_protection()
     logger.remove_keys(["deploymentId"])
     return False

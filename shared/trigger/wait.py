@@ -6,12 +6,11 @@ margin and hand over to the next invocation. The strategy itself is
 from __future__ import annotations
 
 from shared.adapters.codedeploy import DeploymentSnapshot
-from shared.deadline import NoTimeLeft
-from shared.errors import CodeDeployError
 from shared.observability import logger
 from shared.report.messages import status_log_fields
 from shared.status import MILESTONES, is_known
 from shared.trigger.invocation import Invocation
+from shared.trigger.margin import CallFailure, best_effort
 from shared.trigger.waiter import DeploymentWaiter, WaitDeadlineReached, WaitOutcome, WaitPolicy
 
 
@@ -21,7 +20,6 @@ def build_waiter(inv: Invocation) -> DeploymentWaiter:
         inv.health,
         WaitPolicy.from_settings(inv.settings),
         clock=inv.clock,
-        sleep=inv.sleep,
         explain_status=status_log_fields,
     )
 
@@ -31,7 +29,7 @@ def wait_for(inv: Invocation, deployment_id: str, *, just_created: bool) -> Wait
 
     Raises :class:`WaitDeadlineReached` when the caller must be told it timed out.
     """
-    started = inv.clock()
+    started = inv.clock.monotonic()
     waiter = build_waiter(inv)
     inv.progress.waiter, inv.progress.wait_started = waiter, started
     try:
@@ -39,7 +37,7 @@ def wait_for(inv: Invocation, deployment_id: str, *, just_created: bool) -> Wait
             deployment_id,
             inv.deadline,
             just_created=just_created,
-            milestones=MILESTONES[inv.request.wait_until],
+            milestones=MILESTONES[inv.options.wait_until],
         )
     except WaitDeadlineReached as reached:
         return at_deadline(inv, reached, started)
@@ -50,13 +48,13 @@ def at_deadline(inv: Invocation, reached: WaitDeadlineReached, started: float) -
     fail, or hand over. Its calls are made inside the margin."""
     inv.enter_final_phase()
     deployment_id = reached.deployment_id
-    if inv.request.on_deadline == "fail":
+    if inv.options.on_deadline == "fail":
         raise reached
     # onDeadline "return": one last look, inside the margin, and answer with what it
     # shows (finish: complete or not); the next invocation attaches and carries on.
-    try:
-        snapshot = inv.clients.codedeploy_final.get(deployment_id)
-    except (CodeDeployError, NoTimeLeft) as error:
+    snapshot = best_effort(lambda: inv.clients.codedeploy_final.get(deployment_id))
+    if isinstance(snapshot, CallFailure):
+        error = snapshot
         if not is_known(reached.last_status):
             raise reached from None
         # The status seen a moment ago keeps the chain going; a failure it missed
@@ -66,4 +64,4 @@ def at_deadline(inv: Invocation, reached: WaitDeadlineReached, started: float) -
             extra={"reason": str(error), "lastStatus": reached.last_status},
         )
         snapshot = DeploymentSnapshot(deployment_id, reached.last_status)
-    return WaitOutcome(snapshot, "poll", inv.clock() - started)
+    return WaitOutcome(snapshot, "poll", inv.clock.monotonic() - started)

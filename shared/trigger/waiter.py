@@ -17,7 +17,6 @@ sleeps, nor calls AWS, into the deadline margin.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -29,6 +28,7 @@ from shared.deadline import Deadline, NoTimeLeft
 from shared.observability import logger
 from shared.status import DeploymentStatus, is_known, is_terminal, rank
 from shared.timestamps import seconds_between
+from shared.trigger.clock import SYSTEM_CLOCK, Clock
 from shared.trigger.read_cadence import ReadCadence, WaitFacts, next_read_interval
 from shared.trigger.table_health import TableHealth
 
@@ -43,15 +43,6 @@ RECENT_DEPLOYMENTS = 6
 StatusExplainer = Callable[[str, str], Mapping[str, str]]
 """What a caller needs to know about a status just seen (deployment id, status): extra log
 fields. The text is the caller's (shared/report/messages.py); the waiter only passes it on."""
-
-
-def monotonic_clock() -> float:
-    # Looked up at call time so that freezegun's patched clock is honoured.
-    return time.monotonic()
-
-
-def real_sleep(seconds: float) -> None:
-    time.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -127,8 +118,7 @@ class DeploymentWaiter:
         health: TableHealth,
         policy: WaitPolicy,
         *,
-        clock: Callable[[], float] = monotonic_clock,
-        sleep: Callable[[float], None] = real_sleep,
+        clock: Clock = SYSTEM_CLOCK,
         explain_status: StatusExplainer = lambda _deployment_id, _status: {},
     ) -> None:
         self._poller = poller
@@ -136,7 +126,6 @@ class DeploymentWaiter:
         self._health = health
         self._policy = policy
         self._clock = clock
-        self._sleep = sleep
         self._last_status: str | None = None
 
     @property
@@ -163,7 +152,7 @@ class DeploymentWaiter:
         ``just_created``: this invocation's CreateDeployment made it, so its status
         is known (Created) and the first GetDeployment can wait an interval.
         """
-        started = self._clock()
+        started = self._clock.monotonic()
         self._last_status = DeploymentStatus.CREATED if just_created else None
         targets = milestones | {s for s in DeploymentStatus if is_terminal(s)}
         schedule = self._initial_schedule(started, just_created=just_created)
@@ -172,17 +161,17 @@ class DeploymentWaiter:
             schedule.recent_durations = ()
         while True:
             try:
-                found = self._look(deployment_id, schedule, targets, self._clock())
+                found = self._look(deployment_id, schedule, targets, self._clock.monotonic())
             except NoTimeLeft:
                 # Not even the briefest call fits before the margin.
                 raise self._reached(deployment_id, deadline) from None
             if found is not None:
                 snapshot, detected_by = found
-                return WaitOutcome(snapshot, detected_by, self._clock() - started)
-            pause = max(MIN_PAUSE_SECONDS, self._next_wake(schedule) - self._clock())
+                return WaitOutcome(snapshot, detected_by, self._clock.monotonic() - started)
+            pause = max(MIN_PAUSE_SECONDS, self._next_wake(schedule) - self._clock.monotonic())
             if not deadline.allows(pause):
                 raise self._reached(deployment_id, deadline)
-            self._sleep(pause)
+            self._clock.sleep(pause)
 
     def _reached(self, deployment_id: str, deadline: Deadline) -> WaitDeadlineReached:
         last = self._last_status or "not seen yet"

@@ -21,6 +21,10 @@ functions really run. moto 5.2 covers the control plane; this module fills its g
   checks it).
 - Lambda ``DeadLetterConfig``, which moto drops (Terraform would show drift on every plan).
 
+Lambda and EC2/on-premises deployments without a marker run as CodeDeploy runs them
+(tests/e2e/platforms.py: hook functions invoked, alarms read, instances and bundle scripts read
+from moto).
+
 Markers in a deployment's description steer the simulator (tests/support/simulator.py):
 ``simulate:fail`` (ends Failed with HEALTH_CONSTRAINTS), ``simulate:stop`` (ends Stopped),
 ``simulate:no-events`` (publishes no events, so only GetDeployment polling can see the outcome).
@@ -83,8 +87,9 @@ from moto.server import ThreadedMotoServer
 from moto.sqs.models import sqs_backends
 from moto.utilities.arns import parse_arn
 
+from tests.e2e import platforms
 from tests.support.release_build import release_build
-from tests.support.simulator import SimulatedCodeDeploy, drop_marked, plan_from_description
+from tests.support.simulator import SimulatedCodeDeploy, drop_marked
 
 LOG = logging.getLogger("e2e.emulator")
 
@@ -611,14 +616,14 @@ class CodeDeploySimulation:
                     clock=time.monotonic,
                     deliver=self._publish,
                     # Created -> InProgress after one step, the ending after another.
-                    planner=lambda deployment: plan_from_description(
-                        deployment, 2 * self.step_seconds, start=self.step_seconds
-                    ),
+                    planner=platforms.planner(self.step_seconds),
                     drop_event=drop_marked,
                     region=region,
                     account=account,
                     # A failed deployment with auto-rollback gets a real rollback deployment.
                     create_rollbacks=True,
+                    # Lambda and EC2/on-premises as CodeDeploy runs them (tests/e2e/platforms.py).
+                    targets=platforms.targets,
                 )
             return self._simulators[account, region]
 
@@ -759,6 +764,7 @@ class Emulator:
         self._set(response, "stop_deployment", _stop_deployment_response)
         self._set(response, "delete_deployment_group", _delete_deployment_group_response)
         self._set(response, "delete_application", _delete_application_response)
+        platforms.install(self._set, self.runner.invoke)
 
     # async delivery ---------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from tests.e2e.emulator import Emulator
 from tests.e2e.harness import REPO, find_provider_mirror, find_terraform, write_cli_config
 
 MODULE_TEST_ZIP = "tests/codedeploy-trigger_0.0.0_linux_arm64.zip"
+KMS_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 """An empty zip: the module only hashes it (the functions are not applied)."""
 
 # Resources whose arguments hold a policy document, and the data source that renders them.
@@ -54,6 +55,8 @@ POLICY_DATA_TYPES = frozenset({"aws_iam_policy_document"})
 
 # The provider's endpoint names of every service the roots use.
 SERVICES = (
+    "autoscaling",
+    "cloudwatch",
     "cloudwatchevents",
     "cloudwatchlogs",
     "deploy",
@@ -65,6 +68,7 @@ SERVICES = (
     "lambda",
     "s3",
     "sqs",
+    "ssm",
     "sts",
 )
 
@@ -102,6 +106,9 @@ def roots(zip_path: str) -> tuple[Root, ...]:
                 "ecs_diagnostics_cluster_arns": (
                     '["arn:aws:ecs:us-east-1:123456789012:cluster/web"]'
                 ),
+                # The emulator stores a key ARN on the table, log groups and queue without
+                # looking it up (moto), so no key is created.
+                "kms_key_arn": KMS_KEY_ARN,
             },
             provider="add",
             options=frozenset(OPTIONS),
@@ -128,6 +135,27 @@ def roots(zip_path: str) -> tuple[Root, ...]:
             options=frozenset({STATUS_TRACKING, ECS_DIAGNOSTICS}),
         ),
         Root("examples/terraform-deployment-history", {}, provider="override"),
+        Root(
+            "examples/terraform-lambda-canary",
+            {
+                "name": "iam-canary",
+                "lambda_zip_path": zip_path,
+                "lambda_architecture": "arm64",
+                # Any zip: the example's functions are only hashed and created, never invoked.
+                "function_zip_path": zip_path,
+            },
+            provider="override",
+        ),
+        Root(
+            "examples/terraform-ec2-inplace",
+            {
+                "name": "iam-ec2",
+                "lambda_zip_path": zip_path,
+                "lambda_architecture": "arm64",
+                "subnet_ids": '["subnet-0123456789abcdef0"]',
+            },
+            provider="override",
+        ),
         Root(
             "tests/e2e/terraform",
             {"lambda_zip_path": zip_path, "name_prefix": "iam-e2e"},

@@ -215,23 +215,31 @@ def lambda_target(
     updated: datetime,
     region: str = "us-east-1",
     account: str = "123456789012",
+    alias: str = "live",
+    current_version: str = "1",
+    target_version: str = "2",
+    target_version_weight: float | None = None,
 ) -> dict[str, Any]:
-    """A ``LambdaTarget``: the target id is the function's name."""
+    """A ``LambdaTarget``: the target id is the function's name; ``lambdaFunctionInfo`` says
+    which alias moves from which version to which, and the target version's traffic share."""
+    weight = target_version_weight
+    if weight is None:
+        weight = 0.0 if status == "Failed" else 1.0
     return {
         "deploymentTargetType": "LambdaTarget",
         "lambdaTarget": {
             "deploymentId": deployment_id,
             "targetId": function,
-            "targetArn": f"arn:aws:lambda:{region}:{account}:function:{function}:live",
+            "targetArn": f"arn:aws:lambda:{region}:{account}:function:{function}:{alias}",
             "status": status,
             "lastUpdatedAt": updated,
             "lifecycleEvents": events,
             "lambdaFunctionInfo": {
                 "functionName": function,
-                "functionAlias": "live",
-                "currentVersion": "1",
-                "targetVersion": "2",
-                "targetVersionWeight": 0.0 if status == "Failed" else 1.0,
+                "functionAlias": alias,
+                "currentVersion": current_version,
+                "targetVersion": target_version,
+                "targetVersionWeight": weight,
             },
         },
     }

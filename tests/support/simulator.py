@@ -122,14 +122,41 @@ def drop_marked(event: dict[str, Any]) -> bool:
     return NO_EVENTS_MARKER in description
 
 
-def _rolls_back_on_failure(deployment: Any) -> bool:
+def _rolls_back_on(deployment: Any, event: str) -> bool:
     """The deployment's autoRollbackConfiguration, else its group's (CreateDeployment docs:
-    the deployment's own configuration overrides the group's)."""
+    the deployment's own configuration overrides the group's), names ``event``
+    (DEPLOYMENT_FAILURE, DEPLOYMENT_STOP_ON_ALARM)."""
     config = deployment.auto_rollback_configuration or getattr(
         deployment.deployment_group, "auto_rollback_configuration", None
     )
     events = (config or {}).get("events") or []
-    return bool(config and config.get("enabled") and "DEPLOYMENT_FAILURE" in events)
+    return bool(config and config.get("enabled") and event in events)
+
+
+def _rollback_event(step: Step) -> str | None:
+    """The AutoRollbackEvent a step's ending stands for: a failure, or a stop by an alarm
+    (ALARM_ACTIVE). A manual stop rolls back only when StopDeployment asks."""
+    if step.status == "Failed":
+        return "DEPLOYMENT_FAILURE"
+    if step.status == "Stopped" and (step.error or {}).get("code") == "ALARM_ACTIVE":
+        return "DEPLOYMENT_STOP_ON_ALARM"
+    return None
+
+
+def last_good_revision(deployments: dict[str, Any], deployment: Any) -> Any:
+    """The revision of the last successful deployment of ``deployment``'s group, None when
+    there is none: what a rollback redeploys (user guide, "Redeploy and roll back a
+    deployment") and what ``deploymentMode: RESTART`` restarts."""
+    done = [
+        d
+        for d in list(deployments.values())
+        if d.application_name == deployment.application_name
+        and d.deployment_group_name == deployment.deployment_group_name
+        and d.status == "Succeeded"
+        and d.revision
+    ]
+    latest = max(done, key=lambda d: d.complete_time, default=None)
+    return latest.revision if latest is not None else None
 
 
 def deployment_event(
@@ -175,8 +202,11 @@ class SimulatedCodeDeploy:
     region: str = "us-east-1"
     account: str = ACCOUNT_ID
     create_rollbacks: bool = False
-    """A Failed step with rollback info creates a real rollback deployment (off by default:
-    the benchmark's workload counts deployments)."""
+    """A Failed step (or a Stopped one with ALARM_ACTIVE) with rollback info creates a real
+    rollback deployment (off by default: the benchmark's workload counts deployments)."""
+    targets: Callable[..., list[dict[str, Any]]] = targets_for
+    """The targets of a deployment at a status (``targets_for``'s signature); the e2e emulator
+    gives each compute platform its own."""
     terminal_events: dict[str, float] = field(default_factory=dict)
     """deploymentId -> clock() when its terminal status was set in CodeDeploy."""
     terminal_deliveries: dict[str, float] = field(default_factory=dict)
@@ -242,7 +272,8 @@ class SimulatedCodeDeploy:
                 )
 
     def _apply(self, deployment_id: str, step: Step, now: float) -> None:
-        real_rollback = step.status == "Failed" and step.rollback and self.create_rollbacks
+        rollback_event = _rollback_event(step)
+        real_rollback = rollback_event is not None and step.rollback and self.create_rollbacks
         moto_codedeploy.set_status(
             deployment_id,
             step.status,
@@ -253,7 +284,7 @@ class SimulatedCodeDeploy:
         )
         if real_rollback:
             # After the failure is recorded: CodeDeploy runs one deployment per group at a time.
-            rollback = self._roll_back(deployment_id)
+            rollback = self._roll_back(deployment_id, rollback_event or "DEPLOYMENT_FAILURE")
             if rollback is not None:
                 found = moto_codedeploy.deployments(self.region, self.account)
                 found[deployment_id].rollback_info = rollback
@@ -276,7 +307,7 @@ class SimulatedCodeDeploy:
         start = (deployment.start_time or deployment.create_time).replace(tzinfo=UTC)
         if end - start < timedelta(seconds=1):  # the same frozen instant: still a timeline
             start = end - timedelta(seconds=1)
-        targets = targets_for(
+        targets = self.targets(
             deployment, status, start=start, end=end, region=self.region, account=self.account
         )
         if status == "Failed":
@@ -295,17 +326,17 @@ class SimulatedCodeDeploy:
             account=self.account,
         )
 
-    def _roll_back(self, deployment_id: str) -> dict[str, str] | None:
+    def _roll_back(self, deployment_id: str, event: str) -> dict[str, str] | None:
         """CodeDeploy's automatic rollback: a new deployment of the previous revision."""
         found = moto_codedeploy.deployments(self.region, self.account)
         failed = found[deployment_id]
-        if failed.creator == "codeDeployRollback" or not _rolls_back_on_failure(failed):
+        if failed.creator == "codeDeployRollback" or not _rolls_back_on(failed, event):
             return None  # CodeDeploy does not roll back a rollback
         ending = " simulate:fail" if ROLLBACK_FAILS_MARKER in (failed.description or "") else ""
         rollback_id = moto_codedeploy.backend(self.region, self.account).create_deployment(
             application_name=failed.application_name,
             deployment_group_name=failed.deployment_group_name,
-            revision=failed.revision,
+            revision=last_good_revision(found, failed) or failed.revision,
             description=f"Rollback of {deployment_id}{ending}",
         )
         rollback = found[rollback_id]

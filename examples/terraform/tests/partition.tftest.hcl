@@ -60,3 +60,26 @@ run "china_partition_plan" {
     error_message = "CreateDeployment must be granted on the aws-cn ARNs of the applications' deployment groups"
   }
 }
+
+# kms_key_arn in aws-cn: a key ARN of the partition is accepted, and the key policy statement
+# for CloudWatch Logs names its regional principal with the aws-cn suffix, as the provider's
+# table has it (a mocked provider would only echo a value).
+run "china_partition_kms_key" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition = [for s in jsondecode(output.kms_key_policy_statements_json) : s.Principal.Service] == [
+      "logs.cn-north-1.amazonaws.com.cn", "events.amazonaws.com",
+    ]
+    error_message = "in aws-cn the key policy must allow logs.cn-north-1.amazonaws.com.cn and events.amazonaws.com"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.trigger.kms_key_id == var.kms_key_arn
+    error_message = "the key must encrypt the trigger's log group"
+  }
+}

@@ -1,0 +1,4 @@
+#!/bin/bash
+set -euo pipefail
+systemctl enable --now codedeploy-demo.service
+systemctl restart codedeploy-demo.service
