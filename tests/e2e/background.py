@@ -12,10 +12,12 @@ and returns what the tests look at. `@scenario` turns it into a module-scoped fi
 same name. For every collected test that uses such a fixture, the session starts the scenario
 in a background thread before the first test runs; the fixture waits for it and hands its
 value (or raises its exception) to the tests. At most E2E_SCENARIO_THREADS scenarios (default
-8) run at once, started in the order of the tests; E2E_SCENARIO_THREADS=1 runs them one at a
-time. The suite's own work is light (about 430 s of CPU for a 10-minute run on a loaded
-2-core machine): the limit bounds memory (a terraform command with the aws provider peaks at
-about 0.5 GB) more than CPU.
+12) run at once, started in the order of the tests (a scenario past the limit waits for a
+slot, so the limit should exceed the number of scenarios: the longest walk, the CREATE_ONLY
+lifecycle, comes late in that order); E2E_SCENARIO_THREADS=1 runs them one at a time. The
+suite's own work is light (about 510 s of CPU in a 9-minute run on a loaded 2-core machine):
+the limit bounds memory (a terraform command with the aws provider peaks at about 0.5 GB)
+more than CPU.
 
 A scenario asks pytest for nothing while it runs (its fixtures are resolved before it starts)
 and asserts nothing: it returns what it saw and the tests assert on it. What it raises (a
@@ -37,7 +39,7 @@ import pytest
 T = TypeVar("T")
 
 THREADS_ENV = "E2E_SCENARIO_THREADS"
-DEFAULT_THREADS = 8
+DEFAULT_THREADS = 12
 
 Key = tuple[str, str]
 """(module name, fixture name): a scenario fixture is visible in its own module only."""
