@@ -4,15 +4,17 @@ and a 15 s function timeout (5 s margin), so that a link waits about 7 s instead
 minutes.
 
 The module's `deploy` link creates the deployment without waiting; waiting links 1..4 attach
-to it. Five applies, each captured once; the tests assert on what each left behind. 1-3 run in
-one working directory and 4-5 in another (neither walk needs the other's state), as two
-scenario fixtures that run in the background beside each other and the other scenarios:
+to it. Five applies, each captured once; the tests assert on what each left behind. 1, 2-3
+and 4-5 run in three working directories (no walk needs another's state), as three scenario
+fixtures that run in the background beside each other and the other scenarios:
 
 1. a deployment of about three links: the apply waits across links and ends Succeeded;
-2. a new input whose deployment fails after at least one hand-over between waiting links:
-   the apply fails with its message;
-3. the same apply again: the link that failed attaches to the failed deployment and reports it at
-   once, and nothing is deployed again (what the README says about retrying a failed chain);
+2. a deployment that fails after at least one hand-over between waiting links: the apply
+   fails with its message (a 25 s function timeout here, so that a link waits ~17 s: the
+   failure comes after link 1 ends even when cold starts on a loaded machine take seconds);
+3. the same apply again: the link that failed attaches to the failed deployment and reports
+   it at once, and nothing is deployed again (what the README says about retrying a failed
+   chain);
 4. `wait_until = "Ready"`: the apply returns at Ready;
 5. only waiting options changed (wait_until, max_wait_minutes): the waiting links are
    replaced and attach again, the deploying link is kept, and nothing is deployed.
@@ -42,10 +44,11 @@ CHAIN_CONFIG = REPO / "tests" / "e2e" / "chain"
 TRIGGER_TIMEOUT_SECONDS = 15
 LINK_WAIT_SECONDS = 7
 LONG_DEPLOYMENT = "e2e chain simulate:seconds=22"
-# Fails 30 s after its creation: after link 1's hand-over even when cold starts on a loaded
-# machine stretch the links (link 1 then ends ~27 s in), and before link 4 ends when they do
-# not (four links wait 7 s each, ~32 s with their own start-ups).
-FAILING_DEPLOYMENT = "e2e chain simulate:fail simulate:seconds=30"
+# With a 25 s timeout a link waits ~17 s, and 1.2 minutes make 4 links (72 / 20). The
+# deployment fails 45 s after its creation: after link 1 ends (~21 s in when start-ups are
+# quick, ~40 s when each takes 8 s on a loaded machine) and long before link 4 ends (~78 s).
+FAILING_CHAIN = {"trigger_timeout": "25", "max_wait_minutes": "1.2"}
+FAILING_DEPLOYMENT = "e2e chain simulate:fail simulate:seconds=45"
 # InProgress after 2 s, Ready from 10 s to 18 s, then Succeeded (tests/support/simulator.py):
 # the second link sees Ready.
 READY_DEPLOYMENT = "e2e chain simulate:ready simulate:seconds=18"
@@ -110,15 +113,26 @@ def _chain_root(
 
 
 @scenario
-def chain_succeeding_then_failing(
+def chain_succeeding(
     emulator: Emulator,
     example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
     lambda_zip: Path,
 ) -> dict[str, ChainApply]:
-    """Applies 1-3 in one working directory: long, failing, failing again."""
+    """Apply 1 in its own working directory: long."""
     tf = _chain_root(emulator, example_terraform, lambda_zip)
+    return {"long": _apply(tf, emulator, {"description": LONG_DEPLOYMENT})}
+
+
+@scenario
+def chain_failing(
+    emulator: Emulator,
+    example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
+    lambda_zip: Path,
+) -> dict[str, ChainApply]:
+    """Applies 2-3 in another working directory, with 17 s links: failing, failing again."""
+    tf = _chain_root(emulator, example_terraform, lambda_zip)
+    tf.variables.update(FAILING_CHAIN)
     applies: dict[str, ChainApply] = {}
-    applies["long"] = _apply(tf, emulator, {"description": LONG_DEPLOYMENT})
     applies["failing"] = _apply(tf, emulator, {"description": FAILING_DEPLOYMENT})
     applies["failing again"] = _apply(tf, emulator, {"description": FAILING_DEPLOYMENT})
     return applies
@@ -147,11 +161,12 @@ def chain_ready_then_rewaited(
 
 @pytest.fixture(scope="module")
 def chain(
-    chain_succeeding_then_failing: dict[str, ChainApply],
+    chain_succeeding: dict[str, ChainApply],
+    chain_failing: dict[str, ChainApply],
     chain_ready_then_rewaited: dict[str, ChainApply],
 ) -> dict[str, ChainApply]:
     """The five applies by name."""
-    return {**chain_succeeding_then_failing, **chain_ready_then_rewaited}
+    return {**chain_succeeding, **chain_failing, **chain_ready_then_rewaited}
 
 
 def _flat(text: str) -> str:
@@ -209,7 +224,7 @@ def test_a_deployment_that_fails_after_a_hand_over_fails_the_apply(
 ) -> None:
     failing = chain["failing"]
     assert failing.run.returncode != 0, explain(failing.describe())
-    # The new input replaced the deploying link: a new deployment, which failed.
+    # One deployment, which failed.
     assert [d.status for d in failing.new_deployments] == ["Failed"], explain(failing.describe())
     failed = failing.new_deployments[0]
     assert error_information(failed)["message"] == HEALTH_FAILURE["message"]
