@@ -1,4 +1,30 @@
-"""Fixtures of the end-to-end tests: the emulator (one per session) and Terraform.
+"""Fixtures of the end-to-end tests: one emulator and one Terraform CLI config per session, a
+throwaway working directory per Terraform root, and scenarios that run side by side.
+
+For a new example or scenario:
+
+- `@scenario` (tests/e2e/background.py) on a function whose parameters are session fixtures
+  makes a module-scoped fixture of the same name that is built in a background thread, beside
+  the other scenarios, from the start of the session. Run every Terraform command there
+  (apply, plan, destroy), capture what the tests look at, return it; the tests only assert on
+  the returned value. Terraform run in a test body runs alone and makes `make e2e` longer.
+- `example_terraform(path, variables)`: a private copy of a repository configuration, with
+  examples/terraform beside it so relative module sources resolve. For an example with its own
+  provider block write `harness.provider_override(emulator.endpoint)` into the copy as
+  `e2e_provider_override.tf`.
+- `terraform_factory(name)`: a copy of tests/e2e/terraform (the module, a CodeDeploy group and
+  one aws_lambda_invocation) with endpoint, lambda_zip_path and a unique name_prefix set.
+- `emulator`: the one emulator. Give everything a unique name prefix and filter what you read
+  by it (deployments by application, invocations by function name); after a command that
+  deploys, `emulator.wait_idle(prefix=...)` waits for that prefix's deployments, events and
+  recorder invocations only (without a prefix: for whatever is under way, everywhere).
+- `lambda_zip` (the release zip), `terraform_cli` (binary, CLI config), `terraform_root` (a
+  maker of temporary roots), `terraform` (per test) and `explain` (an assertion message with
+  the Lambda log tail).
+
+Init costs ~2 s per working directory: the CLI config installs the provider from the local
+filesystem mirror, which Terraform links rather than copies. The session ends with a summary
+of where the time went (scenarios, slowest terraform commands and resource operations).
 
 A missing prerequisite (terraform, the provider mirror, the release zip, a python3.x for the
 Lambda runtime) fails the tests with a message naming it: these tests never skip.
@@ -17,8 +43,10 @@ from typing import TypeVar
 
 import pytest
 
+from .background import ScenarioRunner, builders_for, threads_from_env
 from .emulator import Emulator, EmulatorError, find_python
 from .harness import (
+    COMMANDS,
     STEP_SECONDS,
     HarnessError,
     Terraform,
@@ -29,6 +57,8 @@ from .harness import (
 )
 
 T = TypeVar("T")
+
+SCENARIO_RUNNER = pytest.StashKey[ScenarioRunner]()
 
 
 def require(what: Callable[[], T]) -> T:
@@ -137,3 +167,47 @@ def explain(emulator: Emulator) -> Callable[[str], str]:
         return f"{message}\n--- Lambda logs (tail) ---\n{emulator.log_tail(120)}"
 
     return build
+
+
+@pytest.fixture(scope="session", autouse=True)
+def e2e_scenarios(request: pytest.FixtureRequest) -> Iterator[ScenarioRunner]:
+    """Starts every scenario the selected tests use, in the background (background.py)."""
+    try:
+        runner = ScenarioRunner(threads_from_env())
+    except ValueError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    request.config.stash[SCENARIO_RUNNER] = runner
+    for builder in builders_for(request.session.items):
+        try:
+            runner.start(builder, request)
+        except pytest.fail.Exception:
+            # A missing prerequisite: the scenario's own tests report it when they ask for
+            # it; the tests that do not need it still run.
+            continue
+    yield runner
+    runner.join()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Where the time went: scenarios, the slowest terraform commands and resource waits."""
+    commands = COMMANDS.commands()
+    if not commands:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("e2e time")
+    runner = terminalreporter.config.stash.get(SCENARIO_RUNNER, None)
+    if runner is not None:
+        for name, seconds in runner.timings():
+            write(f"{seconds:7.1f}s scenario {name}")
+    total = sum(c.run.seconds for c in commands)
+    write(f"{total:7.1f}s in {len(commands)} terraform commands; the slowest:")
+    for command in sorted(commands, key=lambda c: c.run.seconds, reverse=True)[:8]:
+        write(f"{command.run.seconds:7.1f}s terraform {command.run.args[0]} {command.workdir}")
+    operations = [
+        (seconds, f"{what} ({c.workdir.split()[0]})")
+        for c in commands
+        for seconds, what in c.run.resource_seconds()
+    ]
+    write("the slowest resource operations:")
+    for seconds, what in sorted(operations, reverse=True)[:8]:
+        write(f"{seconds:6d}s  {what}")

@@ -155,6 +155,10 @@ class Invocation:
     payload: bytes
     log: str
     duration: float
+    """From the emulator's Invoke to the answer: start-up and imports included."""
+    handler_duration: float = 0.0
+    """The handler's own time, without the init phase (Lambda's REPORT `Duration`, beside its
+    `Init Duration`): what a handler did, whatever a cold start on a loaded machine cost."""
 
 
 def find_python(version: str) -> str:
@@ -308,9 +312,11 @@ class LambdaRunner:
             except subprocess.TimeoutExpired:
                 exit_note = "killed: the runtime child did not finish"
         duration = time.monotonic() - started
+        handler_seconds = None
         if result_path.exists():
             result = json.loads(result_path.read_text(encoding="utf-8"))
             error, payload = bool(result["error"]), str(result["payload"])
+            handler_seconds = result.get("handler_seconds")
         else:
             error = True
             payload = json.dumps(
@@ -330,7 +336,13 @@ class LambdaRunner:
             with self.log_path.open("a", encoding="utf-8") as all_logs:
                 all_logs.write(f"==== {fn.function_name} {now.isoformat()} ====\n{log_text}")
             inv = Invocation(
-                request_id, fn.function_name, error, payload.encode(), log_text, duration
+                request_id,
+                fn.function_name,
+                error,
+                payload.encode(),
+                log_text,
+                duration,
+                handler_duration=duration if handler_seconds is None else float(handler_seconds),
             )
             self.invocations.append(inv)
         _save_cloudwatch_logs(fn, invocation["log_stream_name"], log_text)
@@ -587,6 +599,8 @@ class CodeDeploySimulation:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="codedeploy-sim", daemon=True)
+        self._passes = 0
+        self._passed = threading.Condition()
 
     def start(self) -> None:
         self._thread.start()
@@ -621,6 +635,23 @@ class CodeDeploySimulation:
                         self.for_backend(account, region).advance()
                     except Exception:  # keep simulating; a test will show what went wrong
                         LOG.exception("CodeDeploy simulator failed in %s/%s", account, region)
+            with self._passed:
+                self._passes += 1
+                self._passed.notify_all()
+
+    def wait_for_pass(self, deadline: float) -> None:
+        """Wait until a pass over every backend that was under way (or starts) now has ended.
+
+        One pass sets a deployment's status and publishes the event of it, so after it the
+        event has been delivered (for a Lambda target: its asynchronous invocation started).
+        """
+        with self._passed:
+            target = self._passes + 1
+            while self._passes < target:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._thread.is_alive():
+                    raise EmulatorError("the CodeDeploy simulator made no progress")
+                self._passed.wait(min(remaining, 1.0))
 
     def _publish(self, event: dict[str, Any]) -> None:
         LOG.info("deployment %s: %s", event["detail"]["deploymentId"], event["detail"]["state"])
@@ -654,6 +685,7 @@ class Emulator:
         self.async_retry_delay_seconds = async_retry_delay_seconds
         self._server: ThreadedMotoServer | None = None
         self._threads: list[threading.Thread] = []
+        self._threads_lock = threading.Lock()
         self._undo: list[Callable[[], None]] = []
         self.port = 0
         self.endpoint = ""
@@ -683,7 +715,9 @@ class Emulator:
     def stop(self) -> None:
         global _active  # noqa: PLW0603
         self.simulator.stop()
-        for thread in self._threads:
+        with self._threads_lock:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout=30)
         if self._server is not None:
             self._server.stop()
@@ -736,8 +770,9 @@ class Emulator:
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
-        self._threads = [t for t in self._threads if t.is_alive()]
-        self._threads.append(thread)
+        with self._threads_lock:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
         thread.start()
 
     def invoke_async(self, fn: LambdaFunction, event: Any, source: str) -> None:
@@ -767,6 +802,7 @@ class Emulator:
                     queue_name=parsed.resource_id, message_body=json.dumps(event)
                 )
 
+        # wait_idle(prefix=...) finds a scenario's invocations by this name.
         self._spawn(f"async-{fn.function_name}", run)
 
     def deliver_event(self, rule: Rule, target: dict[str, Any], event: Any) -> None:
@@ -802,7 +838,9 @@ class Emulator:
     # helpers for tests --------------------------------------------------------------------------
 
     def client(self, service: str) -> Any:
-        return boto3.client(
+        # A session per client: boto3's default session is not safe to create clients from
+        # in several threads at once, and scenarios run in threads (tests/e2e/background.py).
+        return boto3.session.Session().client(
             service,
             endpoint_url=self.endpoint,
             region_name=self.region,
@@ -817,15 +855,39 @@ class Emulator:
                 found.extend(list(backend.deployments.values()))
         return found
 
-    def wait_idle(self, timeout: float = 60.0) -> None:
-        """Wait until every deployment has ended and no async invocation is running."""
+    def wait_idle(self, timeout: float = 60.0, *, prefix: str = "") -> None:
+        """Wait until what is under way has settled: the deployments have ended (CodeDeploy's
+        rollbacks too, which start in the same application), their events have been
+        delivered, and the asynchronous invocations (the recorder's) have finished.
+
+        With `prefix`, only the applications and functions whose names start with it: a
+        scenario's own, whatever the scenarios beside it are doing (tests/e2e/background.py).
+        Without, whatever is under way now, everywhere. Neither waits for a moment when the
+        whole emulator is idle: with scenarios deploying side by side it may never come.
+        """
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            busy = [d for d in self.deployments() if d.status not in TERMINAL_STATUSES]
-            if not busy and not any(t.is_alive() for t in self._threads):
-                return
+
+        def unfinished() -> set[str]:
+            return {
+                d.application_name
+                for d in self.deployments()
+                if d.status not in TERMINAL_STATUSES and d.application_name.startswith(prefix)
+            }
+
+        busy = unfinished()
+        while busy & unfinished():
+            if time.monotonic() >= deadline:
+                raise EmulatorError(f"the deployments of {sorted(busy)} did not end")
             time.sleep(0.1)
-        raise EmulatorError("the emulator did not become idle")
+        self.simulator.wait_for_pass(deadline)
+        with self._threads_lock:
+            running = [
+                t for t in self._threads if t.is_alive() and t.name.startswith(f"async-{prefix}")
+            ]
+        for thread in running:
+            thread.join(max(deadline - time.monotonic(), 0.0))
+            if thread.is_alive():
+                raise EmulatorError(f"the asynchronous invocation {thread.name} did not end")
 
     def log_tail(self, lines: int = 80) -> str:
         path = self.runner.log_path

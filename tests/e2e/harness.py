@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import threading
 import time
 import tomllib
 from collections.abc import Mapping
@@ -124,6 +126,48 @@ class TerraformRun:
             f"--- stderr ---\n{self.stderr[-6000:]}"
         )
 
+    def resource_seconds(self) -> list[tuple[int, str]]:
+        """(seconds, "address operation") of every resource operation Terraform timed."""
+        return [
+            (int(m["minutes"] or 0) * 60 + int(m["seconds"]), f"{m['address']} {m['operation']}")
+            for m in _COMPLETE.finditer(self.stdout)
+        ]
+
+
+# `aws_sqs_queue.dlq: Creation complete after 25s [id=...]`, `... after 1m2s`
+_COMPLETE = re.compile(
+    r"^(?P<address>\S+): (?P<operation>Creation|Destruction|Modifications) complete after "
+    r"(?:(?P<minutes>\d+)m)?(?P<seconds>\d+)s",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class TimedCommand:
+    """One terraform command of the session, for the timing summary."""
+
+    workdir: str
+    run: TerraformRun
+
+
+class CommandLog:
+    """Every terraform command of the session (scenarios run in threads, hence the lock)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._commands: list[TimedCommand] = []
+
+    def add(self, workdir: str, run: TerraformRun) -> None:
+        with self._lock:
+            self._commands.append(TimedCommand(workdir, run))
+
+    def commands(self) -> list[TimedCommand]:
+        with self._lock:
+            return list(self._commands)
+
+
+COMMANDS = CommandLog()
+
 
 class Terraform:
     """Runs terraform on a private copy of a configuration (default tests/e2e/terraform) and
@@ -139,7 +183,8 @@ class Terraform:
     ) -> None:
         self.binary = binary
         # Same relative layout as the repository, so the relative module source resolves.
-        workdir = root / config.relative_to(REPO)
+        self.config_name = config.relative_to(REPO).as_posix()
+        workdir = root / self.config_name
         shutil.copytree(config, workdir, ignore=_ignore_terraform_files)
         shutil.copytree(MODULE, root / "examples" / "terraform", ignore=_ignore_terraform_files)
         self.workdir = workdir
@@ -178,16 +223,25 @@ class Terraform:
             )
         except subprocess.TimeoutExpired as exc:
             # Report what it printed so far instead of a bare timeout.
-            return TerraformRun(
+            run = TerraformRun(
                 list(args),
                 -1,
                 _text(exc.stdout),
                 _text(exc.stderr) + f"\n(killed after {timeout:.0f}s)",
                 time.monotonic() - started,
             )
-        return TerraformRun(
-            list(args), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
-        )
+        else:
+            run = TerraformRun(
+                list(args), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started
+            )
+        COMMANDS.add(self.label, run)
+        return run
+
+    @property
+    def label(self) -> str:
+        """What names this working directory in the timing summary."""
+        names = [v for k, v in self.variables.items() if k in ("name_prefix", "name")]
+        return " ".join([self.config_name, *names])
 
     def init(self) -> TerraformRun:
         run = self.run("init", "-input=false", "-no-color")
@@ -213,6 +267,15 @@ class Terraform:
         return self.run(
             "destroy", "-auto-approve", "-input=false", "-no-color", *self._var_args(variables)
         )
+
+    def destroy_only(self, address: str, **variables: str) -> TerraformRun:
+        """`terraform destroy -target=ADDRESS`: that resource and what depends on it, only."""
+        if not self._initialized:
+            self.init()
+        return self.run(
+            "destroy", "-auto-approve", "-input=false", "-no-color", f"-target={address}",
+            *self._var_args(variables),
+        )  # fmt: skip
 
     def plan(self, **variables: str) -> TerraformRun:
         """`plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error."""

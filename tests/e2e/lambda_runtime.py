@@ -9,7 +9,9 @@ It mimics what our handlers and Terraform can observe of the real runtime:
 - the return value JSON-encoded (a ``datetime`` is a ``Runtime.MarshalError``, as in Lambda);
 - an uncaught exception turned into ``{"errorMessage", "errorType", "requestId", "stackTrace"}``;
 - the function timeout enforced, answering ``Task timed out after N seconds``.
-The result file holds ``{"error": bool, "payload": "<response payload text>"}``.
+The result file holds ``{"error": bool, "payload": "<response payload text>",
+"handler_seconds": float | null}``: the handler's own time, without the init phase (imports),
+like the ``Duration`` of Lambda's REPORT line beside its ``Init Duration``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 
 _write_lock = threading.Lock()
 _written = False
+_handler_started: float | None = None
 
 
 class LambdaContext:
@@ -55,7 +58,9 @@ def _write_result(path: Path, error: bool, payload: str) -> bool:
         if _written:
             return False
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"error": error, "payload": payload}), encoding="utf-8")
+        handler_seconds = None if _handler_started is None else time.monotonic() - _handler_started
+        result = {"error": error, "payload": payload, "handler_seconds": handler_seconds}
+        tmp.write_text(json.dumps(result), encoding="utf-8")
         os.replace(tmp, path)
         _written = True
         return True
@@ -117,7 +122,9 @@ def main() -> int:
         return 1
 
     # Like Lambda, the timeout counts from the start of the invocation, not of the init phase.
-    deadline = time.monotonic() + timeout
+    global _handler_started  # noqa: PLW0603 - read by _write_result, from either thread
+    _handler_started = time.monotonic()
+    deadline = _handler_started + timeout
 
     def on_timeout() -> None:
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -7,7 +7,8 @@ example's bundle/ zipped as its README says.
 The emulator runs EC2/on-premises deployments from what is really there (tests/e2e/
 platforms.py): the instances of the Auto Scaling group, the bundle's appspec.yml read from S3.
 There is no agent to run the scripts, so the test says which script fails
-(:func:`platforms.script_failure`). One module fixture applies four times, in order:
+(:func:`platforms.script_failure`). One scenario fixture (in the background beside the
+other scenarios) applies four times, in order:
 
 1. the bundle on two instances: Succeeded;
 2. a new bundle whose ApplicationStart script fails: the apply fails, naming the instance,
@@ -21,7 +22,7 @@ There is no agent to run the scripts, so the test says which script fails
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 import pytest
 
 from . import platforms
+from .background import scenario
 from .emulator import Emulator
 from .example_roots import Applied, flat, provider_override, trigger_calls, zip_files
 from .harness import REPO, Terraform
@@ -89,18 +91,19 @@ def _bundle(directory: Path, label: str) -> Path:
 def _apply(emulator: Emulator, tf: Terraform, **variables: str) -> Applied:
     since = len(emulator.runner.invocations)
     run = tf.apply(**variables)
-    emulator.wait_idle()
+    emulator.wait_idle(prefix=tf.variables["name"])
     outputs = tf.outputs() if run.returncode == 0 else {}
     return Applied(run, trigger_calls(emulator, f"{tf.variables['name']}-trigger", since), outputs)
 
 
-@pytest.fixture(scope="module")
+@scenario
 def fleet(
     emulator: Emulator,
     lambda_zip: Path,
     example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[FleetScenario]:
+) -> FleetScenario:
+    """The example's applies in order, run in the background beside the other scenarios."""
     ec2 = emulator.client("ec2")
     subnet = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
         "Subnets"
@@ -156,8 +159,8 @@ def fleet(
         if d.application_name == name:
             info = codedeploy.get_deployment(deploymentId=d.deployment_id)["deploymentInfo"]
             scenario.deployments[d.deployment_id] = info
-    yield scenario
-    tf.destroy(instance_count=str(MANY))
+    # No destroy: nothing checks it, and the emulator ends with the session.
+    return scenario
 
 
 @pytest.mark.e2e

@@ -4,23 +4,25 @@ trigger module and its aws_lambda_invocation), against the local emulator, with 
 release zip.
 
 The only file added to the private copy is a provider override pointing every service the
-example uses at the emulator. The apply runs once (a module fixture that also captures what the
-tests look at, so they do not depend on their order) and so does the destroy. About three
-minutes in all, most of it the provider's own waits: ~60 s for the load balancer and ~25 s
-for SQS queue attributes to settle, on create and again on destroy.
+example uses at the emulator. The apply runs once and so does the destroy (a scenario fixture,
+run in the background beside the other scenarios, that captures what the tests look at, so
+they do not depend on their order). About three minutes in all, most of it the provider's own
+waits: ~60 s for the load balancer and ~25 s for SQS queue attributes to settle, on create and
+again on destroy.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .background import scenario
 from .emulator import Emulator, Invocation
 from .harness import REPO, Terraform, TerraformRun, provider_override
 
@@ -39,6 +41,9 @@ class EcsScenario:
     appspec: dict[str, Any] = field(default_factory=dict)
     service_task_definition: str = ""
     replan: TerraformRun | None = None
+    destroy: TerraformRun | None = None
+    destroy_invocations: list[Invocation] = field(default_factory=list)
+    deployments_after_destroy: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -57,12 +62,13 @@ def _trigger_invocations(emulator: Emulator, name: str) -> list[Invocation]:
     return [i for i in emulator.runner.invocations if i.function_name == f"{name}-trigger"]
 
 
-@pytest.fixture(scope="module")
+@scenario
 def ecs(
     emulator: Emulator,
     lambda_zip: Path,
     example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
-) -> Iterator[EcsScenario]:
+) -> EcsScenario:
+    """The example's apply, what it left in the emulator, a second plan, then the destroy."""
     # var.name: at most 20 characters (load balancer and target group names); it names the
     # CodeDeploy application and deployment group too.
     tf = example_terraform(
@@ -78,7 +84,7 @@ def ecs(
     )
     scenario = EcsScenario(tf, tf.apply())
     if scenario.apply.returncode == 0:
-        emulator.wait_idle()
+        emulator.wait_idle(prefix=scenario.name)
         scenario.outputs = tf.outputs()
         deployment_id = scenario.outputs["deployment_id"]
         item = emulator.client("dynamodb").get_item(
@@ -96,7 +102,13 @@ def ecs(
         scenario.service_task_definition = services[0]["taskDefinition"] if services else ""
         scenario.replan = tf.plan()
     scenario.deployments = _deployments(emulator, scenario.name)
-    yield scenario
+    if scenario.apply.returncode == 0:
+        calls_before = len(_trigger_invocations(emulator, scenario.name))
+        scenario.destroy = tf.destroy()
+        emulator.wait_idle(prefix=scenario.name)
+        scenario.destroy_invocations = _trigger_invocations(emulator, scenario.name)[calls_before:]
+        scenario.deployments_after_destroy = _deployments(emulator, scenario.name)
+    return scenario
 
 
 @pytest.mark.e2e
@@ -136,16 +148,13 @@ def test_ecs_example_second_plan_does_not_redeploy(
 
 @pytest.mark.e2e
 def test_ecs_example_destroy_creates_no_deployment(
-    ecs: EcsScenario, emulator: Emulator, explain: Callable[[str], str]
+    ecs: EcsScenario, explain: Callable[[str], str]
 ) -> None:
     assert ecs.apply.returncode == 0, explain(ecs.apply.describe())
-    calls_before = len(_trigger_invocations(emulator, ecs.name))
+    assert ecs.destroy is not None
+    assert ecs.destroy.returncode == 0, explain(ecs.destroy.describe())
 
-    destroy = ecs.tf.destroy()
-    assert destroy.returncode == 0, explain(destroy.describe())
-    emulator.wait_idle()
-
-    assert _deployments(emulator, ecs.name) == ecs.deployments
+    assert ecs.deployments_after_destroy == ecs.deployments
     # lifecycle_scope = "CREATE_ONLY": the provider's delete invokes nothing at all.
-    deletes = _trigger_invocations(emulator, ecs.name)[calls_before:]
+    deletes = ecs.destroy_invocations
     assert deletes == [], explain(f"{len(deletes)} trigger invocations during destroy")

@@ -43,7 +43,7 @@ def test_one_active_deployment_per_group_and_stop(emulator: Emulator) -> None:
     second = cd.create_deployment(
         applicationName=app, deploymentGroupName="g", description="simulate:fail"
     )["deploymentId"]
-    emulator.wait_idle()
+    emulator.wait_idle(prefix=app)
     info = cd.get_deployment(deploymentId=second)["deploymentInfo"]
     assert info["status"] == "Failed"
     assert info["errorInformation"]["code"] == "HEALTH_CONSTRAINTS"
@@ -51,3 +51,40 @@ def test_one_active_deployment_per_group_and_stop(emulator: Emulator) -> None:
     assert [e["state"] for e in events if e["deploymentId"] == second] == ["START", "FAILURE"]
     assert not [e for e in events if e["deploymentId"] == first]
     assert error_information(next(d for d in emulator.deployments() if d.deployment_id == second))
+
+
+@pytest.mark.e2e
+def test_wait_idle_waits_for_what_is_under_way_not_for_other_scenarios(
+    emulator: Emulator,
+) -> None:
+    """Scenarios run side by side: one's wait_idle must not wait for another's deployment,
+    yet must wait for its own, CodeDeploy's rollback of it included (same application)."""
+    cd, other = _group(emulator)
+    # Another scenario's deployment, still running long after this test's has ended.
+    running = cd.create_deployment(
+        applicationName=other, deploymentGroupName="g", description="simulate:seconds=120"
+    )["deploymentId"]
+    cd, mine = _group(emulator)
+    failing = cd.create_deployment(
+        applicationName=mine,
+        deploymentGroupName="g",
+        description="simulate:fail",
+        autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
+    )["deploymentId"]
+    try:
+        emulator.wait_idle(timeout=60, prefix=mine)
+        statuses = {
+            d.deployment_id: d.status
+            for d in emulator.deployments()
+            if d.application_name in (mine, other)
+        }
+        rollbacks = [
+            d
+            for d in emulator.deployments()
+            if d.application_name == mine and d.deployment_id != failing
+        ]
+        assert statuses[failing] == "Failed"
+        assert [d.status for d in rollbacks] == ["Succeeded"], statuses
+        assert statuses[running] == "InProgress", statuses
+    finally:
+        cd.stop_deployment(deploymentId=running)

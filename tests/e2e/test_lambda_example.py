@@ -6,7 +6,8 @@ local emulator, with the real release zip and the example's own src/ zipped as i
 The emulator runs Lambda deployments as CodeDeploy does (tests/e2e/platforms.py): it invokes
 the AppSpec's BeforeAllowTraffic and AfterAllowTraffic hooks, which really invoke the new
 version and report through PutLifecycleEventHookExecutionStatus, reads the group's alarm, and
-moves the alias. One module fixture applies four times, in order:
+moves the alias. One scenario fixture (in the background beside the other scenarios) applies
+four times, in order:
 
 1. the first apply: version 1, deployed onto itself all at once;
 2. a new message: version 2, the canary shift succeeds, the alias serves version 2;
@@ -19,13 +20,14 @@ moves the alias. One module fixture applies four times, in order:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .background import scenario
 from .emulator import Emulator
 from .example_roots import Applied, flat, provider_override, trigger_calls, zip_files
 from .harness import REPO, Terraform
@@ -70,7 +72,7 @@ def _function_zip(directory: Path) -> Path:
 def _apply(emulator: Emulator, tf: Terraform, **variables: str) -> Applied:
     since = len(emulator.runner.invocations)
     run = tf.apply(**variables)
-    emulator.wait_idle()
+    emulator.wait_idle(prefix=tf.variables["name"])
     outputs = tf.outputs() if run.returncode == 0 else {}
     calls = trigger_calls(emulator, f"{tf.variables['name']}-trigger", since)
     return Applied(run, calls, outputs)
@@ -81,13 +83,14 @@ def _alias_version(emulator: Emulator, name: str) -> str:
     return str(alias["FunctionVersion"])
 
 
-@pytest.fixture(scope="module")
+@scenario
 def canary(
     emulator: Emulator,
     lambda_zip: Path,
     example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[CanaryScenario]:
+) -> CanaryScenario:
+    """The example's applies in order, run in the background beside the other scenarios."""
     tf = example_terraform(
         EXAMPLE,
         {
@@ -130,8 +133,8 @@ def canary(
     scenario.deployments = [
         d for d in emulator.deployments() if d.application_name == scenario.name
     ]
-    yield scenario
-    tf.destroy()
+    # No destroy: nothing checks it, and the emulator ends with the session.
+    return scenario
 
 
 @pytest.mark.e2e

@@ -2,10 +2,11 @@
 switched on in the same state, with the real release zip, the real aws provider and `terraform
 apply` against the local emulator.
 
-One working directory (tests/e2e/lite_mode), one command after the other (a module fixture, so
-the tests do not depend on their order): a failing deployment and a successful one with the
-trigger alone; `terraform plan -out` with tracking switched on, read with `terraform show
--json`; that saved plan applied; one more deployment, now seen through the table.
+One working directory (tests/e2e/lite_mode), one command after the other (a scenario fixture,
+run in the background beside the other scenarios, so the tests do not depend on their order):
+a failing deployment and a successful one with the trigger alone; `terraform plan -out` with
+tracking switched on, read with `terraform show -json`; that saved plan applied; one more
+deployment, now seen through the table.
 
 The plan is the proof a mocked provider cannot give (examples/terraform/tests): the real
 provider's diff, with its ForceNew arguments and CustomizeDiff, says what switching on does to
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ import pytest
 
 from tests.support.simulator import HEALTH_FAILURE
 
+from .background import scenario
 from .emulator import Emulator, Invocation
 from .harness import Terraform, TerraformRun
 
@@ -119,12 +121,13 @@ def _account(emulator: Emulator, prefix: str) -> dict[str, list[str]]:
     }
 
 
-@pytest.fixture(scope="module")
+@scenario
 def lite(
     emulator: Emulator,
     lambda_zip: Path,
     example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
-) -> Iterator[LiteScenario]:
+) -> LiteScenario:
+    """The trigger alone, then status tracking switched on in the same state."""
     prefix = f"e2e-lite-{uuid.uuid4().hex[:6]}"
     tf = example_terraform(
         LITE_CONFIG,
@@ -154,7 +157,7 @@ def lite(
     def step(name: str, command: Callable[[], TerraformRun]) -> bool:
         deployments_before, calls_before = len(deployments()), len(invocations())
         run = command()
-        emulator.wait_idle()
+        emulator.wait_idle(prefix=prefix)
         done = Step(run, deployments()[deployments_before:], invocations()[calls_before:])
         scenario.steps[name] = done
         if run.returncode == 0:
@@ -185,7 +188,7 @@ def lite(
             )
             if applied:
                 step("tracked", lambda: tf.apply(status_tracking="true", description=TRACKED))
-    yield scenario
+    return scenario
 
 
 def _flat(text: str) -> str:

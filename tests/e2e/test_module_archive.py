@@ -18,6 +18,8 @@ One apply of tests/e2e/terraform's configuration (the examples/terraform copy be
 the module source pointing at the archive, no zip variable: the module must run its bundled
 zip) runs one deployment. Two plan-only roots cost no apply: the chain module from the same
 archive with the arm64 zip chosen, pinned by checksum; and a wrong checksum refused by init.
+Both run as scenario fixtures, in the background beside the other scenarios, each with its
+own archive server so that the requests each one sees are its own.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,7 @@ import pytest
 
 from tests.support.release_build import release_build
 
+from .background import scenario
 from .emulator import Emulator
 from .harness import REPO, HarnessError, Terraform, TerraformRun
 
@@ -81,8 +85,9 @@ class ArchiveServer:
     requests: list[tuple[str, str]] = field(default_factory=list)
 
 
-@pytest.fixture(scope="module")
-def archive_server() -> Iterator[ArchiveServer]:
+@contextmanager
+def serving_the_package() -> Iterator[ArchiveServer]:
+    """package/ served on a free local port while the block runs."""
     requests: list[tuple[str, str]] = []
 
     class Handler(http.server.SimpleHTTPRequestHandler):
@@ -143,8 +148,18 @@ class FromArchive:
     replan: TerraformRun | None = None
 
 
-@pytest.fixture(scope="module")
+@scenario
 def from_archive(
+    emulator: Emulator,
+    terraform_cli: tuple[str, Path],
+    terraform_root: Callable[[], Path],
+) -> FromArchive:
+    """The apply of the module from the archive, what it left, and a second plan."""
+    with serving_the_package() as archive_server:
+        return _apply_from_archive(emulator, terraform_cli, terraform_root, archive_server)
+
+
+def _apply_from_archive(
     emulator: Emulator,
     terraform_cli: tuple[str, Path],
     terraform_root: Callable[[], Path],
@@ -166,7 +181,7 @@ def from_archive(
     scenario = FromArchive(tf, archive, url, apply, archive_server.requests[served_before:])
     if apply.returncode != 0:
         return scenario
-    emulator.wait_idle()
+    emulator.wait_idle(prefix=variables["name_prefix"])
     scenario.outputs = tf.outputs()
     lam = emulator.client("lambda")
     for role in ("trigger", "recorder"):
@@ -298,47 +313,59 @@ def _pinned_root(
     )
 
 
-@pytest.mark.e2e
-def test_the_chain_module_and_the_arm64_zip_come_from_the_pinned_archive(
+@dataclass
+class Pinned:
+    """The plan of the root pinned by the archive's hash, and init of one with another hash."""
+
+    archive: Path
+    sha256: str
+    plan: TerraformRun
+    init_with_another_hash: TerraformRun
+    init_workdir: Path
+
+
+@scenario
+def pinned(
     emulator: Emulator,
     terraform_cli: tuple[str, Path],
     terraform_root: Callable[[], Path],
-    archive_server: ArchiveServer,
-) -> None:
+) -> Pinned:
+    """Plans only: the pinned root (the chain module, arm64) and init with a wrong hash."""
     archive = _module_archive()
+    sha256 = release_build().sha256_of(archive)
+    with serving_the_package() as archive_server:
+        url = f"{archive_server.url}/{archive.name}"
+        plan = _pinned_root(emulator, terraform_cli, terraform_root, url, sha256).plan()
+        wrong = _pinned_root(emulator, terraform_cli, terraform_root, url, "0" * 64)
+        init = wrong.run("init", "-input=false", "-no-color")
+    return Pinned(archive, sha256, plan, init, wrong.workdir)
+
+
+@pytest.mark.e2e
+def test_the_chain_module_and_the_arm64_zip_come_from_the_pinned_archive(
+    pinned: Pinned,
+) -> None:
     packaging = release_build()
-    sha256 = packaging.sha256_of(archive)
     # The hash the module is pinned with is the archive's line in the release's SHA256SUMS.
     sums = (PACKAGE_DIR / packaging.CHECKSUMS_NAME).read_text(encoding="utf-8")
-    assert f"{sha256}  {archive.name}\n" in sums
-    url = f"{archive_server.url}/{archive.name}"
-    tf = _pinned_root(emulator, terraform_cli, terraform_root, url, sha256)
-
-    plan = tf.plan()
+    assert f"{pinned.sha256}  {pinned.archive.name}\n" in sums
+    plan = pinned.plan
 
     assert plan.returncode == 2, plan.describe()
     arm64_zip = packaging.zip_name(packaging.read_version(), "arm64")
     flat = _flat(plan.output)
-    for role in ("trigger", "recorder"):
-        assert f"module.trigger.aws_lambda_function.{role} will be created" in flat
+    # The recorder is counted: it exists with status_tracking (true by default).
+    for address in ("aws_lambda_function.trigger", "aws_lambda_function.recorder[0]"):
+        assert f"module.trigger.{address} will be created" in flat, plan.describe()
     assert f'filename = ".terraform/modules/trigger/dist/{arm64_zip}"' in flat, plan.describe()
     assert "_linux_amd64" not in flat
     assert "module.chain.aws_lambda_invocation.deploy will be created" in flat, plan.describe()
 
 
 @pytest.mark.e2e
-def test_an_archive_with_another_hash_is_refused_by_init(
-    emulator: Emulator,
-    terraform_cli: tuple[str, Path],
-    terraform_root: Callable[[], Path],
-    archive_server: ArchiveServer,
-) -> None:
-    archive = _module_archive()
-    url = f"{archive_server.url}/{archive.name}"
-    tf = _pinned_root(emulator, terraform_cli, terraform_root, url, "0" * 64)
-
-    init = tf.run("init", "-input=false", "-no-color")
+def test_an_archive_with_another_hash_is_refused_by_init(pinned: Pinned) -> None:
+    init = pinned.init_with_another_hash
 
     assert init.returncode != 0, init.describe()
     assert "Checksums did not match" in _flat(init.output), init.describe()
-    assert not (tf.workdir / ".terraform" / "modules" / "trigger").exists()
+    assert not (pinned.init_workdir / ".terraform" / "modules" / "trigger").exists()

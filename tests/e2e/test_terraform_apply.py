@@ -1,9 +1,11 @@
 """End to end: `terraform apply` of examples/terraform plus an aws_lambda_invocation that
 starts a CodeDeploy deployment, against the local emulator, with the real release zip.
 
-Each Terraform scenario runs once (fixtures) and the tests assert on what it left behind, so
-the slow parts (the provider waits ~25 s for SQS attributes to settle, on create and on
-destroy) are paid as few times as possible and the tests do not depend on their order.
+Each Terraform scenario runs once (a scenario fixture, in the background beside the other
+scenarios: tests/e2e/background.py) and the tests assert on what it left behind, so the slow
+parts (the provider waits ~25 s for SQS attributes to settle, on create and on destroy) are
+paid as few times as possible, overlap with the other scenarios' waits, and the tests do not
+depend on their order.
 
 Two working directories, one module apply each: `lifecycle` walks the recommended
 lifecycle_scope = "CREATE_ONLY" through a failing deployment, its retry, a revert and a
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +29,7 @@ from tests.support.deployment_targets import ECS_HOOK_FAILURE
 from tests.support.moto_codedeploy import error_information
 from tests.support.simulator import HEALTH_FAILURE
 
+from .background import scenario
 from .emulator import Emulator, Invocation
 from .harness import REPO, STEP_SECONDS, Terraform, TerraformRun, provider_override
 
@@ -58,6 +61,7 @@ class Scenario:
     trigger_invocations: list[Invocation] = field(default_factory=list)
     replan: TerraformRun | None = None
     history: HistoryRead | None = None
+    destroy: Step | None = None
 
     @property
     def application(self) -> str:
@@ -75,6 +79,18 @@ class HistoryRead:
     apply: TerraformRun
     outputs: dict[str, Any] = field(default_factory=dict)
     invocations_during_apply: list[Invocation] = field(default_factory=list)
+    deployments_after: list[Deployment] = field(default_factory=list)
+
+
+@dataclass
+class Step:
+    """One terraform command of a scenario and what it changed in the emulator."""
+
+    run: TerraformRun
+    new_deployments: list[Deployment]
+    trigger_invocations: list[Invocation]
+    state: list[str] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
 
 
 def _deployments(emulator: Emulator, application: str) -> list[Deployment]:
@@ -114,6 +130,32 @@ def _trigger_invocations(emulator: Emulator, tf: Terraform) -> list[Invocation]:
     return [i for i in emulator.runner.invocations if i.function_name == name]
 
 
+def _step(
+    emulator: Emulator,
+    tf: Terraform,
+    command: Callable[[], TerraformRun],
+    *,
+    state: bool = False,
+    outputs: bool = False,
+) -> Step:
+    """Runs one terraform command and captures what it changed in the emulator."""
+    application = f"{tf.variables['name_prefix']}-app"
+    deployments_before = len(_deployments(emulator, application))
+    calls_before = len(_trigger_invocations(emulator, tf))
+    run = command()
+    emulator.wait_idle(prefix=tf.variables["name_prefix"])
+    step = Step(
+        run,
+        _deployments(emulator, application)[deployments_before:],
+        _trigger_invocations(emulator, tf)[calls_before:],
+    )
+    if state:
+        step.state = tf.state_list()
+    if outputs and run.returncode == 0:
+        step.outputs = tf.outputs()
+    return step
+
+
 def _flat(text: str) -> str:
     # Terraform wraps long diagnostics; compare with all whitespace runs collapsed.
     return " ".join(text.split())
@@ -142,29 +184,36 @@ def _read_history(
     read.invocations_during_apply = _trigger_invocations(emulator, deployed.tf)[before:]
     if read.apply.returncode == 0:
         read.outputs = tf.outputs()
+    read.deployments_after = _deployments(emulator, deployed.application)
     return read
 
 
-@pytest.fixture(scope="module")
+@scenario
 def deployed(
     emulator: Emulator,
     terraform_factory: Callable[[str], Terraform],
     example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
-) -> Iterator[Scenario]:
-    """A successful apply with lifecycle_scope = "CRUD", and what it left in the emulator."""
+) -> Scenario:
+    """A successful apply with lifecycle_scope = "CRUD", what it left in the emulator, a
+    second plan, the history example reading it back, and then the destroy."""
     tf = terraform_factory("deployed")
     tf.variables["lifecycle_scope"] = "CRUD"
     apply = tf.apply(description="e2e: deploy and wait")
     scenario = Scenario(tf, apply, [])
     if apply.returncode == 0:
-        emulator.wait_idle()
+        emulator.wait_idle(prefix=tf.variables["name_prefix"])
         scenario.outputs = tf.outputs()
         scenario.status_items = _status_items(emulator, scenario.outputs["status_table_name"])
         scenario.replan = tf.plan(description="e2e: deploy and wait")
         scenario.history = _read_history(emulator, example_terraform, scenario)
     scenario.deployments = _deployments(emulator, scenario.application)
     scenario.trigger_invocations = _trigger_invocations(emulator, tf)
-    yield scenario
+    if apply.returncode == 0:
+        # Last: the whole destroy, so the invocation's delete runs while the function exists.
+        scenario.destroy = _step(
+            emulator, tf, lambda: tf.destroy(description="e2e: deploy and wait")
+        )
+    return scenario
 
 
 @pytest.mark.e2e
@@ -227,27 +276,20 @@ def test_a_data_source_reads_the_deployment_back_from_the_table(
     # The query was one trigger invocation and deployed nothing.
     assert len(read.invocations_during_apply) == 1, explain(f"{read.invocations_during_apply}")
     assert not read.invocations_during_apply[0].error
-    assert [d.deployment_id for d in _deployments(emulator, deployed.application)] == [
-        deployment_id
-    ]
+    assert [d.deployment_id for d in read.deployments_after] == [deployment_id]
 
 
 @pytest.mark.e2e
 def test_crud_destroy_is_skipped_and_creates_no_deployment(
-    deployed: Scenario, emulator: Emulator, explain: Callable[[str], str]
+    deployed: Scenario, explain: Callable[[str], str]
 ) -> None:
     assert deployed.apply.returncode == 0, explain(deployed.apply.describe())
-    before = _deployments(emulator, deployed.application)
-    calls_before = len(_trigger_invocations(emulator, deployed.tf))
-
-    destroy = deployed.tf.destroy(description="e2e: deploy and wait")
-    assert destroy.returncode == 0, explain(destroy.describe())
-    emulator.wait_idle()
-
-    after = _deployments(emulator, deployed.application)
-    assert [d.deployment_id for d in after] == [d.deployment_id for d in before]
+    destroy = deployed.destroy
+    assert destroy is not None
+    assert destroy.run.returncode == 0, explain(destroy.run.describe())
+    assert destroy.new_deployments == [], explain(f"{destroy.new_deployments}")
     # The delete did reach the function (lifecycle_scope = "CRUD") and was a no-op there.
-    deletes = _trigger_invocations(emulator, deployed.tf)[calls_before:]
+    deletes = destroy.trigger_invocations
     assert len(deletes) == 1, explain(f"{len(deletes)} trigger invocations during destroy")
     assert not deletes[0].error, explain(deletes[0].payload.decode())
     assert json.loads(deletes[0].payload)["status"] == "Skipped"
@@ -256,59 +298,46 @@ def test_crud_destroy_is_skipped_and_creates_no_deployment(
 # --- lifecycle_scope = "CREATE_ONLY": what a user of the README's recommendation lives through
 
 
-@dataclass
-class Step:
-    """One terraform command of the lifecycle walk and what it changed in the emulator."""
-
-    run: TerraformRun
-    new_deployments: list[Deployment]
-    trigger_invocations: list[Invocation]
-    state: list[str] = field(default_factory=list)
-    outputs: dict[str, Any] = field(default_factory=dict)
-
-
 FAILING = "e2e lifecycle simulate:fail"
 INPUT_A = "e2e lifecycle: revision A"
 INPUT_B = "e2e lifecycle: revision B"
 
 
-@pytest.fixture(scope="module")
-def lifecycle(
-    emulator: Emulator, terraform_factory: Callable[[str], Terraform]
-) -> Iterator[dict[str, Step]]:
+@scenario
+def lifecycle(emulator: Emulator, terraform_factory: Callable[[str], Terraform]) -> dict[str, Step]:
     """One working directory (one module apply), six commands in a row:
 
     fail: apply an input whose deployment fails; retry: apply it again, unchanged;
-    a, b, revert: apply A, then B, then A again; destroy: terraform destroy.
+    a, b, revert: apply A, then B, then A again; destroy: terraform destroy of the invocation.
     (No plan after the revert: the `deployed` scenario checks for drift, and each
     terraform command costs 15-60 s here.)
+
+    The destroy targets aws_lambda_invocation.deploy: what CREATE_ONLY promises is about the
+    provider's delete of that resource, the only step of a destroy that could invoke the
+    function, and `-target` runs exactly that delete. The rest (the module's own resources,
+    ~70 s of SQS waits) invokes nothing whatever the lifecycle_scope, and `deployed` destroys
+    the same configuration whole.
     """
     tf = terraform_factory("lifecycle")  # lifecycle_scope: the configuration's CREATE_ONLY
-    application = f"{tf.variables['name_prefix']}-app"
-    steps: dict[str, Step] = {}
 
-    def step(name: str, command: Callable[[], TerraformRun], *, outputs: bool = False) -> None:
-        deployments_before = len(_deployments(emulator, application))
-        calls_before = len(_trigger_invocations(emulator, tf))
-        run = command()
-        emulator.wait_idle()
-        steps[name] = Step(
-            run,
-            _deployments(emulator, application)[deployments_before:],
-            _trigger_invocations(emulator, tf)[calls_before:],
+    def apply(description: str, *, outputs: bool = False) -> Step:
+        return _step(
+            emulator, tf, lambda: tf.apply(description=description), state=True, outputs=outputs
         )
-        if name != "destroy":
-            steps[name].state = tf.state_list()
-        if outputs and run.returncode == 0:
-            steps[name].outputs = tf.outputs()
 
-    step("fail", lambda: tf.apply(description=FAILING))
-    step("retry", lambda: tf.apply(description=FAILING))
-    step("a", lambda: tf.apply(description=INPUT_A), outputs=True)
-    step("b", lambda: tf.apply(description=INPUT_B), outputs=True)
-    step("revert", lambda: tf.apply(description=INPUT_A), outputs=True)
-    step("destroy", lambda: tf.destroy(description=INPUT_A))
-    yield steps
+    return {
+        "fail": apply(FAILING),
+        "retry": apply(FAILING),
+        "a": apply(INPUT_A, outputs=True),
+        "b": apply(INPUT_B, outputs=True),
+        "revert": apply(INPUT_A, outputs=True),
+        "destroy": _step(
+            emulator,
+            tf,
+            lambda: tf.destroy_only("aws_lambda_invocation.deploy", description=INPUT_A),
+            state=True,
+        ),
+    }
 
 
 @pytest.mark.e2e
@@ -392,6 +421,10 @@ def test_create_only_destroy_invokes_nothing(
 ) -> None:
     destroy = lifecycle["destroy"]
     assert destroy.run.returncode == 0, explain(destroy.run.describe())
+    # The invocation was in the state and the destroy deleted it...
+    assert "aws_lambda_invocation.deploy" in lifecycle["revert"].state
+    assert "aws_lambda_invocation.deploy" not in destroy.state, destroy.state
+    # ...without invoking the function, so without deploying.
     assert destroy.trigger_invocations == [], [i.payload for i in destroy.trigger_invocations]
     assert destroy.new_deployments == []
 
@@ -422,7 +455,7 @@ def test_emulator_returns_codedeploy_times_as_epoch_numbers(emulator: Emulator) 
     with urllib.request.urlopen(request, timeout=30) as response:
         info = json.loads(response.read())["deploymentInfo"]
     assert isinstance(info["createTime"], int | float), info
-    emulator.wait_idle()
+    emulator.wait_idle(prefix="e2e-epoch")
     with urllib.request.urlopen(request, timeout=30) as response:
         info = json.loads(response.read())["deploymentInfo"]
     assert info["status"] == "Succeeded"

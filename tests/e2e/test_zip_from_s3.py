@@ -5,7 +5,10 @@ lambda_s3_object_version) instead of lambda_zip_path. The release zip is uploade
 bucket of the emulator's S3; CreateFunction reads the object there (moto's Lambda copies it, as
 AWS does), so the functions that run are the bytes of the S3 object. One apply, plus plans that
 cost no apply: a second plan must be empty (no source_code_hash for S3, so nothing may drift), and
-plans with both sources or with none must fail on the module's precondition, naming the variables.
+plans with both sources or with none must fail on the module's precondition, naming the variables
+(a plan proves it: Terraform evaluates preconditions while planning, and a failed one stops the
+run before anything is created). All of it runs in one scenario fixture, in the background
+beside the other scenarios.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import hashlib
 import json
 import tomllib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .background import scenario
 from .emulator import Emulator, Invocation
 from .harness import REPO, Terraform, TerraformRun
 
@@ -37,6 +41,8 @@ class FromS3:
     functions: dict[str, dict[str, Any]] = field(default_factory=dict)
     trigger_invocations: list[Invocation] = field(default_factory=list)
     replan: TerraformRun | None = None
+    both_sources_plan: TerraformRun | None = None
+    no_source_plan: TerraformRun | None = None
 
 
 def _flat(text: str) -> str:
@@ -59,13 +65,24 @@ def _upload(emulator: Emulator, zip_path: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
+def _plan_without_refresh(tf: Terraform, variables: dict[str, str]) -> TerraformRun:
+    # The preconditions are evaluated while planning: reading the applied resources back
+    # (refresh) would only add time.
+    return tf.run(
+        "plan", "-refresh=false", "-input=false", "-no-color",
+        *[f"-var={name}={value}" for name, value in variables.items()],
+    )  # fmt: skip
+
+
+@scenario
 def from_s3(
     emulator: Emulator,
     terraform_cli: tuple[str, Path],
     terraform_root: Callable[[], Path],
     lambda_zip: Path,
-) -> Iterator[FromS3]:
+) -> FromS3:
+    """The apply with the zip in S3, a second plan, and the plans with both zip sources and
+    with none."""
     binary, cli_config = terraform_cli
     variables = {
         "endpoint": emulator.endpoint,
@@ -77,7 +94,7 @@ def from_s3(
     digest = base64.b64encode(hashlib.sha256(lambda_zip.read_bytes()).digest()).decode()
     scenario = FromS3(tf, apply, digest)
     if apply.returncode == 0:
-        emulator.wait_idle()
+        emulator.wait_idle(prefix=variables["name_prefix"])
         scenario.outputs = tf.outputs()
         lam = emulator.client("lambda")
         for role in ("trigger", "recorder"):
@@ -89,7 +106,14 @@ def from_s3(
             if i.function_name == scenario.outputs["trigger_function_name"]
         ]
         scenario.replan = tf.plan(description="e2e: zip from s3")
-    yield scenario
+    scenario.both_sources_plan = _plan_without_refresh(
+        tf, {**variables, "lambda_zip_path": str(lambda_zip)}
+    )
+    # Only the variables that are not a zip source (tf.plan would add the S3 ones).
+    scenario.no_source_plan = _plan_without_refresh(
+        tf, {k: variables[k] for k in ("endpoint", "name_prefix")}
+    )
+    return scenario
 
 
 @pytest.mark.e2e
@@ -133,20 +157,10 @@ def test_a_second_plan_with_the_zip_from_s3_has_no_changes(
     assert from_s3.replan.returncode == 0, from_s3.replan.describe()
 
 
-def _plan_without_refresh(tf: Terraform, variables: dict[str, str]) -> TerraformRun:
-    # The preconditions are evaluated while planning: reading the applied resources back
-    # (refresh) would only add time.
-    return tf.run(
-        "plan", "-refresh=false", "-input=false", "-no-color",
-        *[f"-var={name}={value}" for name, value in variables.items()],
-    )  # fmt: skip
-
-
 @pytest.mark.e2e
-def test_both_zip_sources_are_refused(from_s3: FromS3, lambda_zip: Path) -> None:
-    plan = _plan_without_refresh(
-        from_s3.tf, {**from_s3.tf.variables, "lambda_zip_path": str(lambda_zip)}
-    )
+def test_both_zip_sources_are_refused(from_s3: FromS3) -> None:
+    plan = from_s3.both_sources_plan
+    assert plan is not None
     assert plan.returncode == 1, plan.describe()
     assert "Set exactly one zip source: lambda_zip_path" in _flat(plan.output), plan.describe()
     assert "got both" in plan.output, plan.describe()
@@ -154,9 +168,8 @@ def test_both_zip_sources_are_refused(from_s3: FromS3, lambda_zip: Path) -> None
 
 @pytest.mark.e2e
 def test_no_zip_source_is_refused(from_s3: FromS3) -> None:
-    # Only the variables that are not a zip source (tf.plan would add the S3 ones).
-    keep = ("endpoint", "name_prefix")
-    plan = _plan_without_refresh(from_s3.tf, {k: from_s3.tf.variables[k] for k in keep})
+    plan = from_s3.no_source_plan
+    assert plan is not None
     assert plan.returncode == 1, plan.describe()
     assert "Set exactly one zip source: lambda_zip_path" in _flat(plan.output), plan.describe()
     assert "got neither" in plan.output, plan.describe()
