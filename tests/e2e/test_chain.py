@@ -249,8 +249,8 @@ def test_applying_again_after_a_failed_link_reports_the_failure_and_deploys_noth
     """CREATE_ONLY keeps the deploying link and the links that handed over (they succeeded)
     and not the one that failed: the next apply re-creates that link only, which attaches to
     the deployment that already failed.
-    Deploying again takes `-replace` of the deploying link or a changed input (docs/long-deployments.md:
-    retrying a failed chain)."""
+    Deploying again takes `-replace` of the deploying link or a changed input
+    (docs/long-deployments.md: retrying a failed chain)."""
     failed = chain["failing"].new_deployments
     again = chain["failing again"]
     assert again.run.returncode != 0, explain(again.describe())
