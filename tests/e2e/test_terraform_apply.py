@@ -359,9 +359,8 @@ def test_create_only_a_failing_deployment_fails_the_apply(
     # The explanation: the failing hook, what it logged, the replacement task's end, and
     # whether the rollback restored the previous version (waitForRollback, default true).
     hook = ECS_HOOK_FAILURE
-    assert f"{hook.event} Failed, hook {hook.script_name}: ScriptFailed" in output, explain(
-        apply.describe()
-    )
+    named = f"{hook.event} Failed, hook function {hook.script_name}: ScriptFailed"
+    assert named in output, explain(apply.describe())
     last_log_line = hook.log_tail.splitlines()[-1]
     assert f"log tail: {hook.log_tail.splitlines()[0]}" in output
     assert last_log_line in output, explain(apply.describe())
