@@ -25,7 +25,7 @@ from shared.errors import InvalidInput
 from shared.revision import content_sha256
 
 OnActiveDeployment = Literal["fail", "wait"]
-WaitUntil = Literal["Succeeded", "Ready"]
+WaitUntil = Literal["Succeeded", "Ready", "TrafficShifted"]
 OnDeadline = Literal["fail", "return"]
 TerraformAction = Literal["create", "update", "delete"]
 

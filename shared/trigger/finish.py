@@ -37,6 +37,7 @@ def answer_without_waiting(inv: Invocation, deployment_id: str) -> TriggerResult
         None,
         wait_until=inv.options.wait_until,
         replay_reason=inv.progress.replay_reason,
+        group_clock=inv.progress.group_clock,
     )
 
 
@@ -83,6 +84,7 @@ def timeout(inv: Invocation, reached: WaitDeadlineReached) -> DeploymentWaitTime
             progress=progress,
             terraform_action=inv.request.terraform_action,
             function_timeout=inv.deadline.function_timeout_seconds,
+            group_clock_note=inv.progress.group_clock_note,
         )
     )
 
@@ -105,6 +107,7 @@ def _finish(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
         outcome.detected_by,
         wait_until=inv.options.wait_until,
         replay_reason=inv.progress.replay_reason,
+        group_clock=inv.progress.group_clock,
     )
     extra = {
         "status": snapshot.status,
@@ -127,6 +130,7 @@ def _finish(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
         timeline,
         wait_until=inv.options.wait_until,
         replay_reason=inv.progress.replay_reason,
+        group_clock=inv.progress.group_clock,
     )
 
 
