@@ -43,6 +43,9 @@ def groups(codedeploy: Any) -> None:
     )
 
 
+CANNOT_COVER = "the invocation cannot cover the group's clock"
+
+
 def elapsed_since(started: float) -> float:
     return time.monotonic() - started
 
@@ -172,9 +175,7 @@ def test_a_clock_longer_than_the_invocation_is_said_at_the_start_and_in_the_time
     with pytest.raises(DeploymentWaitTimeout) as raised:
         harness.invoke(appspec_request(deploymentGroupName=GATED))
 
-    (warning,) = [
-        line for line in log_lines() if line["message"] == "the invocation cannot cover the group's clock"
-    ]
+    (warning,) = [line for line in log_lines() if line["message"] == CANNOT_COVER]
     note = warning["note"]
     assert "can take 165 minutes before Succeeded" in note
     assert "ready wait 30, traffic routing 15, termination wait 120" in note
@@ -200,18 +201,14 @@ def test_a_clock_the_chain_covers_names_max_wait_minutes(
     with pytest.raises(DeploymentWaitTimeout) as raised:
         harness.invoke(appspec_request(deploymentGroupName="short-wait"), timeout=300)
 
-    (warning,) = [
-        line for line in log_lines() if line["message"] == "the invocation cannot cover the group's clock"
-    ]
+    (warning,) = [line for line in log_lines() if line["message"] == CANNOT_COVER]
     assert "the deployment chain module with max_wait_minutes of at least 20" in warning["note"]
     # The traffic shift needs none of the group's waits: it fits this very invocation.
     assert 'or waitUntil "TrafficShifted" (0 minutes' in warning["note"]
     assert warning["note"] in str(raised.value)
 
 
-def test_on_deadline_return_is_not_warned(
-    make_harness: Any, groups: None, log_lines: Any
-) -> None:
+def test_on_deadline_return_is_not_warned(make_harness: Any, groups: None, log_lines: Any) -> None:
     harness = make_harness(planner=PLAN_40)
 
     result = harness.invoke(appspec_request(deploymentGroupName=GATED, onDeadline="return"))
@@ -290,3 +287,31 @@ def test_create_and_attach_requests_accept_traffic_shifted() -> None:
     create = parse_request(appspec_request(waitUntil="TrafficShifted"), "tf")
     assert isinstance(attach, AttachRequest) and isinstance(create, CreateRequest)
     assert attach.wait_options.wait_until == create.wait_options.wait_until == "TrafficShifted"
+
+
+def test_traffic_shifted_through_the_handler_is_json_and_counted(
+    codedeploy: Any, groups: None, capsys: Any
+) -> None:
+    from handlers import trigger
+    from tests.support import moto_codedeploy
+    from tests.support.lambda_context import FakeLambdaContext
+    from tests.test_handlers import emf_metrics
+
+    created = codedeploy.create_deployment(**appspec_request(deploymentGroupName=SHIFTING))[
+        "deploymentId"
+    ]
+    moto_codedeploy.set_status(created, "InProgress")
+    moto_codedeploy.deployments()[created].instance_termination_wait_time_started = True
+    capsys.readouterr()
+
+    result = trigger.lambda_handler(
+        {"deploymentId": created, "waitUntil": "TrafficShifted"}, FakeLambdaContext()
+    )
+
+    assert json.loads(json.dumps(result)) == result
+    assert (result["status"], result["milestone"], result["complete"]) == (
+        "InProgress",
+        "TrafficShifted",
+        True,
+    )
+    assert emf_metrics(capsys.readouterr().out)["DeploymentsTrafficShifted"] == [1.0]

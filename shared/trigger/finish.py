@@ -117,7 +117,7 @@ def _finish(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
     if not result["complete"]:
         logger.info("deadline reached; handing over to the next invocation", extra=extra)
         return result
-    _emit_end_metrics(snapshot, outcome)
+    _emit_end_metrics(result["milestone"] or snapshot.status, outcome)
     ended = snapshot.is_terminal
     logger.info("deployment ended" if ended else "milestone reached", extra=extra)
     if snapshot.is_unsuccessful:
@@ -206,11 +206,13 @@ def _follow_rollback(inv: Invocation, snapshot: DeploymentSnapshot) -> RollbackR
     return RollbackReport(rollback_id, ended.snapshot.status)
 
 
-def _emit_end_metrics(snapshot: DeploymentSnapshot, outcome: WaitOutcome) -> None:
+def _emit_end_metrics(ended_as: str, outcome: WaitOutcome) -> None:
+    """``ended_as``: the status it ended with, or the milestone that met ``waitUntil``
+    (``TrafficShifted`` is met while the status is still InProgress)."""
     # One metric name per status and per path (rather than dimensions) keeps them
     # all in the invocation's single EMF blob, and honours POWERTOOLS_METRICS_DISABLED.
     metrics.add_metric(name="WaitSeconds", unit=MetricUnit.Seconds, value=outcome.waited_seconds)
-    metrics.add_metric(name=f"Deployments{snapshot.status}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=f"Deployments{ended_as}", unit=MetricUnit.Count, value=1)
     metrics.add_metric(
         name=f"DetectedBy{outcome.detected_by.capitalize()}", unit=MetricUnit.Count, value=1
     )
