@@ -50,9 +50,24 @@ def failure_next_step(terraform_action: str | None) -> str:
 
 
 def _wait_again_step(
-    deployment_id: str, terraform_action: str | None, function_timeout: int | None
+    deployment_id: str,
+    terraform_action: str | None,
+    function_timeout: int | None,
+    *,
+    retry_attaches: bool = True,
 ) -> str:
     """A deployment outlived the wait: how to wait for it again."""
+    resume = json.dumps({"deploymentId": deployment_id})
+    if not retry_attaches:
+        # Without the status table there is no idempotency record: the same request sent
+        # again would meet this deployment as the group's active one, not attach to it.
+        step = (
+            f"To wait for it, invoke the trigger with {resume}; applying the same request "
+            "again does not attach to it without the status table (STATUS_TABLE_NAME): it "
+            "meets it as the group's active deployment. For deployments longer than 15 "
+            "minutes use the deployment chain module"
+        )
+        return step + _longer_timeout_hint(function_timeout) + ". "
     if terraform_action == "update":
         again = (
             "apply with -replace of this aws_lambda_invocation (terraform apply "
@@ -64,19 +79,23 @@ def _wait_again_step(
             "run terraform apply again: the identical request attaches to the running "
             "deployment and waits on"
         )
-    resume = json.dumps({"deploymentId": deployment_id})
     step = (
         f"To wait for it, {again} (outside Terraform: invoke the trigger with {resume}); for "
         "deployments longer than 15 minutes use the deployment chain module"
     )
+    return step + _longer_timeout_hint(function_timeout) + ". "
+
+
+def _longer_timeout_hint(function_timeout: int | None) -> str:
+    """Raising the function's timeout, suggested only below Lambda's maximum."""
     if function_timeout is not None and function_timeout < LAMBDA_MAX_TIMEOUT_SECONDS:
-        step += (
+        return (
             f", or raise the function's timeout ({function_timeout}s now; Lambda allows "
             f"{LAMBDA_MAX_TIMEOUT_SECONDS}s)"
         )
-    elif function_timeout is None:
-        step += ", or raise the function's timeout"
-    return step + ". "
+    if function_timeout is None:
+        return ", or raise the function's timeout"
+    return ""
 
 
 HISTORY_OUT_OF_TIME = "the status table did not answer before the function's deadline; try again"
@@ -161,6 +180,7 @@ def timeout_message(
     progress: str | None = None,
     terraform_action: str | None = None,
     function_timeout: int | None = None,
+    retry_attaches: bool = True,
     group_clock_note: str | None = None,
 ) -> str:
     """Why the trigger stopped waiting, and what the person can do next.
@@ -185,7 +205,9 @@ def timeout_message(
         )
     else:
         message += "The deployment keeps running in CodeDeploy. "
-        message += _wait_again_step(deployment_id, terraform_action, function_timeout)
+        message += _wait_again_step(
+            deployment_id, terraform_action, function_timeout, retry_attaches=retry_attaches
+        )
     if group_clock_note:
         message += group_clock_note
     return message + f"Console: {console_url}"
@@ -209,6 +231,22 @@ def active_timeout_message(active_deployment_id: str) -> str:
         f"gave up waiting for active deployment {active_deployment_id} in the deployment group "
         "to end before creating ours: the function is about to run out of time. Nothing was "
         "created; apply again once it has ended."
+    )
+
+
+def duplicate_in_progress_message(application_name: str, deployment_group_name: str) -> str:
+    group = f"{application_name}/{deployment_group_name}"
+    return (
+        "gave up waiting for an identical request (same input) that was still creating its "
+        f"deployment in {group}: its idempotency record stayed in progress until this function "
+        "was about to run out of time. Either that invocation is still inside CreateDeployment, "
+        "or it ended without saying what it created; its record expires when that invocation's "
+        "own time would have run out. Nothing was created by this invocation. Check the "
+        f"group's deployments (aws deploy list-deployments --application-name {application_name} "
+        f"--deployment-group-name {deployment_group_name} --include-only-statuses Created "
+        "Queued InProgress Ready) "
+        'and attach to the one running with {"deploymentId": "<id>"}, or apply again once '
+        "the record has expired."
     )
 
 

@@ -84,6 +84,7 @@ def timeout(inv: Invocation, reached: WaitDeadlineReached) -> DeploymentWaitTime
             progress=progress,
             terraform_action=inv.request.terraform_action,
             function_timeout=inv.deadline.function_timeout_seconds,
+            retry_attaches=inv.retry_attaches,
             group_clock_note=inv.progress.group_clock_note,
         )
     )
@@ -168,6 +169,7 @@ def _explain(inv: Invocation, snapshot: DeploymentSnapshot, url: str) -> str:
         rollback,
         log_tails_left_out=_log_tails_left_out(inv),
         next_step=failure_next_step(inv.request.terraform_action),
+        replay_reason=inv.progress.replay_reason,
     )
 
 

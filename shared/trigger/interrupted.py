@@ -99,6 +99,7 @@ def _still_running(inv: Invocation, deployment_id: str) -> TriggerResult:
             stop_said=inv.progress.stop_said,
             terraform_action=inv.request.terraform_action,
             function_timeout=inv.deadline.function_timeout_seconds,
+            retry_attaches=inv.retry_attaches,
             group_clock_note=inv.progress.group_clock_note,
         )
     )

@@ -17,7 +17,11 @@ from shared.errors import (
     StatusTableUnavailable,
 )
 from shared.observability import logger
-from shared.report.messages import active_ready_message, active_timeout_message
+from shared.report.messages import (
+    active_ready_message,
+    active_timeout_message,
+    duplicate_in_progress_message,
+)
 from shared.status import DeploymentStatus
 from shared.timestamps import from_iso, utc_now
 from shared.trigger.create import announce_created, create_noted
@@ -115,7 +119,7 @@ def create(inv: Invocation, request: CreateRequest) -> tuple[str, bool]:
         except DuplicateInProgress as busy:
             # An identical request is inside CreateDeployment right now; its
             # record completes in a moment, then this one attaches to it.
-            inv.pause(DUPLICATE_RETRY_SECONDS, busy)
+            inv.pause(DUPLICATE_RETRY_SECONDS, _gave_up_on_duplicate(inv, request, busy))
             continue
         except IdempotencyUnavailable as error:
             # Raised only before CreateDeployment was sent (a failure after it keeps
@@ -130,6 +134,16 @@ def create(inv: Invocation, request: CreateRequest) -> tuple[str, bool]:
             return deployment_id, True
         if replays(inv, request, deployment_id):
             return deployment_id, False
+
+
+def _gave_up_on_duplicate(
+    inv: Invocation, request: CreateRequest, busy: DuplicateInProgress
+) -> DeploymentWaitTimeout:
+    """Raised if the deadline allows no further look at the identical request's record."""
+    logger.warning("identical request still in progress; giving up", extra={"reason": str(busy)})
+    return DeploymentWaitTimeout(
+        duplicate_in_progress_message(request.application_name, request.deployment_group_name)
+    )
 
 
 def _create_once(inv: Invocation, request: CreateRequest) -> tuple[str, bool]:
