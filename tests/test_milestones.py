@@ -295,7 +295,7 @@ def test_traffic_shifted_through_the_handler_is_json_and_counted(
     from handlers import trigger
     from tests.support import moto_codedeploy
     from tests.support.lambda_context import FakeLambdaContext
-    from tests.test_handlers import emf_metrics
+    from tests.support.metrics import emf_metrics
 
     created = codedeploy.create_deployment(**appspec_request(deploymentGroupName=SHIFTING))[
         "deploymentId"
