@@ -97,7 +97,18 @@ PERMISSIONS: tuple[Permission, ...] = (
         needed_by="codedeploy:CreateDeployment",
     ),
     _code(_T, "codedeploy", "GetDeployment", "read the status while waiting, and the result"),
-    _code(_T, "codedeploy", "StopDeployment", "stopOnTimeout: stop the deployment at the deadline"),
+    _code(
+        _T,
+        "codedeploy",
+        "StopDeployment",
+        "stopOnTimeout, stop, supersede: stop a deployment this function created",
+    ),
+    _code(
+        _T,
+        "codedeploy",
+        "ContinueDeployment",
+        "continue: move a deployment this function created on from Ready or its termination wait",
+    ),
     _code(
         _T,
         "codedeploy",

@@ -223,6 +223,11 @@ def _ecs_section(service: EcsService, text_bytes: int) -> str:
     return f"{name}: {'; '.join(parts) if parts else 'no stopped tasks or events reported'}"
 
 
+def rollback_sentence(snapshot: DeploymentSnapshot, report: RollbackReport) -> str:
+    """How the rollback went, as the failure text says it."""
+    return " ".join(_rollback_sections(snapshot, report))
+
+
 def _rollback_sections(snapshot: DeploymentSnapshot, report: RollbackReport | None) -> list[str]:
     info = snapshot.rollback_info or {}
     rollback_id = (report.deployment_id if report else None) or info.get("rollbackDeploymentId")
