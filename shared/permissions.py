@@ -97,12 +97,7 @@ PERMISSIONS: tuple[Permission, ...] = (
         needed_by="codedeploy:CreateDeployment",
     ),
     _code(_T, "codedeploy", "GetDeployment", "read the status while waiting, and the result"),
-    _code(
-        _T,
-        "codedeploy",
-        "StopDeployment",
-        "stopOnTimeout, stop, supersede: stop a deployment this function created",
-    ),
+    _code(_T, "codedeploy", "StopDeployment", "stopOnTimeout: stop the deployment at the deadline"),
     _code(
         _T,
         "codedeploy",
