@@ -184,7 +184,7 @@ def test_continue_of_an_ended_deployment_never_continued_is_refused(harness: Har
     deployment_id = created_here(harness, "simulate:fail")
     harness.sleep(10)
 
-    with pytest.raises(InvalidInput, match="is Failed.*nothing to continue"):
+    with pytest.raises(InvalidInput, match=r"is Failed.*nothing to continue"):
         harness.invoke({"deploymentId": deployment_id, "continue": "READY_WAIT"})
 
     assert control.continues == []
