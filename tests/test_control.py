@@ -24,6 +24,7 @@ from shared.errors import (
 from tests.support import moto_codedeploy
 from tests.support.harness import APP, GROUP, Harness, appspec_request, deployment_limit_exceeded
 from tests.support.lambda_context import FakeLambdaContext
+from tests.support.provision import blue_green_waits, create_blue_green_group
 from tests.support.simulator import Plan, Step, plan_from_description
 
 HOLD_READY = "hold:ready"
@@ -529,3 +530,43 @@ def test_supersede_waits_for_the_rollback_of_our_deployment_without_stopping_it(
     assert [stop["deploymentId"] for stop in control.stops] == [active]
     assert moto_codedeploy.deployments()[rollback_id].status == "Succeeded"
     assert result["status"] == "Succeeded"
+
+
+# --- against the simulated CodeDeploy's own ContinueDeployment and StopDeployment ---------------
+
+SIM_GROUP = "held"
+
+
+@pytest.fixture
+def simulated(make_harness: Any, codedeploy: Any, status_table: str) -> Harness:
+    """No hooks: the simulator holds Ready for the group's wait and answers the calls."""
+    create_blue_green_group(
+        codedeploy,
+        APP,
+        SIM_GROUP,
+        blue_green=blue_green_waits(ready_minutes=60),
+        create_application=False,
+    )
+    built: Harness = make_harness(deliver=through_the_recorder)
+    return built
+
+
+def test_continue_against_the_simulator_reroutes_a_held_ready_deployment(
+    simulated: Harness,
+) -> None:
+    ready = simulated.invoke(appspec_request(deploymentGroupName=SIM_GROUP, waitUntil="Ready"))
+    assert ready["status"] == "Ready"
+
+    result = simulated.invoke({"deploymentId": ready["deploymentId"], "continue": "READY_WAIT"})
+
+    assert result["status"] == "Succeeded"
+
+
+def test_stop_against_the_simulator_stops_and_follows_the_rollback(simulated: Harness) -> None:
+    ready = simulated.invoke(appspec_request(deploymentGroupName=SIM_GROUP, waitUntil="Ready"))
+
+    result = simulated.invoke({"deploymentId": ready["deploymentId"], "stop": {"rollback": True}})
+
+    assert result["status"] == "Stopped"
+    rollback_id = result["rollbackInfo"]["rollbackDeploymentId"]
+    assert moto_codedeploy.deployments()[rollback_id].status == "Succeeded"
