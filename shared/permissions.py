@@ -101,6 +101,12 @@ PERMISSIONS: tuple[Permission, ...] = (
     _code(
         _T,
         "codedeploy",
+        "ContinueDeployment",
+        "continue: move a deployment this function created on from Ready or its termination wait",
+    ),
+    _code(
+        _T,
+        "codedeploy",
         "ListDeployments",
         "replays and an ambiguous CreateDeployment: the group's recent deployments",
     ),
