@@ -248,7 +248,7 @@ locals {
 # creates no dependency, so the module's links do not wait for the caller's check).
 check "ready_check_needs_ready_gate" {
   assert {
-    condition     = var.ready_gate || var.ready_check == null
+    condition     = var.ready_gate ? true : var.ready_check == null
     error_message = "ready_check is set but ready_gate is false: nothing waits for that check and the deployment is not held at Ready. Set ready_gate = true, or drop ready_check."
   }
 }

@@ -527,3 +527,16 @@ run "ready_check_without_ready_gate_warns" {
 
   expect_failures = [check.ready_check_needs_ready_gate]
 }
+
+# A caller whose check reads the output `ready` and feeds `ready_check` plans without a
+# cycle (ready -> check -> ready_check -> continue_1), and the gate's precondition and the
+# check block hold with the check's result still unknown.
+run "a_check_between_ready_and_continue_plans_without_a_cycle" {
+  command = plan
+
+  module {
+    source = "./tests/ready_gate"
+  }
+
+  # No assertion needed: with a cycle the plan itself fails, and this run with it.
+}
