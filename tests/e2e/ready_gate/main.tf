@@ -232,7 +232,7 @@ module "deployment" {
   max_wait_minutes         = var.max_wait_minutes
   wait_until               = var.wait_until
   ready_gate               = var.ready_gate
-  ready_check              = var.ready_gate ? terraform_data.smoke_test[0].output : null
+  ready_check              = one(terraform_data.smoke_test[*].output)
 
   deployment = {
     applicationName     = aws_codedeploy_app.app.name
