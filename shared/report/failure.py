@@ -227,6 +227,11 @@ def _ecs_section(service: EcsService, text_bytes: int) -> str:
     return f"{name}: {'; '.join(parts) if parts else 'no stopped tasks or events reported'}"
 
 
+def rollback_sentence(snapshot: DeploymentSnapshot, report: RollbackReport) -> str:
+    """How the rollback went, as the failure text says it."""
+    return " ".join(_rollback_sections(snapshot, report))
+
+
 def _serving_before(diagnostics: Diagnostics | None) -> str | None:
     """What served before a Lambda deployment, which a rollback puts back: the alias's
     original version (the one its traffic was shifting away from)."""

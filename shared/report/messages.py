@@ -394,3 +394,86 @@ def active_conflict_message(group: str, active: str | None, aws_message: str) ->
         f"{cause}; CodeDeploy runs one deployment per group at a time. Wait for it to end, or "
         f'set onActiveDeployment to "wait". CodeDeploy said: {aws_message}'
     )
+
+
+# --- continue and stop: a deployment this function created -------------------------------------
+
+CONTINUE_NEEDS = {
+    "READY_WAIT": "READY_WAIT reroutes traffic from a deployment in Ready (a blue/green "
+    "replacement waiting for traffic)",
+    "TERMINATION_WAIT": "TERMINATION_WAIT ends the wait before the original environment is "
+    "terminated (a blue/green deployment with TERMINATE that is InProgress after all traffic "
+    "has moved: instanceTerminationWaitTimeStarted true)",
+}
+
+
+def continue_state_message(
+    deployment_id: str, wait_type: str, status: str, termination_wait_started: bool
+) -> str:
+    """ContinueDeployment was not sent: the deployment is not where ``wait_type`` acts."""
+    state = status
+    if status == DeploymentStatus.IN_PROGRESS and wait_type == "TERMINATION_WAIT":
+        started = "started" if termination_wait_started else "not started"
+        state = f"{status}, its termination wait {started}"
+    if status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED, DeploymentStatus.STOPPED):
+        step = "it has ended, so there is nothing to continue"
+    elif wait_type == "READY_WAIT":
+        step = 'wait until it is Ready first (waitUntil "Ready"), then continue it'
+    elif status == DeploymentStatus.READY:
+        step = 'continue it with "READY_WAIT" first; traffic has not moved yet'
+    else:
+        step = (
+            'wait until production traffic has moved first (waitUntil "TrafficShifted"); a '
+            "deployment that is not blue/green with TERMINATE never has a termination wait"
+        )
+    return (
+        f"continue: deployment {deployment_id} is {state}, and {CONTINUE_NEEDS[wait_type]}. "
+        f"Nothing was continued; {step}."
+    )
+
+
+def stop_state_message(deployment_id: str, status: str) -> str:
+    """StopDeployment was not sent: the deployment has ended."""
+    return (
+        f"stop: deployment {deployment_id} has already ended ({status}), and StopDeployment "
+        "acts on a deployment that has not. Nothing was stopped."
+    )
+
+
+def control_unrecorded_message(field: str, operation: str, deployment_id: str, error: str) -> str:
+    """The status table would not take the note that comes before the call."""
+    return (
+        f"{field}: could not note in the status table that this function sends {operation} "
+        f"for deployment {deployment_id} ({error}), and without that note a repeated request "
+        f"could not tell what happened. Nothing was sent; retry."
+    )
+
+
+def stopped_rollback_message(deployment_id: str, rollback: str, console_url: str) -> str:
+    """A stop request's deployment was stopped, and its rollback did not end well."""
+    return (
+        f"deployment {deployment_id} was stopped as asked (StopDeployment with "
+        f"autoRollbackEnabled=true), but its rollback did not succeed: {rollback}. Check the "
+        f"deployment group before deploying again. Console: {console_url}"
+    )
+
+
+SUPERSEDE_UNNAMED = (
+    'It was not superseded: onActiveDeployment "supersede" stops only a deployment this '
+    "function created, and CodeDeploy's answer did not name the active deployment."
+)
+
+
+def not_superseded_message(conflict: str, refusal: str) -> str:
+    """``onActiveDeployment: "supersede"`` met a deployment it must not stop."""
+    return f"{conflict} It was not superseded: {refusal}"
+
+
+def supersede_timeout_message(waited_for: str) -> str:
+    """Out of time while the superseded deployment (or its rollback) was ending."""
+    return (
+        f"gave up waiting for {waited_for} to end before creating ours "
+        '(onActiveDeployment "supersede"): the function is about to run out of time. Nothing '
+        "was created; apply again: the repeated request does not stop anything again, it "
+        "waits for the group to be free and then creates the deployment."
+    )

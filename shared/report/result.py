@@ -70,7 +70,9 @@ def build_result(
     group_clock: dict[str, int] | None = None,
 ) -> TriggerResult:
     milestone = milestone_met(
-        snapshot.status, wait_until, termination_wait_started=snapshot.termination_wait_started
+        snapshot.status,
+        wait_until,
+        termination_wait_started=snapshot.instance_termination_wait_started,
     )
     result = TriggerResult(
         deploymentId=snapshot.deployment_id,

@@ -133,7 +133,7 @@ class _Schedule:
             return True
         return (
             self.traffic_shifted
-            and snapshot.termination_wait_started
+            and snapshot.instance_termination_wait_started
             and not is_terminal(snapshot.status)
         )
 
