@@ -33,13 +33,21 @@ UNSUCCESSFUL_STATUSES: frozenset[str] = frozenset(
     {DeploymentStatus.FAILED, DeploymentStatus.STOPPED}
 )
 
+TRAFFIC_SHIFTED = "TrafficShifted"
+"""The milestone no status names: production traffic is on the replacement and the original
+environment waits for the group's termination wait (GetDeployment's
+``instanceTerminationWaitTimeStarted``, in DeploymentInfo only: no status, no event)."""
+
 MILESTONES: dict[str, frozenset[str]] = {
     "Succeeded": frozenset({DeploymentStatus.SUCCEEDED}),
     "Ready": frozenset({DeploymentStatus.READY, DeploymentStatus.SUCCEEDED}),
+    TRAFFIC_SHIFTED: frozenset({DeploymentStatus.SUCCEEDED}),
 }
 """``waitUntil`` value -> the statuses that meet it. ``Ready``: a blue/green replacement is
 ready for traffic (CodeDeploy waits for ContinueDeployment or the group's wait time); a
-deployment that never stops at Ready meets it at Succeeded. Failed and Stopped meet none."""
+deployment that never stops at Ready meets it at Succeeded. ``TrafficShifted``: met before
+any status by ``instanceTerminationWaitTimeStarted`` (blue/green with TERMINATE), else at
+Succeeded (every other kind of deployment). Failed and Stopped meet none."""
 
 # Baking and Ready share a rank: both mean "new version serving, not yet done",
 # and CodeDeploy's events cannot tell them apart reliably. Ready -> InProgress
@@ -75,9 +83,17 @@ def is_terminal(status: str) -> bool:
     return status in TERMINAL_STATUSES
 
 
-def milestone_met(status: str, wait_until: str) -> str | None:
-    """The milestone ``status`` meets for a caller waiting until ``wait_until``, else None."""
-    return status if status in MILESTONES[wait_until] else None
+def milestone_met(
+    status: str, wait_until: str, *, termination_wait_started: bool = False
+) -> str | None:
+    """The milestone a deployment meets for a caller waiting until ``wait_until``, else None:
+    the status that meets it, or ``TrafficShifted`` while a deployment still running has
+    started the termination wait of its original environment."""
+    if status in MILESTONES[wait_until]:
+        return status
+    if wait_until == TRAFFIC_SHIFTED and termination_wait_started and not is_terminal(status):
+        return TRAFFIC_SHIFTED
+    return None
 
 
 def rank(status: str) -> int:

@@ -9,19 +9,7 @@ from handlers import trigger
 from tests.support import moto_codedeploy
 from tests.support.harness import appspec_request
 from tests.support.lambda_context import FakeLambdaContext
-
-
-def emf_metrics(output: str) -> dict[str, Any]:
-    """Metric name -> value from the EMF blobs Powertools printed."""
-    found: dict[str, Any] = {}
-    for line in output.splitlines():
-        if '"_aws"' not in line:
-            continue
-        blob = json.loads(line)
-        for directive in blob["_aws"]["CloudWatchMetrics"]:
-            for metric in directive["Metrics"]:
-                found[metric["Name"]] = blob[metric["Name"]]
-    return found
+from tests.support.metrics import emf_metrics
 
 
 def test_fire_and_forget_through_the_handler(codedeploy: Any, capsys: Any) -> None:

@@ -259,7 +259,10 @@ def test_wait_false_is_not_complete_while_the_deployment_runs(make_harness: Any)
 @pytest.mark.parametrize(
     ("overrides", "fragment"),
     [
-        ({"waitUntil": "Baking"}, "waitUntil must be one of Succeeded, Ready, got 'Baking'"),
+        (
+            {"waitUntil": "Baking"},
+            "waitUntil must be one of Succeeded, Ready, TrafficShifted, got 'Baking'",
+        ),
         ({"onDeadline": "continue"}, "onDeadline must be one of fail, return, got 'continue'"),
         (
             {"onDeadline": "return", "stopOnTimeout": True},

@@ -38,6 +38,14 @@ def test_before_any_event_the_fixed_interval() -> None:
     assert next_read_interval(CADENCE, WaitFacts(300, "InProgress", USUAL, False)) == 1.0
 
 
+def test_waiting_for_traffic_shifted_reads_at_the_fixed_interval() -> None:
+    """The history times the end, a termination wait after the milestone; the milestone
+    itself is polled from GetDeployment. The table only has to show an early failure."""
+    facts = WaitFacts(300, "InProgress", USUAL, traffic_shifted=True)
+    assert next_read_interval(CADENCE, facts) == 1.0
+    assert interval(300) < 1.0  # the same moment, waiting for the end: fast
+
+
 def test_ready_waits_for_continue_deployment_so_reads_slowly() -> None:
     assert interval(300, status="Ready") == 4.0
 

@@ -292,7 +292,14 @@ def test_a_stop_deployment_that_never_answers_is_said_and_nothing_else_is_called
     assert f"deployment {deployment_id} (last status Created)" in message
     assert "StopDeployment failed, so the deployment may still be running" in message
     assert "no answer before the function's deadline" in message
-    assert calls.calls == ["CreateDeployment", "GetDeployment", "StopDeployment"]
+    # The group's clock is read before the first pause; then the wait's GetDeployment.
+    assert calls.calls == [
+        "CreateDeployment",
+        "GetDeploymentGroup",
+        "GetDeploymentConfig",
+        "GetDeployment",
+        "StopDeployment",
+    ]
 
 
 def test_interrupted_after_the_end_answers_with_the_end_without_details(

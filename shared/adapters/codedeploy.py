@@ -77,6 +77,7 @@ class DeploymentSnapshot:
     instance_termination_wait_started: bool = False
     """DeploymentInfo.instanceTerminationWaitTimeStarted: a blue/green deployment with
     TERMINATE has moved production traffic and waits before terminating the original."""
+    deployment_config_name: str | None = None
 
     @property
     def is_terminal(self) -> bool:
@@ -102,7 +103,92 @@ class DeploymentSnapshot:
             instance_termination_wait_started=bool(
                 info.get("instanceTerminationWaitTimeStarted", False)
             ),
+            deployment_config_name=info.get("deploymentConfigName"),
         )
+
+
+@dataclass(frozen=True)
+class DeploymentGroupSettings:
+    """What GetDeploymentGroup says about the waits of a group's deployments (minutes).
+
+    Sources, the CodeDeploy API reference: DeploymentReadyOption (``waitTimeInMinutes``
+    "applies only to the STOP_DEPLOYMENT option": CONTINUE_DEPLOYMENT reroutes at once),
+    BlueInstanceTerminationOption (``terminationWaitTimeInMinutes`` with TERMINATE, at most
+    2880; it "does not apply to Lambda deployments"), DeploymentStyle.
+    """
+
+    application_name: str
+    deployment_group_name: str
+    deployment_config_name: str | None
+    compute_platform: str | None
+    blue_green: bool
+    """``deploymentStyle.deploymentType`` BLUE_GREEN."""
+    ready_action: str | None
+    """``deploymentReadyOption.actionOnTimeout``: CONTINUE_DEPLOYMENT or STOP_DEPLOYMENT."""
+    ready_wait_minutes: int
+    termination_action: str | None
+    """``terminateBlueInstancesOnDeploymentSuccess.action``: TERMINATE or KEEP_ALIVE."""
+    termination_wait_minutes: int
+
+    @classmethod
+    def from_group_info(cls, info: Mapping[str, Any]) -> DeploymentGroupSettings:
+        style = info.get("deploymentStyle") or {}
+        blue_green = info.get("blueGreenDeploymentConfiguration") or {}
+        ready = blue_green.get("deploymentReadyOption") or {}
+        terminate = blue_green.get("terminateBlueInstancesOnDeploymentSuccess") or {}
+        return cls(
+            application_name=str(info.get("applicationName") or ""),
+            deployment_group_name=str(info.get("deploymentGroupName") or ""),
+            deployment_config_name=info.get("deploymentConfigName"),
+            compute_platform=info.get("computePlatform"),
+            blue_green=style.get("deploymentType") == "BLUE_GREEN",
+            ready_action=ready.get("actionOnTimeout"),
+            ready_wait_minutes=_minutes(ready.get("waitTimeInMinutes")),
+            termination_action=terminate.get("action"),
+            termination_wait_minutes=_minutes(terminate.get("terminationWaitTimeInMinutes")),
+        )
+
+
+@dataclass(frozen=True)
+class DeploymentConfigSettings:
+    """What GetDeploymentConfig says about traffic shifting (API reference,
+    TrafficRoutingConfig: TimeBasedCanary shifts in two increments ``canaryInterval`` minutes
+    apart; TimeBasedLinear in equal increments of ``linearPercentage`` every
+    ``linearInterval`` minutes; AllAtOnce, or none on EC2/on-premises, at once)."""
+
+    deployment_config_name: str
+    compute_platform: str | None
+    traffic_routing_type: str | None
+    """``TimeBasedCanary``, ``TimeBasedLinear``, ``AllAtOnce``; None: no trafficRoutingConfig."""
+    percentage: int
+    """The canary's first increment, or each linear increment (0 when none)."""
+    interval_minutes: int
+
+    @classmethod
+    def from_config_info(cls, info: Mapping[str, Any]) -> DeploymentConfigSettings:
+        routing = info.get("trafficRoutingConfig") or {}
+        kind = routing.get("type")
+        percentage, interval = 0, 0
+        if kind == "TimeBasedCanary":
+            canary = routing.get("timeBasedCanary") or {}
+            percentage = _minutes(canary.get("canaryPercentage"))
+            interval = _minutes(canary.get("canaryInterval"))
+        elif kind == "TimeBasedLinear":
+            linear = routing.get("timeBasedLinear") or {}
+            percentage = _minutes(linear.get("linearPercentage"))
+            interval = _minutes(linear.get("linearInterval"))
+        return cls(
+            deployment_config_name=str(info.get("deploymentConfigName") or ""),
+            compute_platform=info.get("computePlatform"),
+            traffic_routing_type=kind,
+            percentage=percentage,
+            interval_minutes=interval,
+        )
+
+
+def _minutes(value: Any) -> int:
+    """A whole, non-negative number from the API (None or junk: 0)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 class CreateNotAttempted(CodeDeployError):
@@ -145,8 +231,8 @@ BATCH_GET_LIMIT = 25  # BatchGetDeployments: "up to 25" ids (CodeDeploy API refe
 
 
 class CodeDeployGateway:
-    """CreateDeployment, GetDeployment, ContinueDeployment, StopDeployment and look-ups, with
-    readable errors.
+    """CreateDeployment, GetDeployment, ContinueDeployment, StopDeployment and look-ups (the
+    group and its deployment configuration too), with readable errors.
 
     ``create_client`` makes CreateDeployment calls: it must not retry by itself
     (``max_attempts=1``), because botocore would resend after a read timeout or a
@@ -227,6 +313,31 @@ class CodeDeployGateway:
             raise _translate("ContinueDeployment", error, params) from error
         except BotoCoreError as error:
             raise _call_failed("ContinueDeployment", error, params) from error
+
+    def get_deployment_group(self, application: str, group: str) -> DeploymentGroupSettings:
+        """GetDeploymentGroup: the group's deployment style, blue/green waits and config."""
+        params = {"applicationName": application, "deploymentGroupName": group}
+        try:
+            response = self._client.get_deployment_group(
+                applicationName=application, deploymentGroupName=group
+            )
+        except ClientError as error:
+            raise _translate("GetDeploymentGroup", error, params) from error
+        except BotoCoreError as error:
+            raise _call_failed("GetDeploymentGroup", error, params) from error
+        info = cast(Mapping[str, Any], response.get("deploymentGroupInfo") or {})
+        return DeploymentGroupSettings.from_group_info(info)
+
+    def get_deployment_config(self, name: str) -> DeploymentConfigSettings:
+        """GetDeploymentConfig: how the configuration shifts traffic."""
+        try:
+            response = self._client.get_deployment_config(deploymentConfigName=name)
+        except ClientError as error:
+            raise _translate("GetDeploymentConfig", error, {}) from error
+        except BotoCoreError as error:
+            raise _call_failed("GetDeploymentConfig", error, {}) from error
+        info = cast(Mapping[str, Any], response.get("deploymentConfigInfo") or {})
+        return DeploymentConfigSettings.from_config_info(info)
 
     def created_since(self, application: str, group: str, since: datetime) -> list[dict[str, Any]]:
         """The group's deployments created at or after ``since``, as ``deploymentInfo`` dicts."""

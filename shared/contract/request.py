@@ -31,7 +31,7 @@ from shared.revision import content_sha256
 
 OnActiveDeployment = Literal["fail", "wait", "supersede"]
 ContinueWaitType = Literal["READY_WAIT", "TERMINATION_WAIT"]
-WaitUntil = Literal["Succeeded", "Ready"]
+WaitUntil = Literal["Succeeded", "Ready", "TrafficShifted"]
 OnDeadline = Literal["fail", "return"]
 TerraformAction = Literal["create", "update", "delete"]
 

@@ -33,7 +33,7 @@ CONTROL_PROPERTIES: dict[str, Any] = {
     "onActiveDeployment": {"enum": ["fail", "wait", "supersede"]},
     "stopOnTimeout": _BOOL,
     "waitForRollback": _BOOL,
-    "waitUntil": {"enum": ["Succeeded", "Ready"]},
+    "waitUntil": {"enum": ["Succeeded", "Ready", "TrafficShifted"]},
     "onDeadline": {"enum": ["fail", "return"]},
     "includeLogTails": _BOOL,
 }

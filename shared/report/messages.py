@@ -101,6 +101,67 @@ def _longer_timeout_hint(function_timeout: int | None) -> str:
 HISTORY_OUT_OF_TIME = "the status table did not answer before the function's deadline; try again"
 
 
+CHAIN_MAX_WAIT_MINUTES = 60
+"""The deployment chain module's max_wait_minutes limit (examples/terraform/modules/deployment:
+4 waiting links of at most 15 minutes)."""
+
+
+def group_clock_note(
+    *,
+    longest_minutes: int,
+    ready_wait_minutes: int,
+    traffic_routing_minutes: int,
+    termination_wait_minutes: int,
+    traffic_shifted_minutes: int,
+    wait_until: str,
+    available_seconds: float,
+) -> str:
+    """The group's clock is longer than this invocation can wait (onDeadline "fail"): said at
+    the start, and again in the timeout's message; names what fits."""
+    note = (
+        f"The deployment group's own waits can take {longest_minutes} minutes before "
+        f"{wait_until} (ready wait {ready_wait_minutes}, traffic routing "
+        f"{traffic_routing_minutes}, termination wait {termination_wait_minutes}), more than "
+        f'this invocation can wait ({available_seconds / 60:.1f} minutes, onDeadline "fail"). '
+    )
+    fits: list[str] = []
+    if longest_minutes <= CHAIN_MAX_WAIT_MINUTES:
+        fits.append(
+            f"the deployment chain module with max_wait_minutes of at least {longest_minutes}"
+        )
+    shifted_first = wait_until == "Succeeded" and termination_wait_minutes > 0
+    if shifted_first and traffic_shifted_minutes * 60 <= available_seconds:
+        fits.append(
+            f'waitUntil "TrafficShifted" ({traffic_shifted_minutes} minutes of the group\'s '
+            "waits: it returns once traffic is on the replacement, and the termination wait "
+            "runs on in CodeDeploy)"
+        )
+    elif shifted_first and traffic_shifted_minutes <= CHAIN_MAX_WAIT_MINUTES:
+        fits.append(
+            f'waitUntil "TrafficShifted" in the deployment chain module with max_wait_minutes '
+            f"of at least {traffic_shifted_minutes}"
+        )
+    if not fits:
+        fits.append(
+            "create the deployment with wait false and attach to it later "
+            '({"deploymentId": ...}), or shorten the group\'s waits'
+        )
+    return note + "What fits: " + "; or ".join(fits) + ". "
+
+
+def traffic_shifted_next_step(deployment_id: str) -> str:
+    """``nextStep`` of a result at TrafficShifted: how to end the termination wait early
+    (ContinueDeployment with TERMINATION_WAIT, AWS CLI reference continue-deployment)."""
+    invocation = json.dumps({"deploymentId": deployment_id, "continue": "TERMINATION_WAIT"})
+    return (
+        "Traffic is on the replacement; the original environment is kept until the deployment "
+        "group's termination wait ends, and the deployment stays InProgress until then. To end "
+        f"the wait now, invoke the trigger with {invocation} or run: aws deploy "
+        f"continue-deployment --deployment-id {deployment_id} --deployment-wait-type "
+        "TERMINATION_WAIT"
+    )
+
+
 def continue_command(deployment_id: str) -> str:
     """The exact command that moves a Ready blue/green deployment on (AWS CLI reference)."""
     return (
@@ -120,12 +181,14 @@ def timeout_message(
     terraform_action: str | None = None,
     function_timeout: int | None = None,
     retry_attaches: bool = True,
+    group_clock_note: str | None = None,
 ) -> str:
     """Why the trigger stopped waiting, and what the person can do next.
 
     ``stop_said`` is what happened to StopDeployment with ``stopOnTimeout``
     (None when the option is off). ``function_timeout`` (seconds, None when unknown): raising
-    it is suggested only below Lambda's maximum.
+    it is suggested only below Lambda's maximum. ``group_clock_note``: the start's warning
+    that the group's own waits are longer than the invocation (:func:`group_clock_note`).
     """
     message = (
         f"stopped waiting for CodeDeploy deployment {deployment_id} (last status "
@@ -145,6 +208,8 @@ def timeout_message(
         message += _wait_again_step(
             deployment_id, terraform_action, function_timeout, retry_attaches=retry_attaches
         )
+    if group_clock_note:
+        message += group_clock_note
     return message + f"Console: {console_url}"
 
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from shared.adapters.codedeploy import DeploymentSnapshot
 from shared.report.lines import clean, one_line
-from shared.status import is_terminal, milestone_met
+from shared.report.messages import traffic_shifted_next_step
+from shared.status import TRAFFIC_SHIFTED, is_terminal, milestone_met
 
 if TYPE_CHECKING:
     from shared.adapters.diagnostics import Timeline
@@ -37,7 +38,13 @@ class TriggerResult(TypedDict, total=False):
     """True when the deployment ended or met ``waitUntil``; false after ``onDeadline: return``
     (or ``wait: false``) while it still runs: another invocation can carry on."""
     milestone: str | None
-    """The status that met ``waitUntil`` (``Ready`` or ``Succeeded``), else null."""
+    """What met ``waitUntil``: ``Ready``, ``TrafficShifted`` or ``Succeeded``, else null."""
+    nextStep: str
+    """Only with milestone ``TrafficShifted``: how to end the termination wait early."""
+    groupClock: dict[str, int]
+    """The deployment group's own waits in minutes (``readyWaitMinutes``,
+    ``trafficRoutingMinutes``, ``terminationWaitMinutes``, ``longestMinutes``), when the group
+    could be read (shared/trigger/group_clock.py)."""
     errorInformation: dict[str, Any]
     rollbackInfo: dict[str, Any]
     lifecycle: dict[str, Any]
@@ -60,8 +67,13 @@ def build_result(
     *,
     wait_until: str = "Succeeded",
     replay_reason: str | None = None,
+    group_clock: dict[str, int] | None = None,
 ) -> TriggerResult:
-    milestone = milestone_met(snapshot.status, wait_until)
+    milestone = milestone_met(
+        snapshot.status,
+        wait_until,
+        termination_wait_started=snapshot.instance_termination_wait_started,
+    )
     result = TriggerResult(
         deploymentId=snapshot.deployment_id,
         status=snapshot.status,
@@ -77,6 +89,10 @@ def build_result(
         replayed=replay_reason is not None,
         replayReason=replay_reason,
     )
+    if milestone == TRAFFIC_SHIFTED:
+        result["nextStep"] = traffic_shifted_next_step(snapshot.deployment_id)
+    if group_clock is not None:
+        result["groupClock"] = dict(group_clock)
     if snapshot.error_information:
         result["errorInformation"] = snapshot.error_information
     if snapshot.rollback_info:

@@ -38,6 +38,7 @@ from shared.report.result import (
 )
 from shared.trigger.clock import SYSTEM_CLOCK, Clock
 from shared.trigger.finish import answer_after, answer_without_waiting
+from shared.trigger.group_clock import group_clock_budget
 from shared.trigger.history import read_history, require_table
 from shared.trigger.interrupted import answer_at_deadline, answer_with_what_is_known
 from shared.trigger.invocation import Invocation, RunClients
@@ -146,6 +147,7 @@ class TriggerService:
     def _clients(self, deadline: Deadline) -> RunClients:
         """Clients whose every call fits in this invocation's time (unless injected)."""
         aws = self._aws
+        brief = None
         if self._codedeploy is not None:
             codedeploy = final = self._codedeploy
         else:
@@ -156,6 +158,9 @@ class TriggerService:
             final = CodeDeployGateway(
                 aws.codedeploy_within(deadline.final_budget),
                 create_client=aws.codedeploy_create_within(deadline.final_budget),
+            )
+            brief = CodeDeployGateway(
+                aws.codedeploy_within(lambda: group_clock_budget(deadline.wait_budget()))
             )
         # Diagnostics come after the wait and may use the deadline margin (final budget).
         injected = self._diagnostics
@@ -171,7 +176,7 @@ class TriggerService:
                 ecs=lambda: aws.ecs_within(deadline.final_budget),
             )
 
-        return RunClients(codedeploy, final, diagnostics)
+        return RunClients(codedeploy, final, diagnostics, codedeploy_brief=brief)
 
 
 def run_invocation(inv: Invocation) -> TriggerResult:

@@ -43,6 +43,7 @@ def answer_without_waiting(inv: Invocation, deployment_id: str) -> TriggerResult
         None,
         wait_until=inv.options.wait_until,
         replay_reason=inv.progress.replay_reason,
+        group_clock=inv.progress.group_clock,
     )
 
 
@@ -90,6 +91,7 @@ def timeout(inv: Invocation, reached: WaitDeadlineReached) -> DeploymentWaitTime
             terraform_action=inv.request.terraform_action,
             function_timeout=inv.deadline.function_timeout_seconds,
             retry_attaches=inv.retry_attaches,
+            group_clock_note=inv.progress.group_clock_note,
         )
     )
 
@@ -114,6 +116,7 @@ def _finish(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
         outcome.detected_by,
         wait_until=inv.options.wait_until,
         replay_reason=inv.progress.replay_reason,
+        group_clock=inv.progress.group_clock,
     )
     extra = {
         "status": snapshot.status,
@@ -123,7 +126,7 @@ def _finish(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
     if not result["complete"]:
         logger.info("deadline reached; handing over to the next invocation", extra=extra)
         return result
-    _emit_end_metrics(snapshot, outcome)
+    _emit_end_metrics(result["milestone"] or snapshot.status, outcome)
     ended = snapshot.is_terminal
     logger.info("deployment ended" if ended else "milestone reached", extra=extra)
     stopped_as_asked = isinstance(inv.request, StopRequest) and snapshot.status == "Stopped"
@@ -139,6 +142,7 @@ def _finish(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
         timeline,
         wait_until=inv.options.wait_until,
         replay_reason=inv.progress.replay_reason,
+        group_clock=inv.progress.group_clock,
     )
 
 
@@ -233,11 +237,13 @@ def _follow_rollback(inv: Invocation, snapshot: DeploymentSnapshot) -> RollbackR
     return RollbackReport(rollback_id, ended.snapshot.status)
 
 
-def _emit_end_metrics(snapshot: DeploymentSnapshot, outcome: WaitOutcome) -> None:
+def _emit_end_metrics(ended_as: str, outcome: WaitOutcome) -> None:
+    """``ended_as``: the status it ended with, or the milestone that met ``waitUntil``
+    (``TrafficShifted`` is met while the status is still InProgress)."""
     # One metric name per status and per path (rather than dimensions) keeps them
     # all in the invocation's single EMF blob, and honours POWERTOOLS_METRICS_DISABLED.
     metrics.add_metric(name="WaitSeconds", unit=MetricUnit.Seconds, value=outcome.waited_seconds)
-    metrics.add_metric(name=f"Deployments{snapshot.status}", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=f"Deployments{ended_as}", unit=MetricUnit.Count, value=1)
     metrics.add_metric(
         name=f"DetectedBy{outcome.detected_by.capitalize()}", unit=MetricUnit.Count, value=1
     )

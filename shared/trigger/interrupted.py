@@ -82,7 +82,13 @@ def _still_running(inv: Invocation, deployment_id: str) -> TriggerResult:
         )
         snapshot = DeploymentSnapshot(deployment_id, reached.last_status)
         detected_by = "poll" if inv.options.wait else None
-        return build_result(snapshot, url, detected_by, wait_until=inv.options.wait_until)
+        return build_result(
+            snapshot,
+            url,
+            detected_by,
+            wait_until=inv.options.wait_until,
+            group_clock=inv.progress.group_clock,
+        )
     logger.error("deadline reached", extra={"lastStatus": reached.last_status})
     raise DeploymentWaitTimeout(
         timeout_message(
@@ -94,6 +100,7 @@ def _still_running(inv: Invocation, deployment_id: str) -> TriggerResult:
             terraform_action=inv.request.terraform_action,
             function_timeout=inv.deadline.function_timeout_seconds,
             retry_attaches=inv.retry_attaches,
+            group_clock_note=inv.progress.group_clock_note,
         )
     )
 
@@ -110,4 +117,10 @@ def _ended_without_details(inv: Invocation, outcome: WaitOutcome) -> TriggerResu
         diagnostics = inv.progress.diagnostics or Diagnostics(unavailable=DIAGNOSTICS_OUT_OF_TIME)
         next_step = failure_next_step(inv.request.terraform_action)
         raise DeploymentFailed(failure_message(snapshot, url, diagnostics, next_step=next_step))
-    return build_result(snapshot, url, outcome.detected_by, wait_until=inv.options.wait_until)
+    return build_result(
+        snapshot,
+        url,
+        outcome.detected_by,
+        wait_until=inv.options.wait_until,
+        group_clock=inv.progress.group_clock,
+    )

@@ -47,6 +47,11 @@ class RunProgress:
     stop_said: str | None = None
     final_phase: bool = False
     """The work inside the margin (last look, StopDeployment, diagnostics) has begun."""
+    group_clock: dict[str, int] | None = None
+    """``groupClock`` of the result: the group's own waits, when the group could be read."""
+    group_clock_note: str | None = None
+    """Said at the start when the invocation cannot cover the group's clock; repeated by a
+    timeout's message."""
     replay_reason: str | None = None
     """Why the deployment returned is an identical request's earlier one; None when this
     invocation created it or was asked to attach to it."""
@@ -59,6 +64,9 @@ class RunClients:
     codedeploy: CodeDeployGateway
     codedeploy_final: CodeDeployGateway
     make_diagnostics: Callable[[], DiagnosticsCollector]
+    codedeploy_brief: CodeDeployGateway | None = None
+    """For look-ups the wait can do without (the group's clock): a small share of the wait
+    budget (shared/trigger/group_clock.py); None: ``codedeploy``."""
 
     @cached_property
     def diagnostics(self) -> DiagnosticsCollector:
@@ -87,6 +95,10 @@ class Invocation:
     @property
     def codedeploy(self) -> CodeDeployGateway:
         return self.clients.codedeploy
+
+    @property
+    def codedeploy_brief(self) -> CodeDeployGateway:
+        return self.clients.codedeploy_brief or self.clients.codedeploy
 
     @property
     def retry_attaches(self) -> bool:

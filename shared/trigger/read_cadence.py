@@ -15,10 +15,15 @@ number, :func:`next_read_interval` is a pure function of what is known (:class:`
 and the waiter only asks it how long to wait. Without history (a group's first deployment,
 an attached deployment whose age is unknown) the answer is the fixed interval, as before.
 
-Deliberately not used: the deployment config's traffic-shifting plan. It gives only a lower
-bound on the duration (task start-up and hooks come on top), the group's history already
-includes its waits, and reading it costs GetDeploymentGroup + GetDeploymentConfig per
-deployment.
+Deliberately not used: the deployment config's traffic-shifting plan (the group clock,
+shared/trigger/group_clock.py, reads it for the result and the logs). It gives only a lower
+bound on the duration (task start-up and hooks come on top), and the group's history already
+includes its waits.
+
+Waiting for ``TrafficShifted``, the history says when deployments *end*, which for a
+blue/green group with TERMINATE is the termination wait later than the milestone; and the
+milestone itself is only in GetDeployment (the waiter polls it, shared/trigger/waiter.py).
+The table then only has to show an early end (a failure, a stop): the fixed cadence.
 """
 
 from __future__ import annotations
@@ -90,6 +95,8 @@ class WaitFacts:
     """The group's recent successful deployments, createTime to completeTime, seconds."""
     events_seen: bool = True
     """Whether a state-change event has reached the table for this deployment yet."""
+    traffic_shifted: bool = False
+    """The wait ends at ``TrafficShifted``, which the table cannot show."""
 
 
 def next_read_interval(cadence: ReadCadence, facts: WaitFacts) -> float:
@@ -100,6 +107,8 @@ def next_read_interval(cadence: ReadCadence, facts: WaitFacts) -> float:
         # Traffic waits for ContinueDeployment or the group's timer: the end is not near,
         # and only a STOP can come early.
         return cadence.far_interval
+    if facts.traffic_shifted:
+        return cadence.default_interval
     durations = [d for d in facts.recent_durations if d > 0]
     if not cadence.adapts or len(durations) < cadence.min_history or not facts.events_seen:
         # No event yet (START comes seconds after creation): the pipeline may be down, and

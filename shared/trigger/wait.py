@@ -1,14 +1,15 @@
-"""The wait step: watch our deployment until it ends or reaches the ``waitUntil``
-milestone; at the deadline, fail or (``onDeadline: "return"``) take one last look inside the
-margin and hand over to the next invocation. The strategy itself is
-:class:`~shared.trigger.waiter.DeploymentWaiter`."""
+"""The wait step: read the group's clock (shared/trigger/group_clock.py), then watch our
+deployment until it ends or reaches the ``waitUntil`` milestone; at the deadline, fail or
+(``onDeadline: "return"``) take one last look inside the margin and hand over to the next
+invocation. The strategy itself is :class:`~shared.trigger.waiter.DeploymentWaiter`."""
 
 from __future__ import annotations
 
 from shared.adapters.codedeploy import DeploymentSnapshot
 from shared.observability import logger
 from shared.report.messages import status_log_fields
-from shared.status import MILESTONES, is_known
+from shared.status import MILESTONES, TRAFFIC_SHIFTED, is_known
+from shared.trigger.group_clock import read_group_clock
 from shared.trigger.invocation import Invocation
 from shared.trigger.margin import CallFailure, best_effort
 from shared.trigger.waiter import DeploymentWaiter, WaitDeadlineReached, WaitOutcome, WaitPolicy
@@ -30,6 +31,11 @@ def wait_for(inv: Invocation, deployment_id: str, *, just_created: bool) -> Wait
     Raises :class:`WaitDeadlineReached` when the caller must be told it timed out.
     """
     started = inv.clock.monotonic()
+
+    def read_clock() -> None:
+        clock = read_group_clock(inv, deployment_id)
+        inv.progress.group_clock = None if clock is None else clock.as_result()
+
     waiter = build_waiter(inv)
     inv.progress.waiter, inv.progress.wait_started = waiter, started
     try:
@@ -38,6 +44,8 @@ def wait_for(inv: Invocation, deployment_id: str, *, just_created: bool) -> Wait
             inv.deadline,
             just_created=just_created,
             milestones=MILESTONES[inv.options.wait_until],
+            traffic_shifted=inv.options.wait_until == TRAFFIC_SHIFTED,
+            before_waiting=read_clock,
         )
     except WaitDeadlineReached as reached:
         return at_deadline(inv, reached, started)

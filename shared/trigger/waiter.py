@@ -12,6 +12,16 @@ Once events are seen flowing for the deployment, the safety net backs off
 itself, so most polls would be wasted. Without a usable table it polls
 GetDeployment every ``POLL_INTERVAL_SECONDS``. Whatever the path, it never
 sleeps, nor calls AWS, into the deadline margin.
+
+Waiting for ``TrafficShifted`` adds one thing no event can say: DeploymentInfo's
+``instanceTerminationWaitTimeStarted`` (no status, no state-change event: the deployment
+stays InProgress). While such a wait lasts, GetDeployment is read every
+``POLL_INTERVAL_SECONDS`` (15 s by default, the delay of botocore's own CodeDeploy waiter,
+``deployment_successful`` in codedeploy/2014-10-06/waiters-2.json) and the safety net never
+backs off: the flag turns true minutes into a deployment and stays so for the group's whole
+termination wait (up to 2880 minutes), so 15 s is a small share of the time it saves, and 4
+reads a minute are far from CodeDeploy's unpublished rate limits. The status table still
+shows an end (a failure, a stop) within its read cadence.
 """
 
 from __future__ import annotations
@@ -88,6 +98,8 @@ class _Schedule:
     poll_interval: float
     events_seen: bool = False
     started: float = 0.0
+    traffic_shifted: bool = False
+    """Also ends at ``instanceTerminationWaitTimeStarted`` (waitUntil TrafficShifted)."""
     recent_durations: tuple[float, ...] | None = None
     """The group's recent durations for the read cadence: None until looked up, () when
     not wanted (only a deployment this wait created has a known age)."""
@@ -104,9 +116,26 @@ class _Schedule:
         and cannot make the trigger call GetDeployment at the pace of table reads.
         """
         self.events_seen = False
-        self.poll_interval = policy.fallback_poll_interval
+        self.poll_interval = self.first_poll_interval(policy)
         self.next_poll = min(self.next_poll, now + policy.poll_interval)
         self.distrust_until = self.next_poll + MIN_PAUSE_SECONDS
+
+    def first_poll_interval(self, policy: WaitPolicy) -> float:
+        """The safety net's interval before events are seen (and for good while waiting for
+        TrafficShifted, which only GetDeployment can show)."""
+        if self.traffic_shifted:
+            return min(policy.fallback_poll_interval, policy.poll_interval)
+        return policy.fallback_poll_interval
+
+    def met(self, snapshot: DeploymentSnapshot, targets: frozenset[str]) -> bool:
+        """Whether a GetDeployment answer ends the wait."""
+        if snapshot.status in targets:
+            return True
+        return (
+            self.traffic_shifted
+            and snapshot.instance_termination_wait_started
+            and not is_terminal(snapshot.status)
+        )
 
 
 class DeploymentWaiter:
@@ -146,16 +175,23 @@ class DeploymentWaiter:
         *,
         just_created: bool,
         milestones: frozenset[str] = frozenset(),
+        traffic_shifted: bool = False,
+        before_waiting: Callable[[], None] | None = None,
     ) -> WaitOutcome:
-        """Wait for the end, or for a status in ``milestones`` (e.g. Ready).
+        """Wait for the end, or for a status in ``milestones`` (e.g. Ready), or, with
+        ``traffic_shifted``, for GetDeployment's ``instanceTerminationWaitTimeStarted``.
 
         ``just_created``: this invocation's CreateDeployment made it, so its status
         is known (Created) and the first GetDeployment can wait an interval.
+        ``before_waiting`` runs once, before the first pause: not at all when the first look
+        already ends the wait (attaching to a deployment that has ended costs one look).
         """
         started = self._clock.monotonic()
         self._last_status = DeploymentStatus.CREATED if just_created else None
         targets = milestones | {s for s in DeploymentStatus if is_terminal(s)}
-        schedule = self._initial_schedule(started, just_created=just_created)
+        schedule = self._initial_schedule(
+            started, just_created=just_created, traffic_shifted=traffic_shifted
+        )
         schedule.started = started
         if not (just_created and self._policy.read_cadence.adapts):
             schedule.recent_durations = ()
@@ -168,6 +204,9 @@ class DeploymentWaiter:
             if found is not None:
                 snapshot, detected_by = found
                 return WaitOutcome(snapshot, detected_by, self._clock.monotonic() - started)
+            if before_waiting is not None:
+                before_waiting()
+                before_waiting = None
             pause = max(MIN_PAUSE_SECONDS, self._next_wake(schedule) - self._clock.monotonic())
             if not deadline.allows(pause):
                 raise self._reached(deployment_id, deadline)
@@ -177,18 +216,29 @@ class DeploymentWaiter:
         last = self._last_status or "not seen yet"
         return WaitDeadlineReached(deployment_id, last, deadline.remaining_seconds())
 
-    def _initial_schedule(self, now: float, *, just_created: bool) -> _Schedule:
+    def _initial_schedule(
+        self, now: float, *, just_created: bool, traffic_shifted: bool
+    ) -> _Schedule:
         if self._store is None:
             # Right after CreateDeployment the answer is known (Created); an attached
             # deployment may have ended already, so look at once.
             interval = self._policy.poll_interval
             first = now + interval if just_created else now
-            return _Schedule(next_read=math.inf, next_poll=first, poll_interval=interval)
+            return _Schedule(
+                next_read=math.inf,
+                next_poll=first,
+                poll_interval=interval,
+                traffic_shifted=traffic_shifted,
+            )
         # An attached deployment may have ended while its table item says otherwise (a lost
         # event, or an item that never existed): one GetDeployment at once settles it.
-        interval = self._policy.fallback_poll_interval
-        first = now + interval if just_created else now
-        return _Schedule(next_read=now, next_poll=first, poll_interval=interval)
+        schedule = _Schedule(
+            next_read=now, next_poll=now, poll_interval=0.0, traffic_shifted=traffic_shifted
+        )
+        schedule.poll_interval = schedule.first_poll_interval(self._policy)
+        if just_created:
+            schedule.next_poll = now + schedule.poll_interval
+        return schedule
 
     def _next_wake(self, schedule: _Schedule) -> float:
         return min(schedule.next_read, schedule.next_poll)
@@ -244,7 +294,7 @@ class DeploymentWaiter:
                 },
             )
             self._correct(record, snapshot, schedule, now)
-        if snapshot.status not in targets:
+        if not schedule.met(snapshot, targets):
             schedule.distrust_table(self._policy, now)
             return None
         detected_by: DetectedBy = "event" if record.source == "event" else "poll"
@@ -254,7 +304,7 @@ class DeploymentWaiter:
         self, deployment_id: str, schedule: _Schedule, targets: frozenset[str], now: float
     ) -> tuple[DeploymentSnapshot, DetectedBy] | None:
         snapshot = self._poller.get(deployment_id)
-        if self._store is not None and schedule.events_seen:
+        if self._store is not None and schedule.events_seen and not schedule.traffic_shifted:
             # Events flow for this deployment: the safety net can stretch, up to its cap.
             schedule.poll_interval = min(
                 schedule.poll_interval * 2, self._policy.fallback_poll_max_interval
@@ -263,7 +313,7 @@ class DeploymentWaiter:
         self._observe(deployment_id, snapshot.status, "api")
         if self._store is not None:
             self._write_back(snapshot, schedule, now)
-        return (snapshot, "poll") if snapshot.status in targets else None
+        return (snapshot, "poll") if schedule.met(snapshot, targets) else None
 
     def _write_back(self, snapshot: DeploymentSnapshot, schedule: _Schedule, now: float) -> None:
         """Share what a poll learned, so other readers need not poll too."""
@@ -323,6 +373,7 @@ def _read_interval(
         recent_durations=schedule.recent_durations or (),
         events_seen=schedule.events_seen
         or (record is not None and (record.source == "event" or bool(record.event_state))),
+        traffic_shifted=schedule.traffic_shifted,
     )
     return next_read_interval(cadence, facts)
 

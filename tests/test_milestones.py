@@ -1,0 +1,317 @@
+"""``waitUntil: "TrafficShifted"`` and the deployment group's clock (``groupClock``), through
+the trigger's handler on the simulated CodeDeploy, in frozen time."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from shared.adapters.codedeploy import DeploymentConfigSettings, DeploymentGroupSettings
+from shared.errors import DeploymentWaitTimeout
+from shared.trigger.group_clock import compute_group_clock
+from tests.support.harness import APP, appspec_request, counters, event_harness
+from tests.support.provision import blue_green_waits, create_blue_green_group
+from tests.support.simulator import plan_from_description, succeed_after
+
+PLAN_40 = lambda deployment: plan_from_description(deployment, 40.0)  # noqa: E731
+"""Deployments take 40 s (InProgress at 1 s), markers as ever."""
+SHIFTING = "shifting"
+"""A group whose original environment is kept 60 minutes after traffic has moved."""
+GATED = "gated"
+"""A group with a 30-minute Ready gate, a canary and a 2-hour termination wait."""
+
+
+@pytest.fixture
+def groups(codedeploy: Any) -> None:
+    create_blue_green_group(
+        codedeploy,
+        APP,
+        SHIFTING,
+        blue_green=blue_green_waits(termination_minutes=60),
+        create_application=False,
+    )
+    create_blue_green_group(
+        codedeploy,
+        APP,
+        GATED,
+        blue_green=blue_green_waits(ready_minutes=30, termination_minutes=120),
+        deployment_config_name="CodeDeployDefault.ECSCanary10Percent15Minutes",
+        create_application=False,
+    )
+
+
+CANNOT_COVER = "the invocation cannot cover the group's clock"
+
+
+def elapsed_since(started: float) -> float:
+    return time.monotonic() - started
+
+
+# --- TrafficShifted ---------------------------------------------------------------------------
+
+
+def test_traffic_shifted_returns_when_the_termination_wait_starts(
+    make_harness: Any, groups: None, log_lines: Any
+) -> None:
+    harness = make_harness(planner=PLAN_40)
+    started = time.monotonic()
+
+    result = harness.invoke(
+        appspec_request(deploymentGroupName=SHIFTING, waitUntil="TrafficShifted")
+    )
+
+    # All traffic moved at 40 s; the deployment stays InProgress for the 60-minute wait.
+    assert (result["status"], result["milestone"], result["complete"]) == (
+        "InProgress",
+        "TrafficShifted",
+        True,
+    )
+    assert 40 <= elapsed_since(started) <= 40 + 15  # seen by the next 15 s GetDeployment
+    deployment_id = result["deploymentId"]
+    resume = json.dumps({"deploymentId": deployment_id, "continue": "TERMINATION_WAIT"})
+    assert resume in result["nextStep"]
+    assert (
+        f"aws deploy continue-deployment --deployment-id {deployment_id} "
+        "--deployment-wait-type TERMINATION_WAIT"
+    ) in result["nextStep"]
+    assert any(line["message"] == "milestone reached" for line in log_lines())
+
+
+def test_traffic_shifted_is_polled_at_the_poll_interval_even_while_events_flow(
+    make_harness: Any, groups: None, dynamodb: Any, status_table: str
+) -> None:
+    """The flag is in no event: the safety net neither starts at 60 s nor backs off."""
+    harness = event_harness(make_harness, dynamodb, planner=lambda _d: succeed_after(150))
+    count = counters(harness)
+    started = time.monotonic()
+
+    result = harness.invoke(
+        appspec_request(deploymentGroupName=SHIFTING, waitUntil="TrafficShifted")
+    )
+
+    assert result["milestone"] == "TrafficShifted"
+    assert result["detectedBy"] == "poll"
+    assert 150 <= elapsed_since(started) <= 150 + 15
+    # Every 15 s from creation: about ten GetDeployment calls for 150 s, not 2 or 3.
+    assert 9 <= count.calls["GetDeployment"] <= 12
+
+
+def test_traffic_shifted_without_a_termination_wait_is_met_at_succeeded(
+    make_harness: Any, groups: None
+) -> None:
+    harness = make_harness(planner=PLAN_40)
+
+    result = harness.invoke(appspec_request(waitUntil="TrafficShifted"))
+
+    assert (result["status"], result["milestone"]) == ("Succeeded", "Succeeded")
+    assert "nextStep" not in result
+
+
+def test_an_attached_deployment_can_be_waited_for_until_traffic_shifted(
+    make_harness: Any, groups: None
+) -> None:
+    harness = make_harness(planner=PLAN_40)
+    created = harness.invoke(appspec_request(deploymentGroupName=SHIFTING, wait=False))
+
+    result = harness.invoke(
+        {"deploymentId": created["deploymentId"], "waitUntil": "TrafficShifted"}
+    )
+
+    assert (result["status"], result["milestone"]) == ("InProgress", "TrafficShifted")
+    # The attached deployment's group and configuration, found from GetDeployment.
+    assert result["groupClock"]["terminationWaitMinutes"] == 60
+
+
+def test_a_deployment_that_fails_before_traffic_shifted_still_fails(
+    make_harness: Any, groups: None
+) -> None:
+    from shared.errors import DeploymentFailed
+
+    harness = make_harness(planner=PLAN_40)
+    with pytest.raises(DeploymentFailed):
+        harness.invoke(
+            appspec_request(
+                deploymentGroupName=SHIFTING,
+                waitUntil="TrafficShifted",
+                description="simulate:fail",
+            )
+        )
+
+
+# --- the group's clock ------------------------------------------------------------------------
+
+
+def test_group_clock_is_in_the_result_and_logged_at_the_start(
+    make_harness: Any, groups: None, log_lines: Any
+) -> None:
+    harness = make_harness(planner=PLAN_40)
+    created = harness.invoke(appspec_request(deploymentGroupName=GATED, waitUntil="Ready"))
+
+    assert created["milestone"] == "Ready"
+    assert created["groupClock"] == {
+        "readyWaitMinutes": 30,
+        "trafficRoutingMinutes": 15,
+        "terminationWaitMinutes": 120,
+        "longestMinutes": 0,  # Ready comes before every wait of the group
+    }
+    lines = log_lines()
+    clock_lines = [line for line in lines if line["message"] == "group clock"]
+    assert clock_lines[0]["groupClock"] == created["groupClock"]
+    assert clock_lines[0]["deploymentConfigName"] == "CodeDeployDefault.ECSCanary10Percent15Minutes"
+    assert lines.index(clock_lines[0]) < next(
+        i for i, line in enumerate(lines) if line["message"] == "deployment status changed"
+    )
+    assert not [line for line in lines if line["level"] == "WARNING"]
+
+
+def test_a_clock_longer_than_the_invocation_is_said_at_the_start_and_in_the_timeout(
+    make_harness: Any, groups: None, log_lines: Any
+) -> None:
+    harness = make_harness(planner=PLAN_40)
+
+    with pytest.raises(DeploymentWaitTimeout) as raised:
+        harness.invoke(appspec_request(deploymentGroupName=GATED))
+
+    (warning,) = [line for line in log_lines() if line["message"] == CANNOT_COVER]
+    note = warning["note"]
+    assert "can take 165 minutes before Succeeded" in note
+    assert "ready wait 30, traffic routing 15, termination wait 120" in note
+    # 165 minutes is beyond the chain module (60); the traffic shift (45) is not.
+    assert "max_wait_minutes of at least 165" not in note
+    assert 'waitUntil "TrafficShifted" in the deployment chain module' in note
+    assert "max_wait_minutes of at least 45" in note
+    assert note in str(raised.value)
+
+
+def test_a_clock_the_chain_covers_names_max_wait_minutes(
+    make_harness: Any, codedeploy: Any, log_lines: Any
+) -> None:
+    create_blue_green_group(
+        codedeploy,
+        APP,
+        "short-wait",
+        blue_green=blue_green_waits(termination_minutes=20),
+        create_application=False,
+    )
+    harness = make_harness(planner=PLAN_40)
+
+    with pytest.raises(DeploymentWaitTimeout) as raised:
+        harness.invoke(appspec_request(deploymentGroupName="short-wait"), timeout=300)
+
+    (warning,) = [line for line in log_lines() if line["message"] == CANNOT_COVER]
+    assert "the deployment chain module with max_wait_minutes of at least 20" in warning["note"]
+    # The traffic shift needs none of the group's waits: it fits this very invocation.
+    assert 'or waitUntil "TrafficShifted" (0 minutes' in warning["note"]
+    assert warning["note"] in str(raised.value)
+
+
+def test_on_deadline_return_is_not_warned(make_harness: Any, groups: None, log_lines: Any) -> None:
+    harness = make_harness(planner=PLAN_40)
+
+    result = harness.invoke(appspec_request(deploymentGroupName=GATED, onDeadline="return"))
+
+    assert result["complete"] is False
+    assert result["groupClock"]["longestMinutes"] == 165
+    assert not [line for line in log_lines() if line["level"] == "WARNING"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "error_code"),
+    [
+        ("GetDeploymentGroup", "AccessDeniedException"),
+        ("GetDeploymentConfig", "ThrottlingException"),
+    ],
+)
+def test_a_group_that_cannot_be_read_never_fails_the_deployment(
+    make_harness: Any, groups: None, log_lines: Any, operation: str, error_code: str
+) -> None:
+    harness = make_harness(planner=PLAN_40)
+    harness.faults.on("codedeploy", operation, error_code=error_code, times=None)
+
+    result = harness.invoke(appspec_request())
+
+    assert result["status"] == "Succeeded"
+    assert "groupClock" not in result
+    warnings = [line for line in log_lines() if line["level"] == "WARNING"]
+    assert [line["message"] for line in warnings] == [
+        "could not read the deployment group's clock; waiting without it"
+    ]
+    assert error_code in warnings[0]["reason"]
+
+
+def test_group_clock_sums_follow_the_api_reference() -> None:
+    group = DeploymentGroupSettings(
+        application_name=APP,
+        deployment_group_name=SHIFTING,
+        deployment_config_name="CodeDeployDefault.ECSLinear10PercentEvery3Minutes",
+        compute_platform="ECS",
+        blue_green=True,
+        ready_action="CONTINUE_DEPLOYMENT",
+        ready_wait_minutes=45,  # CONTINUE_DEPLOYMENT reroutes at once: no Ready wait
+        termination_action="TERMINATE",
+        termination_wait_minutes=2880,
+    )
+    linear = DeploymentConfigSettings(
+        "CodeDeployDefault.ECSLinear10PercentEvery3Minutes", "ECS", "TimeBasedLinear", 10, 3
+    )
+    # Ten increments of 10 %, nine gaps of 3 minutes.
+    assert compute_group_clock(group, linear, "Succeeded").as_result() == {
+        "readyWaitMinutes": 0,
+        "trafficRoutingMinutes": 27,
+        "terminationWaitMinutes": 2880,
+        "longestMinutes": 2907,
+    }
+    assert compute_group_clock(group, linear, "TrafficShifted").longest_minutes == 27
+    assert compute_group_clock(group, linear, "Ready").longest_minutes == 2907
+
+    lambda_group = DeploymentGroupSettings(
+        APP, "fn", None, "Lambda", True, "STOP_DEPLOYMENT", 30, "TERMINATE", 60
+    )
+    canary = DeploymentConfigSettings("c", "Lambda", "TimeBasedCanary", 10, 5)
+    # Lambda has no Ready gate and no original environment to keep.
+    assert compute_group_clock(lambda_group, canary, "Succeeded").as_result() == {
+        "readyWaitMinutes": 0,
+        "trafficRoutingMinutes": 5,
+        "terminationWaitMinutes": 0,
+        "longestMinutes": 5,
+    }
+
+
+def test_create_and_attach_requests_accept_traffic_shifted() -> None:
+    from shared.contract.request import AttachRequest, CreateRequest, parse_request
+
+    attach = parse_request({"deploymentId": "d-ABCDEFGHI", "waitUntil": "TrafficShifted"}, "tf")
+    create = parse_request(appspec_request(waitUntil="TrafficShifted"), "tf")
+    assert isinstance(attach, AttachRequest) and isinstance(create, CreateRequest)
+    assert attach.wait_options.wait_until == create.wait_options.wait_until == "TrafficShifted"
+
+
+def test_traffic_shifted_through_the_handler_is_json_and_counted(
+    codedeploy: Any, groups: None, capsys: Any
+) -> None:
+    from handlers import trigger
+    from tests.support import moto_codedeploy
+    from tests.support.lambda_context import FakeLambdaContext
+    from tests.support.metrics import emf_metrics
+
+    created = codedeploy.create_deployment(**appspec_request(deploymentGroupName=SHIFTING))[
+        "deploymentId"
+    ]
+    moto_codedeploy.set_status(created, "InProgress")
+    moto_codedeploy.deployments()[created].instance_termination_wait_time_started = True
+    capsys.readouterr()
+
+    result = trigger.lambda_handler(
+        {"deploymentId": created, "waitUntil": "TrafficShifted"}, FakeLambdaContext()
+    )
+
+    assert json.loads(json.dumps(result)) == result
+    assert (result["status"], result["milestone"], result["complete"]) == (
+        "InProgress",
+        "TrafficShifted",
+        True,
+    )
+    assert emf_metrics(capsys.readouterr().out)["DeploymentsTrafficShifted"] == [1.0]
