@@ -7,12 +7,13 @@ JSON object; see docs/input-contract.md for the contract.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
-
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from shared.observability import logger, metrics
 from shared.trigger.dispatch import TriggerService
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @cache
