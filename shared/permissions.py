@@ -12,9 +12,11 @@ Three things are held to this table:
   a test compares).
 
 An entry's ``caller`` says who uses the permission: the code (a botocore operation of the same
-name), AWS on the code's behalf (CreateDeployment is also authorized against the deployment
-configuration and the application), or the Lambda service with the function's role (logs,
-traces, the dead-letter queue).
+name), AWS on the code's behalf (CreateDeployment is also authorized against the application:
+RegisterApplicationRevision), or the Lambda service with the function's role (logs, traces, the
+dead-letter queue). An action both are authorized for (GetDeploymentConfig: the code reads the
+configuration for the group's clock, and CreateDeployment reads it too) is listed once, as the
+code's.
 """
 
 from __future__ import annotations
@@ -84,20 +86,25 @@ PERMISSIONS: tuple[Permission, ...] = (
     _code(_T, "codedeploy", "CreateDeployment", "start the deployment"),
     Permission(
         _T,
-        "codedeploy:GetDeploymentConfig",
-        Caller.AWS,
-        "CreateDeployment reads the group's or the request's deployment configuration",
-        needed_by="codedeploy:CreateDeployment",
-    ),
-    Permission(
-        _T,
         "codedeploy:RegisterApplicationRevision",
         Caller.AWS,
         "CreateDeployment registers the request's revision with the application",
         needed_by="codedeploy:CreateDeployment",
     ),
     _code(_T, "codedeploy", "GetDeployment", "read the status while waiting, and the result"),
-    _code(_T, "codedeploy", "StopDeployment", "stopOnTimeout: stop the deployment at the deadline"),
+    _code(
+        _T,
+        "codedeploy",
+        "StopDeployment",
+        "stop requests, onActiveDeployment supersede, stopOnTimeout: stop a deployment this "
+        "function created",
+    ),
+    _code(
+        _T,
+        "codedeploy",
+        "ContinueDeployment",
+        "continue requests: end a deployment's Ready wait or termination wait",
+    ),
     _code(
         _T,
         "codedeploy",
@@ -117,7 +124,19 @@ PERMISSIONS: tuple[Permission, ...] = (
         "BatchGetDeploymentTargets",
         "failure explanation: the targets' lifecycle hooks and log tails",
     ),
-    _code(_T, "codedeploy", "GetDeploymentGroup", "failure explanation: the group's alarms"),
+    _code(
+        _T,
+        "codedeploy",
+        "GetDeploymentGroup",
+        "the group's clock (Ready wait, termination wait); failure explanation: its alarms",
+    ),
+    _code(
+        _T,
+        "codedeploy",
+        "GetDeploymentConfig",
+        "the group's clock: traffic-routing steps and intervals (CreateDeployment also reads "
+        "the deployment configuration, on the same ARN)",
+    ),
     # --- trigger: ECS failure details ------------------------------------------------------------
     _code(_T, "ecs", "DescribeServices", "ECS failure details: service events", ECS_DIAGNOSTICS),
     _code(_T, "ecs", "ListTasks", "ECS failure details: the stopped tasks", ECS_DIAGNOSTICS),

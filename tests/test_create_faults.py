@@ -25,8 +25,8 @@ from botocore.exceptions import ReadTimeoutError
 from shared.adapters import clients as aws
 from shared.adapters import status_table as table
 from shared.adapters.codedeploy import CodeDeployGateway
-from shared.adapters.idempotency import KEY_PREFIX, DuplicateInProgress
-from shared.errors import CodeDeployError, DeploymentFailed
+from shared.adapters.idempotency import KEY_PREFIX
+from shared.errors import CodeDeployError, DeploymentFailed, DeploymentWaitTimeout
 from shared.recorder import RecorderService
 from shared.trigger.dispatch import TriggerService
 from tests.support import moto_codedeploy
@@ -227,7 +227,7 @@ def test_an_ambiguous_create_whose_record_cannot_be_cleared_is_not_resent_by_a_r
 
     with pytest.raises(CodeDeployError, match="may or may not have started"):
         trigger.invoke(appspec_request(), timeout=60)
-    with pytest.raises(DuplicateInProgress, match="already in progress"):
+    with pytest.raises(DeploymentWaitTimeout, match="gave up waiting for an identical request"):
         trigger.invoke(appspec_request(), timeout=30)
 
     assert creates[0] == 1

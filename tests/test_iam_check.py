@@ -39,6 +39,17 @@ REFERENCE: dict[str, tuple[ResourceType, ...]] = {
         ResourceType("*", frozenset()),
     ),
     "codedeploy:stopdeployment": (ResourceType("*", frozenset()),),
+    "codedeploy:continuedeployment": (ResourceType("*", frozenset()),),
+    "codedeploy:getdeploymentgroup": (
+        ResourceType(GROUP, frozenset({"aws:ResourceTag/${TagKey}"})),
+    ),
+    "codedeploy:getdeploymentconfig": (
+        ResourceType(
+            "arn:${Partition}:codedeploy:${Region}:${Account}"
+            ":deploymentconfig:${DeploymentConfigurationName}",
+            frozenset(),
+        ),
+    ),
     "codedeploy:listdeploymenttargets": (ResourceType("*", frozenset()),),
     "ecs:listtasks": (
         ResourceType(
@@ -83,6 +94,31 @@ def test_an_action_without_resource_type_on_an_arn_never_applies() -> None:
 def test_an_action_without_resource_type_on_star_passes() -> None:
     statement = allow(["codedeploy:StopDeployment", "codedeploy:ListDeploymentTargets"], "*")
     assert check_statement(statement, lookup) == []
+
+
+def test_continue_deployment_is_granted_on_star_only() -> None:
+    # No resource type, like StopDeployment: a grant on the group would be denied by AWS.
+    assert check_statement(allow("codedeploy:ContinueDeployment", "*"), lookup) == []
+    (problem,) = check_statement(allow("codedeploy:ContinueDeployment", GROUP_ARN), lookup)
+    assert "codedeploy:ContinueDeployment on arn:aws:codedeploy" in problem
+    assert 'evaluates it against "*" only' in problem
+
+
+def test_the_group_clock_reads_are_scoped_to_their_resource_types() -> None:
+    configs = "arn:aws:codedeploy:eu-west-1:123456789012:deploymentconfig:*"
+    predefined = (
+        "arn:aws:codedeploy:eu-west-1:123456789012:deploymentconfig:CodeDeployDefault.AllAtOnce"
+    )
+    assert check_statement(allow("codedeploy:GetDeploymentConfig", configs), lookup) == []
+    assert check_statement(allow("codedeploy:GetDeploymentConfig", predefined), lookup) == []
+    assert check_statement(allow("codedeploy:GetDeploymentGroup", GROUP_ARN), lookup) == []
+    # Swapped, each names an ARN of the other resource type; on "*" each is too broad.
+    (wrong_config,) = check_statement(allow("codedeploy:GetDeploymentConfig", GROUP_ARN), lookup)
+    assert "matches none of its ARN formats" in wrong_config
+    (wrong_group,) = check_statement(allow("codedeploy:GetDeploymentGroup", configs), lookup)
+    assert "matches none of its ARN formats" in wrong_group
+    (too_broad,) = check_statement(allow("codedeploy:GetDeploymentConfig", "*"), lookup)
+    assert "deploymentconfig" in too_broad
 
 
 def test_star_for_an_action_with_resource_types_is_refused() -> None:

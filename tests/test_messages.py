@@ -24,6 +24,7 @@ from shared.adapters.diagnostics import (
     Diagnostics,
     EcsService,
     HookDiagnostics,
+    LambdaShift,
     LifecycleEvent,
     RollbackReport,
     StoppedTask,
@@ -431,3 +432,29 @@ def _snapshot() -> DeploymentSnapshot:
         deployment_group_name="group",
         error_information={"code": "HEALTH_CONSTRAINTS", "message": "too many failed"},
     )
+
+
+def test_a_lambda_rollback_names_the_version_that_serves_again() -> None:
+    """CodeDeploy's lambdaFunctionInfo: currentVersion is what the alias served before the
+    deployment, which the rollback puts back."""
+    target = Target(
+        "orders:live",
+        "LambdaTarget",
+        "Failed",
+        (),
+        lambda_shift=LambdaShift("orders", "live", current_version="7", target_version="8"),
+    )
+    snapshot = DeploymentSnapshot(
+        "d-ABCDEFGHI", "Failed", rollback_info={"rollbackDeploymentId": "d-ROLLBACK1"}
+    )
+    diagnostics = Diagnostics(failing_targets=(target,), failing_target_count=1)
+
+    rollback = RollbackReport("d-ROLLBACK1", "Succeeded")
+    message = failure_message(snapshot, URL, diagnostics, rollback)
+    without_target = failure_message(snapshot, URL, None, rollback)
+
+    assert (
+        "Rolled back by deployment d-ROLLBACK1: Succeeded, Lambda function orders alias live "
+        "version 7 is serving again" in message
+    )
+    assert "Succeeded, the previous version is serving again" in without_target

@@ -22,6 +22,7 @@ from shared.permissions import (
     Function,
     code_operations,
     for_function,
+    granted_with,
     markdown_table,
 )
 from tests.support.aws_calls import OperationRecorder
@@ -121,3 +122,21 @@ def test_the_iam_page_table_is_the_list() -> None:
     assert found.group(1) == markdown_table(), (
         "docs/iam.md's permission table differs from shared/permissions.py: run `make docs`"
     )
+
+
+def test_control_and_the_group_clock_are_granted_in_every_mode() -> None:
+    """Continue and stop requests, supersede and the group's clock work with the trigger
+    alone (no status table) as well as with every option on: none of their actions is
+    optional, and each is the code's own call (so the suite must exercise it)."""
+    needed = {
+        "codedeploy.ContinueDeployment",
+        "codedeploy.StopDeployment",
+        "codedeploy.GetDeploymentGroup",
+        "codedeploy.GetDeploymentConfig",
+    }
+    assert needed <= code_operations(Function.TRIGGER)
+    lite = granted_with(Function.TRIGGER, frozenset())
+    assert {op.replace(".", ":") for op in needed} <= lite
+    # CreateDeployment's own read of the configuration is the same grant, listed once.
+    configs = [p for p in for_function(Function.TRIGGER) if p.action.endswith("DeploymentConfig")]
+    assert [(p.caller, p.optional) for p in configs] == [(Caller.CODE, None)]

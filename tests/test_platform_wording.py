@@ -13,6 +13,7 @@ import pytest
 
 from shared.errors import DeploymentFailed, DeploymentWaitTimeout
 from shared.text import MAX_MESSAGE_BYTES, printed_size
+from tests.support import moto_codedeploy
 from tests.support.deployment_targets import (
     LAMBDA_HOOK_FAILURE,
     SERVER_HOOK_FAILURE,
@@ -171,8 +172,44 @@ def test_a_timeout_advises_raising_the_timeout_only_below_lambdas_maximum(
         harness.invoke(appspec_request(), timeout=timeout)
 
     message = str(raised.value)
-    assert "run terraform apply again: the identical request attaches" in message
     assert "use the deployment chain module" in message
     assert ("raise the function's timeout" in message) is advises_raising
     if advises_raising:
         assert f"({timeout}s now; Lambda allows 900s)" in message
+
+
+def test_a_timeout_with_the_status_table_says_the_identical_request_attaches(
+    make_harness: Callable[..., Harness], status_table: str
+) -> None:
+    harness = make_harness(planner=lambda _d: succeed_after(5000, start=10))
+    with pytest.raises(DeploymentWaitTimeout) as raised:
+        harness.invoke(appspec_request(), timeout=900)
+
+    with pytest.raises(DeploymentWaitTimeout) as again:
+        harness.invoke(appspec_request(), timeout=60)
+
+    assert "run terraform apply again: the identical request attaches" in str(raised.value)
+    assert str(again.value).startswith(str(raised.value).split(" (last status")[0])
+    assert len(moto_codedeploy.deployments()) == 1
+
+
+def test_a_timeout_without_the_status_table_does_not_promise_that_a_retry_attaches(
+    make_harness: Callable[..., Harness],
+) -> None:
+    """No table, no idempotency record: the same request sent again creates (on AWS it meets
+    the running deployment as the group's active one), so the advice is to attach by id."""
+    harness = make_harness(planner=lambda _d: succeed_after(5000, start=10))
+    with pytest.raises(DeploymentWaitTimeout) as raised:
+        harness.invoke(appspec_request(), timeout=900)
+    message = str(raised.value)
+    deployment_id = message.split("deployment ")[1].split(" ", maxsplit=1)[0]
+
+    with pytest.raises(DeploymentWaitTimeout):
+        harness.invoke(appspec_request(), timeout=60)
+    attached = harness.invoke({"deploymentId": deployment_id, "wait": False})
+
+    assert len(moto_codedeploy.deployments()) == 2  # the retry did not attach
+    assert "the identical request attaches" not in message
+    assert f'invoke the trigger with {{"deploymentId": "{deployment_id}"}}' in message
+    assert "does not attach to it without the status table (STATUS_TABLE_NAME)" in message
+    assert attached["deploymentId"] == deployment_id

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 
 from handlers import trigger
-from shared.errors import DeploymentWaitTimeout
+from shared.errors import DeploymentFailed, DeploymentWaitTimeout
 from shared.recorder import RecorderService
 from tests.support import moto_codedeploy
 from tests.support.harness import appspec_request
 from tests.support.lambda_context import FakeLambdaContext
-from tests.support.simulator import HOME_ORIGIN, succeed_after
+from tests.support.simulator import HOME_ORIGIN, fail_after, succeed_after
 
 
 def with_events(make_harness: Any, dynamodb: Any, **options: Any) -> Any:
@@ -117,3 +117,21 @@ def test_the_handler_returns_the_replay_keys_as_json(
     assert again["deploymentId"] == first["deploymentId"]
     assert again["replayed"] is True
     assert again["replayReason"].startswith("an identical request created this deployment")
+
+
+def test_a_duplicate_whose_deployment_then_fails_says_it_did_not_create_it(
+    make_harness: Any, dynamodb: Any, status_table: str
+) -> None:
+    harness = with_events(make_harness, dynamodb, planner=lambda _d: fail_after(200))
+    with pytest.raises(DeploymentWaitTimeout):
+        harness.invoke(appspec_request(), timeout=60)
+
+    with pytest.raises(DeploymentFailed) as failed:
+        harness.invoke(appspec_request())
+
+    sections = str(failed.value).split(" | ")
+    assert sections[1] == (
+        "Not created by this invocation: an identical request created this deployment and it "
+        "has not ended (InProgress); returned it instead of deploying again"
+    )
+    assert len(moto_codedeploy.deployments()) == 1

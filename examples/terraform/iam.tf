@@ -60,17 +60,20 @@ data "aws_iam_policy_document" "trigger" {
   }
 
   # These CodeDeploy actions have no resource type: AWS evaluates them only against
-  # "*", and a grant on a deployment-group ARN never matches, so StopDeployment
-  # (stopOnTimeout) and the failure explanation's target reads would be denied
-  # (Service Authorization Reference, "Actions defined by AWS CodeDeploy": no
-  # resource type for StopDeployment, ListDeploymentTargets, BatchGetDeploymentTargets;
-  # AWS confirms it for StopDeployment in awsdocs/aws-codedeploy-user-guide issue 18).
-  # None has a condition key either. The trigger stops only the deployment it
-  # started; shared/permissions.py lists why each action is here.
+  # "*", and a grant on a deployment-group ARN never matches, so StopDeployment (stop
+  # requests, supersede, stopOnTimeout), ContinueDeployment (continue requests) and the
+  # failure explanation's target reads would be denied (Service Authorization Reference,
+  # "Actions defined by AWS CodeDeploy": no resource type for StopDeployment,
+  # ContinueDeployment, ListDeploymentTargets, BatchGetDeploymentTargets; AWS confirms it
+  # for StopDeployment in awsdocs/aws-codedeploy-user-guide issue 18). None has a
+  # condition key either. The trigger stops and continues only deployments it created
+  # (its status table and GetDeployment's creator say so); shared/permissions.py lists
+  # why each action is here.
   statement {
-    sid = "StopAndReadTargets"
+    sid = "ControlAndReadTargets"
     actions = [
       "codedeploy:StopDeployment",
+      "codedeploy:ContinueDeployment",
       "codedeploy:ListDeploymentTargets",
       "codedeploy:BatchGetDeploymentTargets",
     ]
@@ -83,8 +86,14 @@ data "aws_iam_policy_document" "trigger" {
     resources = local.codedeploy_application_arns
   }
 
-  # CreateDeployment reads the deployment configuration (the group's default
-  # or deploymentConfigName); the built-in CodeDeployDefault.* ones included.
+  # The group's clock reads the deployment configuration (traffic-routing steps and
+  # intervals), and CreateDeployment reads it too (the group's or deploymentConfigName).
+  # Resource type deploymentconfig (Service Authorization Reference:
+  # arn:${Partition}:codedeploy:${Region}:${Account}:deploymentconfig:${DeploymentConfigurationName}).
+  # The predefined CodeDeployDefault.* configurations have no account of their own: AWS
+  # evaluates them under the caller's account and region
+  # (...:deploymentconfig:CodeDeployDefault.AllAtOnce), so "*" after the prefix covers
+  # them as well as the account's own configurations.
   statement {
     sid       = "ReadDeploymentConfig"
     actions   = ["codedeploy:GetDeploymentConfig"]
@@ -104,10 +113,11 @@ data "aws_iam_policy_document" "trigger" {
     resources = local.codedeploy_deployment_group_arns
   }
 
-  # Failure diagnostics: GetDeploymentGroup names the alarms of an ALARM_ACTIVE
-  # stop. Resource: the deployment group (Service Authorization Reference).
+  # The group's clock (its Ready wait and termination wait) and the failure
+  # explanation (the alarms of an ALARM_ACTIVE stop). Resource type: deploymentgroup
+  # (Service Authorization Reference).
   statement {
-    sid       = "ReadDeploymentAlarms"
+    sid       = "ReadDeploymentGroup"
     actions   = ["codedeploy:GetDeploymentGroup"]
     resources = local.codedeploy_deployment_group_arns
   }

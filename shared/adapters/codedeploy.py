@@ -74,6 +74,9 @@ class DeploymentSnapshot:
     calls, whoever made them; ``codeDeployRollback``, ``autoscaling``... otherwise."""
     compute_platform: str | None = None
     """``Server``, ``Lambda`` or ``ECS`` (the model's ComputePlatform enum, in DeploymentInfo)."""
+    instance_termination_wait_started: bool = False
+    """DeploymentInfo.instanceTerminationWaitTimeStarted: a blue/green deployment with
+    TERMINATE has moved production traffic and waits before terminating the original."""
 
     @property
     def is_terminal(self) -> bool:
@@ -96,6 +99,9 @@ class DeploymentSnapshot:
             rollback_info=_non_empty(info.get("rollbackInfo")),
             creator=info.get("creator"),
             compute_platform=info.get("computePlatform"),
+            instance_termination_wait_started=bool(
+                info.get("instanceTerminationWaitTimeStarted", False)
+            ),
         )
 
 
@@ -139,7 +145,8 @@ BATCH_GET_LIMIT = 25  # BatchGetDeployments: "up to 25" ids (CodeDeploy API refe
 
 
 class CodeDeployGateway:
-    """CreateDeployment, GetDeployment, StopDeployment and look-ups, with readable errors.
+    """CreateDeployment, GetDeployment, ContinueDeployment, StopDeployment and look-ups, with
+    readable errors.
 
     ``create_client`` makes CreateDeployment calls: it must not retry by itself
     (``max_attempts=1``), because botocore would resend after a read timeout or a
@@ -194,17 +201,32 @@ class CodeDeployGateway:
             raise CodeDeployError(f"CodeDeploy GetDeployment failed: {error}") from error
         return DeploymentSnapshot.from_deployment_info(response["deploymentInfo"])
 
-    def stop(self, deployment_id: str, *, auto_rollback: bool = True) -> str:
-        """Stop a deployment; returns CodeDeploy's status message."""
+    def stop_deployment(self, deployment_id: str, *, auto_rollback: bool = True) -> str:
+        """StopDeployment; returns what CodeDeploy said (its statusMessage, else its status:
+        ``Pending`` or ``Succeeded``, StopStatus in the model)."""
+        params = {"deploymentId": deployment_id}
         try:
             response = self._client.stop_deployment(
                 deploymentId=deployment_id, autoRollbackEnabled=auto_rollback
             )
         except ClientError as error:
-            raise _translate("StopDeployment", error, {"deploymentId": deployment_id}) from error
+            raise _translate("StopDeployment", error, params) from error
         except BotoCoreError as error:
-            raise CodeDeployError(f"CodeDeploy StopDeployment failed: {error}") from error
+            raise _call_failed("StopDeployment", error, params) from error
         return str(response.get("statusMessage") or response.get("status") or "stop requested")
+
+    def continue_deployment(self, deployment_id: str, wait_type: str) -> None:
+        """ContinueDeployment (``READY_WAIT`` or ``TERMINATION_WAIT``); it answers nothing."""
+        params = {"deploymentId": deployment_id}
+        try:
+            self._client.continue_deployment(
+                deploymentId=deployment_id,
+                deploymentWaitType=wait_type,  # type: ignore[arg-type]
+            )
+        except ClientError as error:
+            raise _translate("ContinueDeployment", error, params) from error
+        except BotoCoreError as error:
+            raise _call_failed("ContinueDeployment", error, params) from error
 
     def created_since(self, application: str, group: str, since: datetime) -> list[dict[str, Any]]:
         """The group's deployments created at or after ``since``, as ``deploymentInfo`` dicts."""
@@ -299,6 +321,18 @@ def _translate(operation: str, error: ClientError, params: Mapping[str, Any]) ->
     )
     return CodeDeployError(
         codedeploy_failure_message(operation, code, _message(error), context), code=code
+    )
+
+
+def _call_failed(
+    operation: str, error: BotoCoreError, params: Mapping[str, Any]
+) -> CodeDeployError:
+    """No answer from CodeDeploy (connection, timeout) or a request boto3 would not send:
+    botocore's own words, with the request's ids. ``code`` names botocore's exception."""
+    kind = type(error).__name__
+    context = ", ".join(f"{key}={params[key]!r}" for key in ("deploymentId",) if key in params)
+    return CodeDeployError(
+        f"CodeDeploy {operation} failed ({kind}): {error} [{context}]", code=kind
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from shared.adapters.codedeploy import DeploymentSnapshot
 
 Source = Literal["event", "api", "trigger"]
+ControlAction = Literal["READY_WAIT", "TERMINATION_WAIT", "STOP"]
 SECONDS_PER_DAY = 86_400
 
 
@@ -75,6 +76,9 @@ class StatusRecord(StatusUpdate):
     created_by: str | None = None
     """``trigger`` when this table's trigger created the deployment (see :meth:`record_created`)."""
 
+    control_sent_at: dict[str, str] = field(default_factory=dict)
+    """Control action -> when this table's trigger sent it (:meth:`StatusStore.claim_control`)."""
+
     @property
     def created_by_trigger(self) -> bool:
         return self.created_by == attr.CREATED_BY_TRIGGER
@@ -100,6 +104,11 @@ class StatusRecord(StatusUpdate):
             updated_at=text(attr.UPDATED_AT),
             expires_at=int(expires) if expires is not None else None,
             created_by=text(attr.CREATED_BY),
+            control_sent_at={
+                action: sent
+                for action, name in attr.CONTROL_SENT_AT.items()
+                if (sent := text(name)) is not None
+            },
         )
 
 
@@ -174,6 +183,35 @@ class StatusStore:
             {f"#{attr.CREATED_BY}": attr.CREATED_BY},
             {f":{attr.CREATED_BY}": {"S": attr.CREATED_BY_TRIGGER}},
         )
+
+    def claim_control(self, deployment_id: str, action: ControlAction) -> bool:
+        """Note that this trigger is about to send ``action`` for the deployment: True when
+        noted now, False when an earlier invocation noted it already (the first time stays).
+
+        A conditional write, so of two invocations racing for the same deployment only one
+        wins. The item must exist: the caller has just read it as proof of creation.
+        """
+        name = attr.CONTROL_SENT_AT[action]
+        return self._update_if(
+            deployment_id,
+            "SET #sent = :sent",
+            f"attribute_exists({attr.DEPLOYMENT_ID}) AND attribute_not_exists(#sent)",
+            {"#sent": name},
+            {":sent": {"S": to_iso(self._wall_clock()) or ""}},
+        )
+
+    def release_control(self, deployment_id: str, action: ControlAction) -> None:
+        """Forget a claim whose call CodeDeploy refused, so that a retry sends it again."""
+        name = attr.CONTROL_SENT_AT[action]
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={attr.DEPLOYMENT_ID: {"S": deployment_id}},
+                UpdateExpression="REMOVE #sent",
+                ExpressionAttributeNames={"#sent": name},
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable("UpdateItem", self.table_name, error) from error
 
     def correct(self, seen: StatusRecord, update: StatusUpdate) -> bool:
         """Replace a status CodeDeploy contradicts with CodeDeploy's, even a lower one.

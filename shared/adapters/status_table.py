@@ -31,6 +31,15 @@ CREATED_BY = "createdBy"
 Written by the trigger only, never overwritten: what lets ``stopOnTimeout`` stop only
 deployments the function started itself."""
 CREATED_BY_TRIGGER = "trigger"
+CONTROL_SENT_AT = {
+    "READY_WAIT": "readyWaitContinuedAt",
+    "TERMINATION_WAIT": "terminationWaitContinuedAt",
+    "STOP": "stopRequestedAt",
+}
+"""Control action -> the attribute that says when this table's trigger sent it for the
+deployment (ContinueDeployment with that wait type, StopDeployment). Written before the call
+and kept, so a repeated request (a Terraform re-run after a failed or timed-out invocation)
+knows the deployment moved on because of it, and never stops a deployment twice."""
 
 # --- idempotency records (Powertools DynamoDBPersistenceLayer, keys KEY_PREFIX#hash) -------
 IDEMPOTENCY_STATUS = "idempotencyStatus"

@@ -4,7 +4,8 @@ Terraform hands the payload over verbatim, so a typo in a key would otherwise va
 silently; every key is checked (:mod:`shared.contract.validation`, against
 :mod:`shared.contract.schema`) and every message names the field. :func:`parse_request`
 returns one of :data:`Request`: create a deployment, attach to one, read the group's history,
-or skip a Terraform destroy; the trigger's steps dispatch on that type.
+continue or stop a deployment this function created, or skip a Terraform destroy; the
+trigger's steps dispatch on that type.
 """
 
 from __future__ import annotations
@@ -15,16 +16,21 @@ from typing import Any, Literal
 
 from shared.contract.rules import preview
 from shared.contract.schema import (
+    CONTINUE_KEY,
+    CONTINUE_WAIT_KEYS,
     CREATE_DEPLOYMENT_PROPERTIES,
     HISTORY_DEFAULT_LIMIT,
     HISTORY_KEY,
+    STOP_KEY,
+    STOP_WAIT_KEYS,
     allowed_keys,
 )
 from shared.contract.validation import check, json_type, validate_create_request, with_key_hints
 from shared.errors import InvalidInput
 from shared.revision import content_sha256
 
-OnActiveDeployment = Literal["fail", "wait"]
+OnActiveDeployment = Literal["fail", "wait", "supersede"]
+ContinueWaitType = Literal["READY_WAIT", "TERMINATION_WAIT"]
 WaitUntil = Literal["Succeeded", "Ready"]
 OnDeadline = Literal["fail", "return"]
 TerraformAction = Literal["create", "update", "delete"]
@@ -89,6 +95,34 @@ class AttachRequest:
 
 
 @dataclass(frozen=True)
+class ContinueRequest:
+    """ContinueDeployment on a deployment this function created, then wait as asked."""
+
+    deployment_id: str
+    wait_type: ContinueWaitType
+    """CodeDeploy's ``deploymentWaitType``: ``READY_WAIT`` reroutes traffic from Ready,
+    ``TERMINATION_WAIT`` ends the wait before the original environment is terminated."""
+    wait_options: WaitOptions
+    terraform_action: TerraformAction | None = None
+
+
+@dataclass(frozen=True)
+class StopRequest:
+    """StopDeployment on a deployment this function created, then wait for Stopped (and,
+    with ``rollback`` and ``waitForRollback``, for the rollback deployment)."""
+
+    deployment_id: str
+    rollback: bool
+    """StopDeployment's ``autoRollbackEnabled``."""
+    wait_options: WaitOptions
+    terraform_action: TerraformAction | None = None
+
+
+ControlRequest = ContinueRequest | StopRequest
+"""The requests that act on a deployment this function created."""
+
+
+@dataclass(frozen=True)
 class HistoryRequest:
     """Read a deployment group's latest deployments from the status table."""
 
@@ -102,8 +136,10 @@ class TerraformDelete:
     """A Terraform destroy: nothing to deploy (the old input is not even validated)."""
 
 
-Request = CreateRequest | AttachRequest | HistoryRequest | TerraformDelete
-DeploymentRequest = CreateRequest | AttachRequest
+Request = (
+    CreateRequest | AttachRequest | ContinueRequest | StopRequest | HistoryRequest | TerraformDelete
+)
+DeploymentRequest = CreateRequest | AttachRequest | ContinueRequest | StopRequest
 """The requests that end in a deployment being waited for."""
 
 
@@ -133,19 +169,15 @@ def parse_request(event: object, terraform_key: str) -> Request:
 
     if HISTORY_KEY in payload:
         return _history_request(payload)
+    if CONTINUE_KEY in payload or STOP_KEY in payload:
+        return _control_request(payload, terraform_action)
     attach = "deploymentId" in payload
     if attach:
         _reject_create_keys_in_attach(payload)
         check("attach", payload)
     else:
         validate_create_request(payload)
-    if payload.get("stopOnTimeout") and payload.get("onDeadline") == "return":
-        raise InvalidInput(
-            'stopOnTimeout cannot be combined with onDeadline "return": that invocation never '
-            "times out, so nothing would be stopped; set stopOnTimeout on the last invocation "
-            'only (onDeadline "fail")',
-            field="stopOnTimeout",
-        )
+    _stop_on_timeout_needs_a_deadline(payload)
 
     options = WaitOptions.from_payload(payload)
     if attach:
@@ -163,6 +195,81 @@ def parse_request(event: object, terraform_key: str) -> Request:
         on_active_deployment=payload.get("onActiveDeployment", "fail"),
         terraform_action=terraform_action,
     )
+
+
+def _stop_on_timeout_needs_a_deadline(payload: Mapping[str, Any]) -> None:
+    if payload.get("stopOnTimeout") and payload.get("onDeadline") == "return":
+        raise InvalidInput(
+            'stopOnTimeout cannot be combined with onDeadline "return": that invocation never '
+            "times out, so nothing would be stopped; set stopOnTimeout on the last invocation "
+            'only (onDeadline "fail")',
+            field="stopOnTimeout",
+        )
+
+
+_NOT_WITH_CONTROL = {
+    "onActiveDeployment": "it says what to do when creating a deployment, and this "
+    "invocation creates none",
+    "stopOnTimeout": "the invocation stops the deployment already",
+    "waitUntil": "a stop waits until the deployment is Stopped",
+}
+
+
+def _control_request(
+    payload: dict[str, Any], terraform_action: TerraformAction | None
+) -> ContinueRequest | StopRequest:
+    """``continue`` or ``stop``: one of them, on a deployment named by ``deploymentId``."""
+    if CONTINUE_KEY in payload and STOP_KEY in payload:
+        raise InvalidInput(
+            "continue and stop cannot be combined: one invocation either continues a "
+            "deployment or stops it; remove one of them",
+            field=STOP_KEY,
+        )
+    action: Literal["continue", "stop"] = "continue" if CONTINUE_KEY in payload else "stop"
+    clashing = sorted(key for key in payload if key in CREATE_DEPLOYMENT_PROPERTIES)
+    if clashing:
+        raise InvalidInput(
+            f"{action} cannot be combined with {', '.join(clashing)}: {action} acts on the "
+            "existing deployment named by deploymentId and creates nothing; remove "
+            f"{', '.join(clashing)}",
+            field=action,
+        )
+    allowed = CONTINUE_WAIT_KEYS if action == CONTINUE_KEY else STOP_WAIT_KEYS
+    for key, reason in _NOT_WITH_CONTROL.items():
+        if key in payload and key not in allowed:
+            raise InvalidInput(
+                f"{key} cannot be combined with {action}: {reason}; remove {key}", field=key
+            )
+    check(action, payload)
+    _stop_on_timeout_needs_a_deadline(payload)
+    options = WaitOptions.from_payload(payload)
+    if action == CONTINUE_KEY:
+        _milestone_after_continue(payload[CONTINUE_KEY], options.wait_until)
+        return ContinueRequest(
+            deployment_id=payload["deploymentId"],
+            wait_type=payload[CONTINUE_KEY],
+            wait_options=options,
+            terraform_action=terraform_action,
+        )
+    return StopRequest(
+        deployment_id=payload["deploymentId"],
+        rollback=payload[STOP_KEY]["rollback"],
+        wait_options=options,
+        terraform_action=terraform_action,
+    )
+
+
+def _milestone_after_continue(wait_type: str, wait_until: str) -> None:
+    """A milestone the deployment has passed already would be met at once: a mistake."""
+    passed = {"READY_WAIT": ("Ready",), "TERMINATION_WAIT": ("Ready", "TrafficShifted")}
+    if wait_until in passed[wait_type]:
+        raise InvalidInput(
+            f'waitUntil "{wait_until}" cannot be combined with continue "{wait_type}": the '
+            f"deployment is past {wait_until} once {wait_type} can be continued, so the wait "
+            'would end at once; use waitUntil "Succeeded"'
+            + (' or "TrafficShifted"' if wait_type == "READY_WAIT" else ""),
+            field="waitUntil",
+        )
 
 
 def _terraform_action(event: Mapping[str, Any], terraform_key: str) -> TerraformAction | None:

@@ -30,7 +30,7 @@ CREATE_DEPLOYMENT_PROPERTIES: dict[str, Any] = CREATE_DEPLOYMENT_SCHEMA["propert
 # shared.contract.request.WaitOptions); they are valid with a create and with an attach request.
 CONTROL_PROPERTIES: dict[str, Any] = {
     "wait": _BOOL,
-    "onActiveDeployment": {"enum": ["fail", "wait"]},
+    "onActiveDeployment": {"enum": ["fail", "wait", "supersede"]},
     "stopOnTimeout": _BOOL,
     "waitForRollback": _BOOL,
     "waitUntil": {"enum": ["Succeeded", "Ready"]},
@@ -73,13 +73,37 @@ HISTORY_PROPERTIES: dict[str, Any] = {
     )
 }
 
+# Control of a deployment this function created: {"deploymentId": ..., "continue": ...} or
+# {"deploymentId": ..., "stop": {"rollback": ...}}, with the wait options that make sense for
+# each. The values are CodeDeploy's: ContinueDeployment's DeploymentWaitType enum (botocore's
+# codedeploy service-2.json), and StopDeployment's autoRollbackEnabled boolean.
+CONTINUE_KEY = "continue"
+STOP_KEY = "stop"
+CONTINUE_PROPERTIES: dict[str, Any] = {
+    CONTINUE_KEY: {"enum": ["READY_WAIT", "TERMINATION_WAIT"]},
+}
+STOP_PROPERTIES: dict[str, Any] = {
+    STOP_KEY: object_schema({"rollback": _BOOL}, required=["rollback"]),
+}
+# onActiveDeployment is about creating; a stop waits for Stopped, not for a waitUntil
+# milestone, and it is the stop itself, so stopOnTimeout has nothing to add.
+CONTINUE_WAIT_KEYS = (
+    "wait",
+    "stopOnTimeout",
+    "waitForRollback",
+    "waitUntil",
+    "onDeadline",
+    "includeLogTails",
+)
+STOP_WAIT_KEYS = ("wait", "waitForRollback", "onDeadline", "includeLogTails")
+
 # The provider may add keys to its own object one day; only `action` matters.
 TERRAFORM_PROPERTIES: dict[str, Any] = {
     "action": {"enum": ["create", "update", "delete"]},
     "prev_input": {},
 }
 
-SchemaKind = Literal["create", "attach", "terraform", "history"]
+SchemaKind = Literal["create", "attach", "continue", "stop", "terraform", "history"]
 
 
 def allowed_keys(terraform_key: str) -> list[str]:
@@ -89,6 +113,8 @@ def allowed_keys(terraform_key: str) -> list[str]:
             *CONTROL_PROPERTIES,
             *ATTACH_PROPERTIES,
             *HISTORY_PROPERTIES,
+            *CONTINUE_PROPERTIES,
+            *STOP_PROPERTIES,
             terraform_key,
         ]
     )
@@ -101,6 +127,17 @@ def schema(kind: SchemaKind) -> dict[str, Any]:
         return CREATE_DEPLOYMENT_SCHEMA | {"properties": properties}
     if kind == "attach":
         return object_schema(ATTACH_PROPERTIES | CONTROL_PROPERTIES, required=["deploymentId"])
+    if kind == "continue":
+        waits = {key: CONTROL_PROPERTIES[key] for key in CONTINUE_WAIT_KEYS}
+        return object_schema(
+            ATTACH_PROPERTIES | CONTINUE_PROPERTIES | waits,
+            required=["deploymentId", CONTINUE_KEY],
+        )
+    if kind == "stop":
+        waits = {key: CONTROL_PROPERTIES[key] for key in STOP_WAIT_KEYS}
+        return object_schema(
+            ATTACH_PROPERTIES | STOP_PROPERTIES | waits, required=["deploymentId", STOP_KEY]
+        )
     if kind == "history":
         return object_schema(HISTORY_PROPERTIES, required=[HISTORY_KEY])
     return object_schema(TERRAFORM_PROPERTIES, required=["action"], additionalProperties=True)

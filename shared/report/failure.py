@@ -44,6 +44,7 @@ def failure_message(
     *,
     log_tails_left_out: str | None = None,
     next_step: str | None = None,
+    replay_reason: str | None = None,
 ) -> str:
     """Everything a person needs to act on a failed deployment, on one line, under 4 KB.
 
@@ -56,15 +57,18 @@ def failure_message(
     console link.
     Long parts are shortened until the whole fits, log tails first. Every text read from AWS
     has its credential shapes masked; ``log_tails_left_out`` (why) replaces each log tail by
-    a note.
+    a note. ``replay_reason``: this invocation returned an identical request's deployment
+    instead of creating one; the message says so right after the headline.
     """
     head = [_headline(snapshot)]
+    if replay_reason:
+        head.append(f"Not created by this invocation: {clean(replay_reason, 300)}")
     error = snapshot.error_information or {}
     summary = []
     if error:
         text = clean(str(error.get("message", "")), 1000)
         summary.append(f"{one_line(str(error.get('code', 'UNKNOWN')), 100)}: {text}")
-    tail = [*_rollback_sections(snapshot, rollback)]
+    tail = [*_rollback_sections(snapshot, rollback, _serving_before(diagnostics))]
     if next_step:
         tail.append(next_step)
     tail.append(f"Console: {one_line(console_url, 400)}")
@@ -223,7 +227,29 @@ def _ecs_section(service: EcsService, text_bytes: int) -> str:
     return f"{name}: {'; '.join(parts) if parts else 'no stopped tasks or events reported'}"
 
 
-def _rollback_sections(snapshot: DeploymentSnapshot, report: RollbackReport | None) -> list[str]:
+def rollback_sentence(snapshot: DeploymentSnapshot, report: RollbackReport) -> str:
+    """How the rollback went, as the failure text says it."""
+    return " ".join(_rollback_sections(snapshot, report))
+
+
+def _serving_before(diagnostics: Diagnostics | None) -> str | None:
+    """What served before a Lambda deployment, which a rollback puts back: the alias's
+    original version (the one its traffic was shifting away from)."""
+    if diagnostics is None:
+        return None
+    for target in diagnostics.failing_targets:
+        shift = target.lambda_shift
+        if target.target_type == "LambdaTarget" and shift is not None and shift.current_version:
+            function = one_line(shift.function or target.target_id, 200)
+            alias = f" alias {one_line(shift.alias, 100)}" if shift.alias else ""
+            version = one_line(shift.current_version, 40)
+            return f"Lambda function {function}{alias} version {version}"
+    return None
+
+
+def _rollback_sections(
+    snapshot: DeploymentSnapshot, report: RollbackReport | None, serving_before: str | None = None
+) -> list[str]:
     info = snapshot.rollback_info or {}
     rollback_id = (report.deployment_id if report else None) or info.get("rollbackDeploymentId")
     if not rollback_id:
@@ -233,6 +259,8 @@ def _rollback_sections(snapshot: DeploymentSnapshot, report: RollbackReport | No
     if report is None:
         return [text]
     if report.status == "Succeeded":
+        if serving_before:
+            return [f"{text}: Succeeded, {serving_before} is serving again"]
         return [f"{text}: Succeeded, the previous version is serving again"]
     if report.status in ("Failed", "Stopped"):
         return [f"{text}: {report.status}, the previous version may NOT be serving"]

@@ -50,9 +50,24 @@ def failure_next_step(terraform_action: str | None) -> str:
 
 
 def _wait_again_step(
-    deployment_id: str, terraform_action: str | None, function_timeout: int | None
+    deployment_id: str,
+    terraform_action: str | None,
+    function_timeout: int | None,
+    *,
+    retry_attaches: bool = True,
 ) -> str:
     """A deployment outlived the wait: how to wait for it again."""
+    resume = json.dumps({"deploymentId": deployment_id})
+    if not retry_attaches:
+        # Without the status table there is no idempotency record: the same request sent
+        # again would meet this deployment as the group's active one, not attach to it.
+        step = (
+            f"To wait for it, invoke the trigger with {resume}; applying the same request "
+            "again does not attach to it without the status table (STATUS_TABLE_NAME): it "
+            "meets it as the group's active deployment. For deployments longer than 15 "
+            "minutes use the deployment chain module"
+        )
+        return step + _longer_timeout_hint(function_timeout) + ". "
     if terraform_action == "update":
         again = (
             "apply with -replace of this aws_lambda_invocation (terraform apply "
@@ -64,19 +79,23 @@ def _wait_again_step(
             "run terraform apply again: the identical request attaches to the running "
             "deployment and waits on"
         )
-    resume = json.dumps({"deploymentId": deployment_id})
     step = (
         f"To wait for it, {again} (outside Terraform: invoke the trigger with {resume}); for "
         "deployments longer than 15 minutes use the deployment chain module"
     )
+    return step + _longer_timeout_hint(function_timeout) + ". "
+
+
+def _longer_timeout_hint(function_timeout: int | None) -> str:
+    """Raising the function's timeout, suggested only below Lambda's maximum."""
     if function_timeout is not None and function_timeout < LAMBDA_MAX_TIMEOUT_SECONDS:
-        step += (
+        return (
             f", or raise the function's timeout ({function_timeout}s now; Lambda allows "
             f"{LAMBDA_MAX_TIMEOUT_SECONDS}s)"
         )
-    elif function_timeout is None:
-        step += ", or raise the function's timeout"
-    return step + ". "
+    if function_timeout is None:
+        return ", or raise the function's timeout"
+    return ""
 
 
 HISTORY_OUT_OF_TIME = "the status table did not answer before the function's deadline; try again"
@@ -100,6 +119,7 @@ def timeout_message(
     progress: str | None = None,
     terraform_action: str | None = None,
     function_timeout: int | None = None,
+    retry_attaches: bool = True,
 ) -> str:
     """Why the trigger stopped waiting, and what the person can do next.
 
@@ -122,7 +142,9 @@ def timeout_message(
         )
     else:
         message += "The deployment keeps running in CodeDeploy. "
-        message += _wait_again_step(deployment_id, terraform_action, function_timeout)
+        message += _wait_again_step(
+            deployment_id, terraform_action, function_timeout, retry_attaches=retry_attaches
+        )
     return message + f"Console: {console_url}"
 
 
@@ -144,6 +166,22 @@ def active_timeout_message(active_deployment_id: str) -> str:
         f"gave up waiting for active deployment {active_deployment_id} in the deployment group "
         "to end before creating ours: the function is about to run out of time. Nothing was "
         "created; apply again once it has ended."
+    )
+
+
+def duplicate_in_progress_message(application_name: str, deployment_group_name: str) -> str:
+    group = f"{application_name}/{deployment_group_name}"
+    return (
+        "gave up waiting for an identical request (same input) that was still creating its "
+        f"deployment in {group}: its idempotency record stayed in progress until this function "
+        "was about to run out of time. Either that invocation is still inside CreateDeployment, "
+        "or it ended without saying what it created; its record expires when that invocation's "
+        "own time would have run out. Nothing was created by this invocation. Check the "
+        f"group's deployments (aws deploy list-deployments --application-name {application_name} "
+        f"--deployment-group-name {deployment_group_name} --include-only-statuses Created "
+        "Queued InProgress Ready) "
+        'and attach to the one running with {"deploymentId": "<id>"}, or apply again once '
+        "the record has expired."
     )
 
 
@@ -290,4 +328,87 @@ def active_conflict_message(group: str, active: str | None, aws_message: str) ->
     return (
         f"{cause}; CodeDeploy runs one deployment per group at a time. Wait for it to end, or "
         f'set onActiveDeployment to "wait". CodeDeploy said: {aws_message}'
+    )
+
+
+# --- continue and stop: a deployment this function created -------------------------------------
+
+CONTINUE_NEEDS = {
+    "READY_WAIT": "READY_WAIT reroutes traffic from a deployment in Ready (a blue/green "
+    "replacement waiting for traffic)",
+    "TERMINATION_WAIT": "TERMINATION_WAIT ends the wait before the original environment is "
+    "terminated (a blue/green deployment with TERMINATE that is InProgress after all traffic "
+    "has moved: instanceTerminationWaitTimeStarted true)",
+}
+
+
+def continue_state_message(
+    deployment_id: str, wait_type: str, status: str, termination_wait_started: bool
+) -> str:
+    """ContinueDeployment was not sent: the deployment is not where ``wait_type`` acts."""
+    state = status
+    if status == DeploymentStatus.IN_PROGRESS and wait_type == "TERMINATION_WAIT":
+        started = "started" if termination_wait_started else "not started"
+        state = f"{status}, its termination wait {started}"
+    if status in (DeploymentStatus.SUCCEEDED, DeploymentStatus.FAILED, DeploymentStatus.STOPPED):
+        step = "it has ended, so there is nothing to continue"
+    elif wait_type == "READY_WAIT":
+        step = 'wait until it is Ready first (waitUntil "Ready"), then continue it'
+    elif status == DeploymentStatus.READY:
+        step = 'continue it with "READY_WAIT" first; traffic has not moved yet'
+    else:
+        step = (
+            'wait until production traffic has moved first (waitUntil "TrafficShifted"); a '
+            "deployment that is not blue/green with TERMINATE never has a termination wait"
+        )
+    return (
+        f"continue: deployment {deployment_id} is {state}, and {CONTINUE_NEEDS[wait_type]}. "
+        f"Nothing was continued; {step}."
+    )
+
+
+def stop_state_message(deployment_id: str, status: str) -> str:
+    """StopDeployment was not sent: the deployment has ended."""
+    return (
+        f"stop: deployment {deployment_id} has already ended ({status}), and StopDeployment "
+        "acts on a deployment that has not. Nothing was stopped."
+    )
+
+
+def control_unrecorded_message(field: str, operation: str, deployment_id: str, error: str) -> str:
+    """The status table would not take the note that comes before the call."""
+    return (
+        f"{field}: could not note in the status table that this function sends {operation} "
+        f"for deployment {deployment_id} ({error}), and without that note a repeated request "
+        f"could not tell what happened. Nothing was sent; retry."
+    )
+
+
+def stopped_rollback_message(deployment_id: str, rollback: str, console_url: str) -> str:
+    """A stop request's deployment was stopped, and its rollback did not end well."""
+    return (
+        f"deployment {deployment_id} was stopped as asked (StopDeployment with "
+        f"autoRollbackEnabled=true), but its rollback did not succeed: {rollback}. Check the "
+        f"deployment group before deploying again. Console: {console_url}"
+    )
+
+
+SUPERSEDE_UNNAMED = (
+    'It was not superseded: onActiveDeployment "supersede" stops only a deployment this '
+    "function created, and CodeDeploy's answer did not name the active deployment."
+)
+
+
+def not_superseded_message(conflict: str, refusal: str) -> str:
+    """``onActiveDeployment: "supersede"`` met a deployment it must not stop."""
+    return f"{conflict} It was not superseded: {refusal}"
+
+
+def supersede_timeout_message(waited_for: str) -> str:
+    """Out of time while the superseded deployment (or its rollback) was ending."""
+    return (
+        f"gave up waiting for {waited_for} to end before creating ours "
+        '(onActiveDeployment "supersede"): the function is about to run out of time. Nothing '
+        "was created; apply again: the repeated request does not stop anything again, it "
+        "waits for the group to be free and then creates the deployment."
     )

@@ -1,7 +1,8 @@
 """The last step: the answer. A result for a deployment that succeeded or reached its
 milestone (with its lifecycle timeline); ``DeploymentFailed`` with the failure explained and
 the rollback followed; ``DeploymentWaitTimeout`` at the deadline, after StopDeployment when
-asked (``stopOnTimeout``)."""
+asked (``stopOnTimeout``). For a ``stop`` request, Stopped is the answer asked for: a result,
+after its rollback is followed (``DeploymentFailed`` when that rollback did not succeed)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools.metrics import MetricUnit
 
 from shared.adapters.codedeploy import DeploymentSnapshot
-from shared.contract.request import CreateRequest
+from shared.contract.request import CreateRequest, StopRequest
 from shared.errors import DeploymentFailed, DeploymentWaitTimeout
 from shared.observability import logger, metrics
-from shared.report.messages import failure_next_step, stop_message, timeout_message
+from shared.report.messages import (
+    failure_next_step,
+    stop_message,
+    stopped_rollback_message,
+    timeout_message,
+)
 from shared.report.result import TriggerResult, build_result
 from shared.trigger.invocation import Invocation
 from shared.trigger.margin import CallFailure, best_effort
@@ -83,12 +89,15 @@ def timeout(inv: Invocation, reached: WaitDeadlineReached) -> DeploymentWaitTime
             progress=progress,
             terraform_action=inv.request.terraform_action,
             function_timeout=inv.deadline.function_timeout_seconds,
+            retry_attaches=inv.retry_attaches,
         )
     )
 
 
 def _stop(inv: Invocation, deployment_id: str) -> str:
-    said = best_effort(lambda: inv.clients.codedeploy_final.stop(deployment_id, auto_rollback=True))
+    said = best_effort(
+        lambda: inv.clients.codedeploy_final.stop_deployment(deployment_id, auto_rollback=True)
+    )
     if isinstance(said, CallFailure):
         logger.error("StopDeployment failed", exc_info=said)
         return stop_message(None, said)
@@ -117,7 +126,10 @@ def _finish(inv: Invocation, outcome: WaitOutcome) -> TriggerResult:
     _emit_end_metrics(snapshot, outcome)
     ended = snapshot.is_terminal
     logger.info("deployment ended" if ended else "milestone reached", extra=extra)
-    if snapshot.is_unsuccessful:
+    stopped_as_asked = isinstance(inv.request, StopRequest) and snapshot.status == "Stopped"
+    if stopped_as_asked:
+        _follow_stop(inv, snapshot, url)
+    elif snapshot.is_unsuccessful:
         raise DeploymentFailed(_explain(inv, snapshot, url))
     timeline = inv.clients.diagnostics.timeline(snapshot.deployment_id)
     return build_result(
@@ -164,6 +176,25 @@ def _explain(inv: Invocation, snapshot: DeploymentSnapshot, url: str) -> str:
         rollback,
         log_tails_left_out=_log_tails_left_out(inv),
         next_step=failure_next_step(inv.request.terraform_action),
+        replay_reason=inv.progress.replay_reason,
+    )
+
+
+def _follow_stop(inv: Invocation, snapshot: DeploymentSnapshot, url: str) -> None:
+    """A ``stop`` request's deployment is Stopped; with rollback and ``waitForRollback``, its
+    rollback must succeed too, or the apply fails saying how it ended."""
+    request = inv.request
+    if not isinstance(request, StopRequest) or not request.rollback:
+        return
+    if not inv.options.wait_for_rollback:
+        return
+    rollback = _follow_rollback(inv, snapshot)
+    if rollback is None or rollback.status == "Succeeded":
+        return
+    from shared.report.failure import rollback_sentence
+
+    raise DeploymentFailed(
+        stopped_rollback_message(snapshot.deployment_id, rollback_sentence(snapshot, rollback), url)
     )
 
 

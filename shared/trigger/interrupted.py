@@ -4,7 +4,7 @@ what the invocation has seen (:class:`~shared.trigger.invocation.RunProgress`)."
 from __future__ import annotations
 
 from shared.adapters.codedeploy import DeploymentSnapshot
-from shared.contract.request import CreateRequest
+from shared.contract.request import CreateRequest, StopRequest
 from shared.errors import DeploymentFailed, DeploymentWaitTimeout
 from shared.observability import logger
 from shared.report.messages import (
@@ -93,6 +93,7 @@ def _still_running(inv: Invocation, deployment_id: str) -> TriggerResult:
             stop_said=inv.progress.stop_said,
             terraform_action=inv.request.terraform_action,
             function_timeout=inv.deadline.function_timeout_seconds,
+            retry_attaches=inv.retry_attaches,
         )
     )
 
@@ -101,7 +102,8 @@ def _ended_without_details(inv: Invocation, outcome: WaitOutcome) -> TriggerResu
     """The wait had ended; the details read after it (lifecycle, rollback) are left out."""
     snapshot = outcome.snapshot
     url = inv.codedeploy.console_url(snapshot.deployment_id)
-    if snapshot.is_unsuccessful:
+    stopped_as_asked = isinstance(inv.request, StopRequest) and snapshot.status == "Stopped"
+    if snapshot.is_unsuccessful and not stopped_as_asked:
         from shared.adapters.diagnostics import Diagnostics
         from shared.report.failure import failure_message
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from shared.adapters.codedeploy import CodeDeployGateway
 from shared.config import Settings
-from shared.contract.request import DeploymentRequest, WaitOptions
+from shared.contract.request import CreateRequest, DeploymentRequest, WaitOptions
 from shared.deadline import Deadline
 from shared.trigger.clock import Clock
 from shared.trigger.table_health import TableHealth
@@ -87,6 +87,16 @@ class Invocation:
     @property
     def codedeploy(self) -> CodeDeployGateway:
         return self.clients.codedeploy
+
+    @property
+    def retry_attaches(self) -> bool:
+        """Whether an identical request sent again finds this deployment: an attach always
+        names the deployment; a create finds it only through its idempotency record, which lives in
+        the status table. Without the table it would meet it as the group's active deployment."""
+        return (
+            not isinstance(self.request, CreateRequest)
+            or self.settings.status_table_name is not None
+        )
 
     def enter_final_phase(self) -> None:
         """From here on calls may use the margin: the watchdog moves to its last point."""

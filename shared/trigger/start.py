@@ -1,6 +1,8 @@
-"""The first step: the deployment to wait for. Attach to the one named, or create one,
-or return the one an identical request created (replay), waiting first for the group's
-active deployment when asked to (``onActiveDeployment: "wait"``)."""
+"""The first step: the deployment to wait for. Attach to the one named, continue or stop
+it (shared/trigger/control.py), or create one, or return the one an identical request
+created (replay), waiting first for the group's active deployment when asked to
+(``onActiveDeployment: "wait"``), or stopping it first when this function created it
+(``"supersede"``)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,7 @@ from datetime import timedelta
 
 from shared.adapters.codedeploy import DeploymentSnapshot
 from shared.adapters.idempotency import DuplicateInProgress, IdempotencyUnavailable
-from shared.adapters.status_store import StoreUnavailable
-from shared.contract.request import AttachRequest, CreateRequest
+from shared.contract.request import AttachRequest, ContinueRequest, CreateRequest, StopRequest
 from shared.errors import (
     ActiveDeploymentConflict,
     DeploymentWaitTimeout,
@@ -17,17 +18,24 @@ from shared.errors import (
     StatusTableUnavailable,
 )
 from shared.observability import logger
-from shared.report.messages import active_ready_message, active_timeout_message
+from shared.report.messages import (
+    SUPERSEDE_UNNAMED,
+    active_ready_message,
+    active_timeout_message,
+    duplicate_in_progress_message,
+    not_superseded_message,
+    supersede_timeout_message,
+)
 from shared.status import DeploymentStatus
 from shared.timestamps import from_iso, utc_now
+from shared.trigger.control import send_control, take_control
 from shared.trigger.create import announce_created, create_noted
 from shared.trigger.invocation import Invocation
+from shared.trigger.ownership import SUPERSEDE, require_created_here
 from shared.trigger.wait import build_waiter
 from shared.trigger.waiter import WaitDeadlineReached
 
 DUPLICATE_RETRY_SECONDS = 1.0
-# A deployment id repeated in an error: real ids are 11 characters, emulators' 36.
-SHOWN_ID_CHARACTERS = 64
 
 
 def start(inv: Invocation) -> tuple[str, bool]:
@@ -40,65 +48,13 @@ def start(inv: Invocation) -> tuple[str, bool]:
             if inv.options.stop_on_timeout:
                 # Before any wait, so a refusal arrives at once and nothing is stopped.
                 require_created_here(inv, deployment_id)
+        case ContinueRequest() | StopRequest() as control:
+            deployment_id, just_created = take_control(inv, control), False
         case CreateRequest() as request:
             deployment_id, just_created = create(inv, request)
     inv.progress.deployment_id = deployment_id
     inv.progress.just_created = just_created
     return deployment_id, just_created
-
-
-def require_created_here(inv: Invocation, deployment_id: str) -> None:
-    """``stopOnTimeout`` on an attached deployment: only if this function created it.
-
-    StopDeployment has no resource type to scope it to (Service Authorization
-    Reference), so the role could stop any deployment in the account: the function
-    itself must tell its own. The proof is the status table's ``createdBy: trigger``,
-    written only right after this function's CreateDeployment returned the id.
-    CodeDeploy's own fields cannot prove it (DeploymentInfo names no caller:
-    ``creator`` is ``user`` for every CreateDeployment, whoever sent it), but they
-    can refute it: another ``creator`` (a rollback, Auto Scaling) or another group
-    than the one recorded. Without a table nothing proves it, so it is refused.
-    """
-    shown = deployment_id[:SHOWN_ID_CHARACTERS]
-    keep_waiting = (
-        "attach without stopOnTimeout to wait for it, or stop it yourself "
-        f"(aws deploy stop-deployment --deployment-id {shown})"
-    )
-    store = inv.health.store
-    if store is None:
-        raise InvalidInput(
-            f"stopOnTimeout: cannot tell whether this function created deployment {shown}: "
-            "that is known from the status table, and STATUS_TABLE_NAME is not set. Only "
-            f"deployments this function created are stopped; {keep_waiting}",
-            field="stopOnTimeout",
-        )
-    try:
-        record = store.get(deployment_id)
-    except StoreUnavailable as error:
-        raise StatusTableUnavailable(
-            f"stopOnTimeout: cannot tell whether this function created deployment {shown}: "
-            f"the status table did not answer ({error}). Nothing was stopped; retry, or "
-            f"{keep_waiting}"
-        ) from error
-    if record is None or not record.created_by_trigger:
-        raise InvalidInput(
-            f"stopOnTimeout: deployment {shown} was not created by this function (its "
-            "status table holds no record of creating it), so it will not be stopped; "
-            f"{keep_waiting}",
-            field="stopOnTimeout",
-        )
-    snapshot = inv.codedeploy.get(deployment_id)
-    recorded = (record.application_name, record.deployment_group_name)
-    reported = (snapshot.application_name, snapshot.deployment_group_name)
-    if snapshot.creator != "user" or recorded != reported:
-        raise InvalidInput(
-            f"stopOnTimeout: CodeDeploy does not confirm that this function created "
-            f"deployment {shown} (creator {snapshot.creator!r}, group "
-            f"{'/'.join(map(str, reported))}; recorded at creation: "
-            f"{'/'.join(map(str, recorded))}), so it will not be stopped; {keep_waiting}",
-            field="stopOnTimeout",
-        )
-    logger.info("stopOnTimeout: this function created the deployment; it may stop it")
 
 
 def create(inv: Invocation, request: CreateRequest) -> tuple[str, bool]:
@@ -115,7 +71,7 @@ def create(inv: Invocation, request: CreateRequest) -> tuple[str, bool]:
         except DuplicateInProgress as busy:
             # An identical request is inside CreateDeployment right now; its
             # record completes in a moment, then this one attaches to it.
-            inv.pause(DUPLICATE_RETRY_SECONDS, busy)
+            inv.pause(DUPLICATE_RETRY_SECONDS, _gave_up_on_duplicate(inv, request, busy))
             continue
         except IdempotencyUnavailable as error:
             # Raised only before CreateDeployment was sent (a failure after it keeps
@@ -132,11 +88,108 @@ def create(inv: Invocation, request: CreateRequest) -> tuple[str, bool]:
             return deployment_id, False
 
 
+def _gave_up_on_duplicate(
+    inv: Invocation, request: CreateRequest, busy: DuplicateInProgress
+) -> DeploymentWaitTimeout:
+    """Raised if the deadline allows no further look at the identical request's record."""
+    logger.warning("identical request still in progress; giving up", extra={"reason": str(busy)})
+    return DeploymentWaitTimeout(
+        duplicate_in_progress_message(request.application_name, request.deployment_group_name)
+    )
+
+
 def _create_once(inv: Invocation, request: CreateRequest) -> tuple[str, bool]:
     deduplicator = inv.health.deduplicator
+
+    def create_it() -> str:
+        if request.on_active_deployment == "supersede":
+            return create_superseding(inv, request)
+        return create_noted(inv, request)
+
     if deduplicator is None:
-        return create_noted(inv, request), True
-    return deduplicator.create_once(request.idempotency_payload, lambda: create_noted(inv, request))
+        return create_it(), True
+    return deduplicator.create_once(request.idempotency_payload, create_it)
+
+
+def create_superseding(inv: Invocation, request: CreateRequest) -> str:
+    """``onActiveDeployment: "supersede"``: CreateDeployment; when the group is busy with a
+    deployment this function created, stop it (with rollback), let it (and its rollback)
+    end, and create then.
+
+    Runs inside the idempotent create step, so its record stays in progress throughout: an
+    identical request meanwhile waits and then attaches to the deployment created here,
+    instead of stopping or creating anything itself.
+    """
+    while True:
+        try:
+            return create_noted(inv, request)
+        except ActiveDeploymentConflict as conflict:
+            supersede(inv, conflict)
+
+
+def supersede(inv: Invocation, conflict: ActiveDeploymentConflict) -> None:
+    """Stop the group's active deployment if this function created it, and wait for it and
+    its rollback to end; a foreign one is the conflict, saying why it was not stopped."""
+    active = conflict.active_deployment_id
+    if active is None:
+        raise ActiveDeploymentConflict(
+            not_superseded_message(str(conflict), SUPERSEDE_UNNAMED), active_deployment_id=None
+        ) from conflict
+    inv.progress.active_deployment_id = active
+    seen = inv.codedeploy.get(active)
+    triggering = (seen.rollback_info or {}).get("rollbackTriggeringDeploymentId")
+    rolls_back = seen.creator == "codeDeployRollback" and bool(triggering)
+    owner = str(triggering) if rolls_back else active
+    try:
+        # A rollback of a deployment this function created (an earlier supersede's, say) is
+        # never stopped: it restores the previous version; the new deployment waits for it.
+        _, owned = require_created_here(inv, owner, SUPERSEDE)
+    except (InvalidInput, StatusTableUnavailable) as refusal:
+        raise ActiveDeploymentConflict(
+            not_superseded_message(str(conflict), str(refusal)), active_deployment_id=active
+        ) from refusal
+    if rolls_back:
+        logger.info(
+            "the group's active deployment is the rollback of one this function created; "
+            "waiting for it to end, not stopping it",
+            extra={"activeDeploymentId": active, "rolledBackDeploymentId": owner},
+        )
+        _wait_to_end(inv, active, f"rollback deployment {active} of deployment {owner}")
+    else:
+        sent = False
+        if not owned.is_terminal:
+            logger.info(
+                "superseding the group's active deployment", extra={"activeDeploymentId": active}
+            )
+            sent = send_control(inv, SUPERSEDE, "STOP", active, rollback=True)
+        how = "stopped by this invocation" if sent else "its stop requested by an earlier one"
+        ended = _wait_to_end(inv, active, f"deployment {active} ({how})")
+        rollback = (ended.rollback_info or {}).get("rollbackDeploymentId")
+        if rollback:
+            logger.info(
+                "waiting for the superseded deployment's rollback",
+                extra={"rollbackDeploymentId": rollback},
+            )
+            inv.progress.active_deployment_id = str(rollback)
+            what = f"rollback deployment {rollback} of deployment {active}"
+            rolled_back = _wait_to_end(inv, str(rollback), what)
+            if rolled_back.status != DeploymentStatus.SUCCEEDED:
+                logger.warning(
+                    "the superseded deployment's rollback did not succeed; creating ours anyway",
+                    extra={"rollbackDeploymentId": rollback, "rollbackStatus": rolled_back.status},
+                )
+    if seen.is_terminal:
+        # CodeDeploy named a deployment that had ended already: give it a poll interval.
+        inv.pause(inv.settings.poll_interval, conflict)
+    inv.progress.active_deployment_id = None
+
+
+def _wait_to_end(inv: Invocation, deployment_id: str, what: str) -> DeploymentSnapshot:
+    try:
+        outcome = build_waiter(inv).wait(deployment_id, inv.deadline, just_created=False)
+    except WaitDeadlineReached as reached:
+        raise DeploymentWaitTimeout(supersede_timeout_message(what)) from reached
+    return outcome.snapshot
 
 
 def wait_for_active(inv: Invocation, conflict: ActiveDeploymentConflict) -> None:

@@ -15,8 +15,14 @@ functions really run. moto 5.2 covers the control plane; this module fills its g
   Created -> InProgress -> Succeeded/Failed/Stopped (``errorInformation`` and ``rollbackInfo``
   come from tests/support/moto_codedeploy.py); its "CodeDeploy Deployment State-change
   Notification" events are published on the default bus. Also: ``d-XXXXXXXXX`` ids, one active
-  deployment per group (``DeploymentLimitExceededException``), ``StopDeployment``, and
-  ``DeleteDeploymentGroup`` / ``DeleteApplication`` (``terraform destroy``). moto 5.2 already
+  deployment per group (``DeploymentLimitExceededException``), and
+  ``DeleteDeploymentGroup`` / ``DeleteApplication`` (``terraform destroy``).
+  ``ContinueDeployment``, ``StopDeployment`` (with ``autoRollbackEnabled``: a rollback
+  deployment), the group's blue/green waits (a Ready phase held for ContinueDeployment or
+  ``deploymentReadyOption``'s timeout, a termination wait with
+  ``instanceTerminationWaitTimeStarted``) and ``Create/Get/List/DeleteDeploymentConfig`` come
+  from tests/support/moto_codedeploy.py and simulator.py. A minute of the group's clock lasts
+  ``minute_seconds`` here (E2E_MINUTE_SECONDS, default 60). moto 5.2 already
   serializes CodeDeploy timestamps as epoch numbers over HTTP, as the Go SDK needs (a test
   checks it).
 - Lambda ``DeadLetterConfig``, which moto drops (Terraform would show drift on every plan).
@@ -120,20 +126,6 @@ class DeploymentLimitExceededException(CodeDeployException):
 
     def __init__(self, message: str) -> None:
         super().__init__("DeploymentLimitExceededException", message)
-
-
-class InvalidDeploymentIdException(CodeDeployException):
-    code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__("InvalidDeploymentIdException", message)
-
-
-class DeploymentAlreadyCompletedException(CodeDeployException):
-    code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__("DeploymentAlreadyCompletedException", message)
 
 
 def _emulator() -> Emulator:
@@ -514,7 +506,7 @@ def _patched_send_to_targets(
 
 
 # --------------------------------------------------------------------------------------------
-# CodeDeploy: realistic ids, one active deployment per group, StopDeployment
+# CodeDeploy: realistic ids, one active deployment per group
 # (errorInformation and rollbackInfo: tests.support.moto_codedeploy)
 # The responses below are methods added to moto's CodeDeployResponse, so they parse the request
 # with moto's own ``self._get_param``: moto's private API, not ours, and the only way it offers.
@@ -548,21 +540,6 @@ def _patched_create_deployment(self: CodeDeployBackend, *args: Any, **kwargs: An
     return deployment_id
 
 
-def _stop_deployment_response(self: Any) -> Any:
-    """CodeDeployResponse.stop_deployment (moto has no StopDeployment)."""
-    deployment_id = self._get_param("deploymentId")
-    backend: CodeDeployBackend = self.codedeploy_backend
-    if deployment_id not in backend.deployments:
-        raise InvalidDeploymentIdException(f"Deployment {deployment_id} does not exist.")
-    deployment = backend.deployments[deployment_id]
-    if deployment.status in TERMINAL_STATUSES:
-        raise DeploymentAlreadyCompletedException(
-            f"Deployment {deployment_id} has already completed."
-        )
-    _emulator().simulator.for_backend(backend.account_id, backend.region_name).stop(deployment_id)
-    return ActionResult({"status": "Succeeded", "statusMessage": "Deployment stopped"})
-
-
 def _delete_deployment_group_response(self: Any) -> Any:
     """CodeDeployResponse.delete_deployment_group (missing in moto; terraform destroy needs it)."""
     app = self._get_param("applicationName")
@@ -591,8 +568,9 @@ class CodeDeploySimulation:
     """Advances a SimulatedCodeDeploy for each CodeDeploy backend in a thread, in real time;
     their events go onto the default EventBridge bus of the deployment's account and region."""
 
-    def __init__(self, step_seconds: float) -> None:
+    def __init__(self, step_seconds: float, minute_seconds: float = 60.0) -> None:
         self.step_seconds = step_seconds
+        self.minute_seconds = minute_seconds
         self.events: list[dict[str, Any]] = []
         """The envelope of every event published, in order."""
         self._simulators: dict[tuple[str, str], SimulatedCodeDeploy] = {}
@@ -624,6 +602,7 @@ class CodeDeploySimulation:
                     create_rollbacks=True,
                     # Lambda and EC2/on-premises as CodeDeploy runs them (tests/e2e/platforms.py).
                     targets=platforms.targets,
+                    minute_seconds=self.minute_seconds,
                 )
             return self._simulators[account, region]
 
@@ -678,6 +657,7 @@ class Emulator:
         step_seconds: float = 2.0,
         workdir: Path | None = None,
         async_retry_delay_seconds: float = 1.0,
+        minute_seconds: float | None = None,
     ) -> None:
         self._own_workdir = workdir is None
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="cdt-emulator-"))
@@ -691,7 +671,9 @@ class Emulator:
         self.endpoint = ""
         self.region = "us-east-1"
         self.runner: LambdaRunner
-        self.simulator = CodeDeploySimulation(step_seconds)
+        if minute_seconds is None:
+            minute_seconds = float(os.environ.get("E2E_MINUTE_SECONDS", "60"))
+        self.simulator = CodeDeploySimulation(step_seconds, minute_seconds)
         self.dead_letters: list[dict[str, Any]] = []
 
     # lifecycle -------------------------------------------------------------------------------
@@ -761,7 +743,6 @@ class Emulator:
         self._set(DeploymentInfo, "__init__", _patched_deployment_info_init)
         self._set(CodeDeployBackend, "create_deployment", _patched_create_deployment)
         response = codedeploy_responses.CodeDeployResponse
-        self._set(response, "stop_deployment", _stop_deployment_response)
         self._set(response, "delete_deployment_group", _delete_deployment_group_response)
         self._set(response, "delete_application", _delete_application_response)
         platforms.install(self._set, self.runner.invoke)

@@ -19,6 +19,7 @@ four times, in order:
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -194,8 +195,9 @@ def test_lambda_example_failing_before_allow_traffic_hook_fails_the_apply(
     assert "reported Failed" in message, message
     assert "KeyError" in message and "versoin" in message, message
     assert "HOOK_EXECUTION_FAILURE" in message, message
-    # CodeDeploy rolled back; the alias never left version 2.
-    assert "the previous version is serving again" in message, message
+    # CodeDeploy rolled back; the alias never left version 2, and the message names it.
+    serving = r"Succeeded, Lambda function \S+ alias live version 2 is serving again"
+    assert re.search(serving, message), message
     assert canary.alias_versions["broken"] == "2"
     # Terraform shows the same explanation.
     assert hook in flat(broken.run.output), explain(broken.describe())

@@ -15,6 +15,13 @@ botocore model (``codedeploy/2014-10-06/service-2.json``):
   (``DeploymentTargetListSizeExceededException``), an unknown id is
   ``DeploymentTargetDoesNotExistException``.
 - ``GetDeploymentGroup`` answers the group's ``alarmConfiguration`` (moto: ``{}``).
+  moto already stores and answers ``blueGreenDeploymentConfiguration`` and ``deploymentStyle``.
+- ``CreateDeploymentConfig``, ``GetDeploymentConfig``, ``ListDeploymentConfigs`` and
+  ``DeleteDeploymentConfig`` (Terraform's ``aws_codedeploy_deployment_config``), with the
+  predefined ``CodeDeployDefault.*`` configurations and their ``trafficRoutingConfig``.
+- ``ContinueDeployment`` and ``StopDeployment``: handed to the simulated CodeDeploy of the
+  deployment's account and region (tests/support/simulator.py registers itself with
+  :func:`register_controller`); without one, the deployment simply moves on or stops.
 
 Targets are whatever :func:`set_targets` stored: ``DeploymentTarget`` dicts
 (tests/support/deployment_targets.py builds them).
@@ -22,13 +29,17 @@ Targets are whatever :func:`set_targets` stored: ``DeploymentTarget`` dicts
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import uuid
+import weakref
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from moto.codedeploy import models as codedeploy_models
 from moto.codedeploy import responses as codedeploy_responses
 from moto.codedeploy.exceptions import CodeDeployException
 from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, EmptyResult
 
 from shared.timestamps import utc_now
 
@@ -62,7 +73,9 @@ _TARGET_BODY_KEYS = ("instanceTarget", "lambdaTarget", "ecsTarget", "cloudFormat
 _original_deployment_group_info = codedeploy_responses._deployment_group_info
 
 
-class _Error(CodeDeployException):
+class CodeDeployError(CodeDeployException):
+    """An AWS error response (``__type`` is ``error``), as boto3 raises it to the caller."""
+
     code = 400
 
     def __init__(self, error: str, message: str) -> None:
@@ -99,7 +112,9 @@ def _started(response: Any) -> Any:
     deployment_id = response._get_param("deploymentId")
     deployment = response.codedeploy_backend.get_deployment(deployment_id)
     if deployment.status == "Created":
-        raise _Error("DeploymentNotStartedException", "The specified deployment has not started.")
+        raise CodeDeployError(
+            "DeploymentNotStartedException", "The specified deployment has not started."
+        )
     return deployment
 
 
@@ -129,14 +144,14 @@ def _batch_get_deployment_targets(self: Any) -> ActionResult:
     deployment = _started(self)
     wanted = self._get_param("targetIds") or []
     if len(wanted) > BATCH_LIMIT:
-        raise _Error(
+        raise CodeDeployError(
             "DeploymentTargetListSizeExceededException",
             "The maximum number of targets that can be returned is 25.",
         )
     by_id = {_body(t)["targetId"]: t for t in targets_of(deployment)}
     missing = [i for i in wanted if i not in by_id]
     if missing:
-        raise _Error(
+        raise CodeDeployError(
             "DeploymentTargetDoesNotExistException", f"The target {missing[0]} does not exist."
         )
     return ActionResult({"deploymentTargets": [by_id[i] for i in wanted]})
@@ -187,3 +202,253 @@ def set_targets(
     """Store the deployment's targets (``DeploymentTarget`` dicts)."""
     deployment = deployments(region, account)[deployment_id]
     deployment.deployment_targets = targets
+
+
+# --------------------------------------------------------------------------------------------
+# Deployment configurations (moto has none of these operations)
+# --------------------------------------------------------------------------------------------
+
+_PREDEFINED_PATTERN = re.compile(
+    r"CodeDeployDefault\.(?P<platform>ECS|Lambda)"
+    r"(?:(?P<all>AllAtOnce)"
+    r"|Canary(?P<canary_pct>\d+)Percent(?P<canary_min>\d+)Minutes"
+    r"|Linear(?P<linear_pct>\d+)PercentEvery(?P<linear_min>\d+)Minutes?)"
+)
+PREDEFINED_CONFIGS = (
+    # EC2/on-premises (minimumHealthyHosts as GetDeploymentConfig answers them: the
+    # MinimumHealthyHosts shape's documentation for OneAtATime).
+    "CodeDeployDefault.AllAtOnce",
+    "CodeDeployDefault.HalfAtATime",
+    "CodeDeployDefault.OneAtATime",
+    # ECS and Lambda: user guide, "Working with deployment configurations".
+    "CodeDeployDefault.ECSAllAtOnce",
+    "CodeDeployDefault.ECSCanary10Percent5Minutes",
+    "CodeDeployDefault.ECSCanary10Percent15Minutes",
+    "CodeDeployDefault.ECSLinear10PercentEvery1Minutes",
+    "CodeDeployDefault.ECSLinear10PercentEvery3Minutes",
+    "CodeDeployDefault.LambdaAllAtOnce",
+    "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+    "CodeDeployDefault.LambdaCanary10Percent10Minutes",
+    "CodeDeployDefault.LambdaCanary10Percent15Minutes",
+    "CodeDeployDefault.LambdaCanary10Percent30Minutes",
+    "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+    "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
+    "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
+    "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
+)
+_SERVER_HEALTHY_HOSTS = {
+    "CodeDeployDefault.AllAtOnce": {"type": "FLEET_PERCENT", "value": 0},
+    "CodeDeployDefault.HalfAtATime": {"type": "FLEET_PERCENT", "value": 50},
+    "CodeDeployDefault.OneAtATime": {"type": "MOST_CONCURRENCY", "value": 1},
+}
+_EPOCH = datetime(2014, 10, 6, tzinfo=UTC)
+"""createTime of the predefined configurations (they predate every account)."""
+
+
+def predefined_config(name: str) -> dict[str, Any] | None:
+    """The DeploymentConfigInfo of a predefined ``CodeDeployDefault.*`` configuration."""
+    if name not in PREDEFINED_CONFIGS:
+        return None
+    info: dict[str, Any] = {
+        "deploymentConfigId": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+        "deploymentConfigName": name,
+        "createTime": _EPOCH,
+    }
+    if name in _SERVER_HEALTHY_HOSTS:
+        info.update(computePlatform="Server", minimumHealthyHosts=_SERVER_HEALTHY_HOSTS[name])
+        return info
+    match = _PREDEFINED_PATTERN.fullmatch(name)
+    if match is None:  # pragma: no cover - every name above matches
+        raise ValueError(name)
+    routing: dict[str, Any]
+    if match["all"]:
+        routing = {"type": "AllAtOnce"}
+    elif match["canary_pct"]:
+        routing = {
+            "type": "TimeBasedCanary",
+            "timeBasedCanary": {
+                "canaryPercentage": int(match["canary_pct"]),
+                "canaryInterval": int(match["canary_min"]),
+            },
+        }
+    else:
+        routing = {
+            "type": "TimeBasedLinear",
+            "timeBasedLinear": {
+                "linearPercentage": int(match["linear_pct"]),
+                "linearInterval": int(match["linear_min"]),
+            },
+        }
+    info.update(
+        computePlatform=match["platform"],
+        minimumHealthyHosts={"type": "FLEET_PERCENT", "value": 0},
+        trafficRoutingConfig=routing,
+    )
+    return info
+
+
+def custom_configs(region: str = "us-east-1", account: str = ACCOUNT_ID) -> dict[str, Any]:
+    """The custom configurations of a backend, by name (CreateDeploymentConfig stores them)."""
+    return _custom_configs(backend(region, account))
+
+
+def _custom_configs(found: Any) -> dict[str, Any]:
+    # Kept on the backend object, so moto's reset between tests drops them with it.
+    configs: dict[str, Any] | None = getattr(found, "deployment_configs_added", None)
+    if configs is None:
+        configs = {}
+        found.deployment_configs_added = configs
+    return configs
+
+
+def deployment_config(found: Any, name: str) -> dict[str, Any] | None:
+    """The DeploymentConfigInfo named ``name`` in backend ``found`` (None: no such config)."""
+    predefined = predefined_config(name)
+    if predefined is not None:
+        return predefined
+    return _custom_configs(found).get(name)
+
+
+def _create_deployment_config(self: Any) -> ActionResult:
+    name = self._get_param("deploymentConfigName")
+    configs = _custom_configs(self.codedeploy_backend)
+    if name.startswith("CodeDeployDefault.") or name in configs:
+        raise CodeDeployError(
+            "DeploymentConfigAlreadyExistsException",
+            f"A deployment configuration with the name {name} already exists.",
+        )
+    info: dict[str, Any] = {
+        "deploymentConfigId": str(uuid.uuid4()),
+        "deploymentConfigName": name,
+        "createTime": utc_now(),
+        "computePlatform": self._get_param("computePlatform") or "Server",
+    }
+    for key in ("minimumHealthyHosts", "trafficRoutingConfig", "zonalConfig"):
+        value = self._get_param(key)
+        if value:
+            info[key] = value
+    configs[name] = info
+    return ActionResult({"deploymentConfigId": info["deploymentConfigId"]})
+
+
+def _get_deployment_config(self: Any) -> ActionResult:
+    name = self._get_param("deploymentConfigName")
+    info = deployment_config(self.codedeploy_backend, name)
+    if info is None:
+        raise CodeDeployError(
+            "DeploymentConfigDoesNotExistException", f"Deployment config {name} does not exist."
+        )
+    return ActionResult({"deploymentConfigInfo": info})
+
+
+def _list_deployment_configs(self: Any) -> ActionResult:
+    names = [*PREDEFINED_CONFIGS, *_custom_configs(self.codedeploy_backend)]
+    return ActionResult({"deploymentConfigsList": names})
+
+
+def _delete_deployment_config(self: Any) -> Any:
+    name = self._get_param("deploymentConfigName")
+    if name.startswith("CodeDeployDefault."):
+        raise CodeDeployError(
+            "InvalidOperationException", "A predefined deployment configuration cannot be deleted."
+        )
+    _custom_configs(self.codedeploy_backend).pop(name, None)
+    return EmptyResult()
+
+
+_response.create_deployment_config = _create_deployment_config  # type: ignore[attr-defined]
+_response.get_deployment_config = _get_deployment_config  # type: ignore[attr-defined]
+_response.list_deployment_configs = _list_deployment_configs  # type: ignore[attr-defined]
+_response.delete_deployment_config = _delete_deployment_config  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------------------------
+# ContinueDeployment and StopDeployment: the simulated CodeDeploy decides
+# --------------------------------------------------------------------------------------------
+
+
+class DeploymentController(Protocol):
+    """What moves a deployment on ContinueDeployment and StopDeployment (the simulator)."""
+
+    def continue_deployment(self, deployment_id: str, wait_type: str) -> None: ...
+
+    def stop(self, deployment_id: str, rollback: bool | None = None) -> None: ...
+
+
+_controllers: weakref.WeakValueDictionary[tuple[str, str], Any] = weakref.WeakValueDictionary()
+
+
+def register_controller(
+    controller: DeploymentController, region: str = "us-east-1", account: str = ACCOUNT_ID
+) -> None:
+    """Route ContinueDeployment and StopDeployment of (account, region) to ``controller``
+    (held weakly: a simulator that is gone no longer answers)."""
+    _controllers[account, region] = controller
+
+
+def _existing(self: Any) -> Any:
+    deployment_id = self._get_param("deploymentId")
+    if not deployment_id:
+        raise CodeDeployError("DeploymentIdRequiredException", "A deployment ID must be specified.")
+    found = self.codedeploy_backend.deployments.get(deployment_id)
+    if found is None:
+        raise CodeDeployError(
+            "DeploymentDoesNotExistException", f"The deployment {deployment_id} does not exist."
+        )
+    if found.status in ("Succeeded", "Failed", "Stopped"):
+        raise CodeDeployError(
+            "DeploymentAlreadyCompletedException",
+            f"The deployment {deployment_id} has already completed.",
+        )
+    return found
+
+
+def _controller(self: Any) -> DeploymentController | None:
+    found: DeploymentController | None = _controllers.get((self.current_account, self.region))
+    return found
+
+
+def _continue_deployment(self: Any) -> Any:
+    deployment = _existing(self)
+    wait_type = self._get_param("deploymentWaitType") or "READY_WAIT"
+    if wait_type not in ("READY_WAIT", "TERMINATION_WAIT"):
+        raise CodeDeployError(
+            "InvalidDeploymentWaitTypeException", f"The wait type {wait_type} is invalid."
+        )
+    controller = _controller(self)
+    if controller is not None:
+        controller.continue_deployment(deployment.deployment_id, wait_type)
+    elif wait_type == "READY_WAIT" and deployment.status == "Ready":
+        deployment.status = "InProgress"
+    elif wait_type == "TERMINATION_WAIT" and deployment.instance_termination_wait_time_started:
+        set_status(
+            deployment.deployment_id, "Succeeded", region=self.region, account=self.current_account
+        )
+    else:
+        raise CodeDeployError(
+            "DeploymentIsNotInReadyStateException",
+            "The deployment does not have a status of Ready and can't continue yet.",
+        )
+    return EmptyResult()
+
+
+def _stop_deployment(self: Any) -> Any:
+    deployment = _existing(self)
+    rollback = self._get_param("autoRollbackEnabled")
+    controller = _controller(self)
+    if controller is not None:
+        controller.stop(deployment.deployment_id, rollback)
+    else:
+        set_status(
+            deployment.deployment_id,
+            "Stopped",
+            error={"code": "MANUAL_STOP", "message": "The deployment was stopped by a user."},
+            region=self.region,
+            account=self.current_account,
+        )
+    # StopDeploymentOutput: "Pending" while the stop is under way, "Succeeded" once done.
+    return ActionResult({"status": "Pending", "statusMessage": "Deployment stop is pending"})
+
+
+_response.continue_deployment = _continue_deployment  # type: ignore[attr-defined]
+_response.stop_deployment = _stop_deployment  # type: ignore[attr-defined]

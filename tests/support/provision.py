@@ -14,14 +14,27 @@ SERVICE_ROLE_ARN = "arn:aws:iam::123456789012:role/codedeploy-ecs"
 
 
 def create_blue_green_group(
-    codedeploy: Any, application: str, *groups: str, ecs_service: tuple[str, str] | None = None
+    codedeploy: Any,
+    application: str,
+    *groups: str,
+    ecs_service: tuple[str, str] | None = None,
+    blue_green: dict[str, Any] | None = None,
+    deployment_config_name: str | None = None,
+    create_application: bool = True,
 ) -> None:
     """An ECS CodeDeploy application and its blue/green deployment group(s);
-    ``ecs_service``: the (cluster, service) the groups deploy to."""
-    codedeploy.create_application(applicationName=application, computePlatform="ECS")
+    ``ecs_service``: the (cluster, service) the groups deploy to; ``blue_green``: the groups'
+    blueGreenDeploymentConfiguration (Ready wait, termination wait), as Terraform's
+    ``blue_green_deployment_config`` sets it."""
+    if create_application:
+        codedeploy.create_application(applicationName=application, computePlatform="ECS")
     extra: dict[str, Any] = {}
     if ecs_service is not None:
         extra["ecsServices"] = [{"clusterName": ecs_service[0], "serviceName": ecs_service[1]}]
+    if blue_green is not None:
+        extra["blueGreenDeploymentConfiguration"] = blue_green
+    if deployment_config_name is not None:
+        extra["deploymentConfigName"] = deployment_config_name
     for group in groups:
         codedeploy.create_deployment_group(
             **extra,
@@ -33,6 +46,26 @@ def create_blue_green_group(
                 "deploymentOption": "WITH_TRAFFIC_CONTROL",
             },
         )
+
+
+def blue_green_waits(
+    *,
+    ready_minutes: int | None = None,
+    ready_action: str = "STOP_DEPLOYMENT",
+    termination_minutes: int | None = None,
+) -> dict[str, Any]:
+    """A blueGreenDeploymentConfiguration with a Ready wait (``ready_minutes``; None: traffic
+    is rerouted at once) and a termination wait (``termination_minutes``; None: KEEP_ALIVE)."""
+    ready: dict[str, Any] = {"actionOnTimeout": "CONTINUE_DEPLOYMENT"}
+    if ready_minutes is not None:
+        ready = {"actionOnTimeout": ready_action, "waitTimeInMinutes": ready_minutes}
+    terminate: dict[str, Any] = {"action": "KEEP_ALIVE"}
+    if termination_minutes is not None:
+        terminate = {"action": "TERMINATE", "terminationWaitTimeInMinutes": termination_minutes}
+    return {
+        "deploymentReadyOption": ready,
+        "terminateBlueInstancesOnDeploymentSuccess": terminate,
+    }
 
 
 def create_status_table(dynamodb: Any, table: str, *, with_group_index: bool = True) -> None:

@@ -59,12 +59,26 @@ run "defaults_plan" {
   assert {
     condition = [
       for s in data.aws_iam_policy_document.trigger.statement : [s.actions, s.resources]
-      if s.sid == "StopAndReadTargets"
+      if s.sid == "ControlAndReadTargets"
       ] == [[
-        toset(["codedeploy:StopDeployment", "codedeploy:ListDeploymentTargets", "codedeploy:BatchGetDeploymentTargets"]),
+        toset(["codedeploy:StopDeployment", "codedeploy:ContinueDeployment", "codedeploy:ListDeploymentTargets", "codedeploy:BatchGetDeploymentTargets"]),
         toset(["*"]),
     ]]
-    error_message = "StopDeployment, ListDeploymentTargets and BatchGetDeploymentTargets must be granted on \"*\""
+    error_message = "StopDeployment, ContinueDeployment, ListDeploymentTargets and BatchGetDeploymentTargets must be granted on \"*\""
+  }
+
+  # The group's clock reads the group and its deployment configuration: the group on its
+  # deploymentgroup ARN, the configuration on deploymentconfig:* of the account and region
+  # (the predefined CodeDeployDefault.* ones are evaluated there too).
+  assert {
+    condition = [
+      for s in data.aws_iam_policy_document.trigger.statement : [s.sid, s.actions, s.resources]
+      if contains(["ReadDeploymentGroup", "ReadDeploymentConfig"], s.sid)
+      ] == [
+      ["ReadDeploymentConfig", toset(["codedeploy:GetDeploymentConfig"]), toset(["arn:aws:codedeploy:eu-west-1:123456789012:deploymentconfig:*"])],
+      ["ReadDeploymentGroup", toset(["codedeploy:GetDeploymentGroup"]), toset(["arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:web/*"])],
+    ]
+    error_message = "GetDeploymentGroup must be granted on the applications' deployment groups and GetDeploymentConfig on the account's deployment configurations"
   }
 
   # Tracing off by default: no X-Ray statement in either role.

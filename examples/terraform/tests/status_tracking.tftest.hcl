@@ -89,8 +89,8 @@ run "trigger_alone" {
     condition = [
       for s in data.aws_iam_policy_document.trigger.statement : s.sid
       ] == [
-      "WriteOwnLogs", "Deploy", "StopAndReadTargets", "RegisterRevision", "ReadDeploymentConfig",
-      "ReadGroupDeployments", "ReadDeploymentAlarms",
+      "WriteOwnLogs", "Deploy", "ControlAndReadTargets", "RegisterRevision", "ReadDeploymentConfig",
+      "ReadGroupDeployments", "ReadDeploymentGroup",
     ]
     error_message = "without status_tracking the trigger's policy is its logs and its CodeDeploy statements only"
   }

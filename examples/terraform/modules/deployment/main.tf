@@ -24,6 +24,17 @@
 # link is its own resource, switched on by `count`, and the chain has a fixed
 # ceiling: local.max_links.
 #
+# With ready_gate = true the chain has two halves. link_1 .. link_4 wait until
+# Ready (output `ready`); the caller's check runs between, reading that output; the
+# continue links (continue_1 .. continue_4) wait for var.ready_check, the check's
+# result, so they run only after the check succeeded. continue_1 sends
+# {"deploymentId", "continue": "READY_WAIT", "waitUntil": var.wait_until} and waits;
+# continue_2 .. continue_4 attach and wait as link_2 .. link_4 do. A module's inputs
+# and outputs are separate nodes of Terraform's graph, so a resource outside that
+# reads module.x.ready and feeds module.x's ready_check makes no cycle. A failing
+# check fails the apply before continue_1: the deployment stays in Ready (see
+# README.md for the ways out: a stop request, or the group's own Ready timeout).
+#
 # lifecycle_scope stays CREATE_ONLY (the provider's default). In
 # terraform-provider-aws internal/service/lambda/invocation.go,
 # customizeDiffInputChangeWithCreateOnlyScope forces a new resource on any
@@ -41,18 +52,25 @@ locals {
   # deadline_margin_seconds).
   link_seconds = var.function_timeout_seconds - var.deadline_margin_seconds
   links        = ceil(var.max_wait_minutes * 60 / local.link_seconds)
+  # With the gate each half (to Ready, then from Ready to wait_until) may wait
+  # max_wait_minutes with as many links.
+  continue_links = var.ready_gate ? local.links : 0
 
-  # Waiting options per waiting link position (1-based). Only the last link
-  # fails on its deadline, and only the last one may stop the deployment then.
+  # Waiting options per waiting link position (1-based), for each half. Only the
+  # last link of a half fails on its deadline, and only it may stop the
+  # deployment then.
   waiting = {
     for position in range(1, local.max_links + 1) : position => {
-      waitUntil       = var.wait_until
+      waitUntil       = var.ready_gate ? "Ready" : var.wait_until
       waitForRollback = var.wait_for_rollback
       onDeadline      = position < local.links ? "return" : "fail"
       stopOnTimeout   = var.stop_on_timeout && position == local.links
       # Any waiting link may be the one that reports the failure.
       includeLogTails = var.include_log_tails
     }
+  }
+  continuing = {
+    for position, options in local.waiting : position => merge(options, { waitUntil = var.wait_until })
   }
 }
 
@@ -69,6 +87,10 @@ resource "aws_lambda_invocation" "deploy" {
     precondition {
       condition     = local.link_seconds > 0
       error_message = "function_timeout_seconds (${var.function_timeout_seconds}) must be more than deadline_margin_seconds (${var.deadline_margin_seconds}): a link would have no time to wait. Pass module.trigger.trigger_timeout_seconds and module.trigger.deadline_margin_seconds."
+    }
+    precondition {
+      condition     = !(var.ready_gate && var.wait_until == "Ready")
+      error_message = "wait_until = \"Ready\" with ready_gate = true: the gate already stops at Ready; wait_until says what to wait for after it, \"Succeeded\" or \"TrafficShifted\"."
     }
     precondition {
       condition     = local.links <= local.max_links
@@ -139,5 +161,94 @@ locals {
   # The first link that met the milestone holds the answer; later links only
   # confirmed it. Without one (impossible after a successful apply) the last link.
   completed_results = [for result in local.link_results : result if jsondecode(result).complete]
-  final_result      = concat(local.completed_results, [local.link_results[length(local.link_results) - 1]])[0]
+  links_result      = concat(local.completed_results, [local.link_results[length(local.link_results) - 1]])[0]
+}
+
+# --- the Ready gate (ready_gate = true) -------------------------------------------
+
+resource "aws_lambda_invocation" "continue_1" {
+  count = var.ready_gate ? 1 : 0
+
+  function_name   = var.function_name
+  lifecycle_scope = "CREATE_ONLY"
+
+  # Continue only a deployment that stopped at Ready; one that never does (no
+  # Ready stage in its group) reached its end already: attach to it instead.
+  input = jsonencode(merge(
+    local.continuing[1],
+    { deploymentId = jsondecode(local.links_result).deploymentId },
+    jsondecode(local.links_result).status == "Ready" ? { continue = "READY_WAIT" } : {},
+  ))
+
+  lifecycle {
+    # Also what orders this link after the caller's check: Terraform counts the
+    # references of a condition as dependencies.
+    precondition {
+      condition     = var.ready_check != null
+      error_message = "ready_gate = true needs ready_check: pass the result of the resource that checks the deployment at Ready (e.g. terraform_data.smoke_test.output), so that the deployment is continued only after that check succeeded."
+    }
+  }
+}
+
+resource "aws_lambda_invocation" "continue_2" {
+  count = local.continue_links >= 2 ? 1 : 0
+
+  function_name   = var.function_name
+  lifecycle_scope = "CREATE_ONLY"
+
+  input = jsonencode(merge(local.continuing[2], {
+    deploymentId = jsondecode(aws_lambda_invocation.continue_1[0].result).deploymentId
+    wait         = !jsondecode(aws_lambda_invocation.continue_1[0].result).complete
+  }))
+}
+
+resource "aws_lambda_invocation" "continue_3" {
+  count = local.continue_links >= 3 ? 1 : 0
+
+  function_name   = var.function_name
+  lifecycle_scope = "CREATE_ONLY"
+
+  input = jsonencode(merge(local.continuing[3], {
+    deploymentId = jsondecode(aws_lambda_invocation.continue_2[0].result).deploymentId
+    wait         = !jsondecode(aws_lambda_invocation.continue_2[0].result).complete
+  }))
+}
+
+resource "aws_lambda_invocation" "continue_4" {
+  count = local.continue_links >= 4 ? 1 : 0
+
+  function_name   = var.function_name
+  lifecycle_scope = "CREATE_ONLY"
+
+  input = jsonencode(merge(local.continuing[4], {
+    deploymentId = jsondecode(aws_lambda_invocation.continue_3[0].result).deploymentId
+    wait         = !jsondecode(aws_lambda_invocation.continue_3[0].result).complete
+  }))
+}
+
+locals {
+  continue_results = [
+    for result in [
+      one(aws_lambda_invocation.continue_1[*].result),
+      one(aws_lambda_invocation.continue_2[*].result),
+      one(aws_lambda_invocation.continue_3[*].result),
+      one(aws_lambda_invocation.continue_4[*].result),
+    ] : result if result != null
+  ]
+  completed_continue_results = [for result in local.continue_results : result if jsondecode(result).complete]
+  continue_result = var.ready_gate ? concat(
+    local.completed_continue_results,
+    [local.continue_results[length(local.continue_results) - 1]],
+  )[0] : null
+
+  final_result = var.ready_gate ? local.continue_result : local.links_result
+}
+
+# ready_check without ready_gate holds nothing: say so (a warning; a check block
+# creates no dependency, so the module's links do not wait for the caller's check).
+check "ready_check_needs_ready_gate" {
+  assert {
+    condition     = var.ready_gate ? true : var.ready_check == null
+    error_message = "ready_check is set but ready_gate is false: nothing waits for that check and the deployment is not held at Ready. Set ready_gate = true, or drop ready_check."
+  }
 }

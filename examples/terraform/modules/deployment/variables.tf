@@ -69,14 +69,26 @@ variable "link_minutes" {
 }
 
 variable "wait_until" {
-  description = "Milestone that ends the wait: \"Succeeded\" (the end of the deployment) or \"Ready\" (blue/green: replacement ready, traffic not yet rerouted; a deployment that never stops at Ready returns at Succeeded)."
+  description = "Milestone that ends the wait: \"Succeeded\" (the end of the deployment), \"TrafficShifted\" (blue/green with TERMINATE: production traffic is on the replacement and the original waits for the group's termination wait; every other deployment returns at Succeeded) or \"Ready\" (blue/green: replacement ready, traffic not yet rerouted; a deployment that never stops at Ready returns at Succeeded). With ready_gate, what the links after the gate wait for: \"Succeeded\" or \"TrafficShifted\"."
   type        = string
   default     = "Succeeded"
 
   validation {
-    condition     = contains(["Succeeded", "Ready"], var.wait_until)
-    error_message = "wait_until must be \"Succeeded\" or \"Ready\"."
+    condition     = contains(["Succeeded", "TrafficShifted", "Ready"], var.wait_until)
+    error_message = "wait_until must be \"Succeeded\", \"TrafficShifted\" or \"Ready\"."
   }
+}
+
+variable "ready_gate" {
+  description = "Stop at Ready for a check of yours: the waiting links wait until Ready (output ready), your check runs (any resource that reads module.<name>.ready, e.g. terraform_data with a smoke test against the test listener), and once ready_check carries its result the next link continues the deployment (ContinueDeployment READY_WAIT) and waits for wait_until. A failing check fails the apply and leaves the deployment in Ready. Needs a blue/green group that waits at Ready (deployment_ready_option action_on_timeout = \"STOP_DEPLOYMENT\")."
+  type        = bool
+  default     = false
+}
+
+variable "ready_check" {
+  description = "With ready_gate: the result of your check at Ready (e.g. terraform_data.smoke_test.output). Only its arrival matters: the deployment is continued after the resource that produces it succeeded. Leave null without ready_gate."
+  type        = any
+  default     = null
 }
 
 variable "wait_for_rollback" {

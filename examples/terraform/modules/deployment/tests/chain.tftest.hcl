@@ -46,6 +46,41 @@ mock_provider "aws" {
       result = "{\"deploymentId\":\"d-ABCDEFGHI\",\"status\":\"InProgress\",\"complete\":false}"
     }
   }
+  override_resource {
+    target          = aws_lambda_invocation.link_4
+    override_during = plan
+    values = {
+      result = "{\"deploymentId\":\"d-ABCDEFGHI\",\"status\":\"InProgress\",\"complete\":false}"
+    }
+  }
+  override_resource {
+    target          = aws_lambda_invocation.continue_1
+    override_during = plan
+    values = {
+      result = "{\"deploymentId\":\"d-ABCDEFGHI\",\"status\":\"InProgress\",\"complete\":false}"
+    }
+  }
+  override_resource {
+    target          = aws_lambda_invocation.continue_2
+    override_during = plan
+    values = {
+      result = "{\"deploymentId\":\"d-ABCDEFGHI\",\"status\":\"InProgress\",\"complete\":false}"
+    }
+  }
+  override_resource {
+    target          = aws_lambda_invocation.continue_3
+    override_during = plan
+    values = {
+      result = "{\"deploymentId\":\"d-ABCDEFGHI\",\"status\":\"InProgress\",\"complete\":false}"
+    }
+  }
+  override_resource {
+    target          = aws_lambda_invocation.continue_4
+    override_during = plan
+    values = {
+      result = "{\"deploymentId\":\"d-ABCDEFGHI\",\"status\":\"Succeeded\",\"complete\":true}"
+    }
+  }
 }
 
 variables {
@@ -328,4 +363,180 @@ run "a_wait_beyond_four_links_is_refused" {
   }
 
   expect_failures = [aws_lambda_invocation.deploy]
+}
+
+# --- the Ready gate ----------------------------------------------------------------
+
+# ready_gate: the links wait until Ready; continue_1 continues the deployment they saw
+# Ready and waits for wait_until; the deploying link is untouched by the gate.
+run "ready_gate_waits_for_ready_then_continues" {
+  command = plan
+
+  variables {
+    ready_gate  = true
+    ready_check = "smoke test passed"
+  }
+
+  override_resource {
+    target          = aws_lambda_invocation.link_1
+    override_during = plan
+    values = {
+      result = "{\"deploymentId\":\"d-ABCDEFGHI\",\"status\":\"Ready\",\"complete\":true,\"milestone\":\"Ready\"}"
+    }
+  }
+
+  assert {
+    condition     = aws_lambda_invocation.deploy.input == "{\"applicationName\":\"web\",\"deploymentGroupName\":\"web-prod\",\"description\":\"release 42\",\"revision\":{\"appSpecContent\":{\"content\":\"version: 0.0\"},\"revisionType\":\"AppSpecContent\"},\"wait\":false}"
+    error_message = "ready_gate changed the deploying link's input: the provider would replace it and start a new deployment"
+  }
+  assert {
+    condition     = alltrue([for input in [aws_lambda_invocation.link_1.input, aws_lambda_invocation.link_4[0].input] : jsondecode(input).waitUntil == "Ready"])
+    error_message = "with ready_gate the links before the gate must wait until Ready"
+  }
+  assert {
+    condition = jsondecode(aws_lambda_invocation.continue_1[0].input) == {
+      deploymentId    = "d-ABCDEFGHI"
+      continue        = "READY_WAIT"
+      waitUntil       = "Succeeded"
+      waitForRollback = true
+      onDeadline      = "return"
+      stopOnTimeout   = false
+      includeLogTails = true
+    }
+    error_message = "continue_1 must continue the deployment seen at Ready and wait for wait_until, handing over at its deadline"
+  }
+  # As many links after the gate as before it; the last one fails at its deadline.
+  assert {
+    condition     = output.links == 8 && length(aws_lambda_invocation.continue_4) == 1
+    error_message = "with ready_gate each half gets max_wait_minutes: 4 links before the gate and 4 after it"
+  }
+  assert {
+    condition     = jsondecode(aws_lambda_invocation.continue_4[0].input).onDeadline == "fail" && jsondecode(aws_lambda_invocation.continue_4[0].input).waitUntil == "Succeeded" && !contains(keys(jsondecode(aws_lambda_invocation.continue_4[0].input)), "continue")
+    error_message = "the links after continue_1 must attach and wait (only continue_1 continues), the last one failing at its deadline"
+  }
+  assert {
+    condition     = output.ready == { deploymentId = "d-ABCDEFGHI", status = "Ready", complete = true, milestone = "Ready" }
+    error_message = "output ready must be the result of the link that saw Ready"
+  }
+}
+
+# waitUntil TrafficShifted after the gate (blue/green with a termination wait).
+run "ready_gate_then_traffic_shifted" {
+  command = plan
+
+  variables {
+    ready_gate       = true
+    ready_check      = "ok"
+    wait_until       = "TrafficShifted"
+    max_wait_minutes = 20
+  }
+
+  override_resource {
+    target          = aws_lambda_invocation.link_1
+    override_during = plan
+    values = {
+      result = "{\"deploymentId\":\"d-ABCDEFGHI\",\"status\":\"Ready\",\"complete\":true,\"milestone\":\"Ready\"}"
+    }
+  }
+
+  assert {
+    condition     = jsondecode(aws_lambda_invocation.continue_1[0].input).waitUntil == "TrafficShifted" && jsondecode(aws_lambda_invocation.continue_1[0].input).continue == "READY_WAIT" && jsondecode(aws_lambda_invocation.link_1.input).waitUntil == "Ready"
+    error_message = "wait_until = TrafficShifted must reach the links after the gate, and the links before it still wait for Ready"
+  }
+  assert {
+    condition     = output.links == 4 && length(aws_lambda_invocation.continue_3) == 0 && jsondecode(aws_lambda_invocation.continue_2[0].input).onDeadline == "fail"
+    error_message = "max_wait_minutes = 20 must give 2 links on each side of the gate"
+  }
+}
+
+# A deployment that never stops at Ready (a group without a Ready wait) reaches its end in
+# the first half: continue_1 attaches instead of continuing (ContinueDeployment would be
+# refused for a deployment that is not Ready).
+run "ready_gate_on_a_deployment_that_never_stops_at_ready_attaches" {
+  command = plan
+
+  variables {
+    ready_gate  = true
+    ready_check = "ok"
+  }
+
+  override_resource {
+    target          = aws_lambda_invocation.link_1
+    override_during = plan
+    values = {
+      result = "{\"deploymentId\":\"d-ABCDEFGHI\",\"status\":\"Succeeded\",\"complete\":true,\"milestone\":\"Succeeded\"}"
+    }
+  }
+
+  assert {
+    condition     = !contains(keys(jsondecode(aws_lambda_invocation.continue_1[0].input)), "continue") && jsondecode(aws_lambda_invocation.continue_1[0].input).deploymentId == "d-ABCDEFGHI"
+    error_message = "continue_1 must not continue a deployment that is not Ready"
+  }
+}
+
+# Without the gate nothing continues: no continue link at all.
+run "no_continue_link_without_ready_gate" {
+  command = plan
+
+  assert {
+    condition     = length(aws_lambda_invocation.continue_1) == 0 && output.ready == null && output.links == 4
+    error_message = "without ready_gate the chain has no continue link and no ready output"
+  }
+}
+
+# ready_gate without ready_check would continue at once: refused before anything deploys.
+run "ready_gate_without_ready_check_is_refused" {
+  command = plan
+
+  variables {
+    ready_gate = true
+  }
+
+  expect_failures = [aws_lambda_invocation.continue_1]
+}
+
+run "ready_gate_with_wait_until_ready_is_refused" {
+  command = plan
+
+  variables {
+    ready_gate  = true
+    ready_check = "ok"
+    wait_until  = "Ready"
+  }
+
+  expect_failures = [aws_lambda_invocation.deploy]
+}
+
+run "an_unknown_milestone_is_refused" {
+  command = plan
+
+  variables {
+    wait_until = "Shifted"
+  }
+
+  expect_failures = [var.wait_until]
+}
+
+# ready_check alone holds nothing: a warning says so.
+run "ready_check_without_ready_gate_warns" {
+  command = plan
+
+  variables {
+    ready_check = "ok"
+  }
+
+  expect_failures = [check.ready_check_needs_ready_gate]
+}
+
+# A caller whose check reads the output `ready` and feeds `ready_check` plans without a
+# cycle (ready -> check -> ready_check -> continue_1), and the gate's precondition and the
+# check block hold with the check's result still unknown.
+run "a_check_between_ready_and_continue_plans_without_a_cycle" {
+  command = plan
+
+  module {
+    source = "./tests/ready_gate"
+  }
+
+  # No assertion needed: with a cycle the plan itself fails, and this run with it.
 }
