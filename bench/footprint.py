@@ -99,12 +99,7 @@ def _probes(
 
 def _python313() -> Path | None:
     """The Lambda runtime's Python, found as the release build finds it (.ci/package.py)."""
-    spec = importlib.util.spec_from_file_location("release_packaging", ROOT / ".ci/package.py")
-    if spec is None or spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    found: Path | None = module.find_python313()
+    found: Path | None = packaging().find_python313()
     return found
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Literal
 
 MAX_MESSAGE_BYTES = 4000
@@ -83,28 +83,29 @@ def names_list(names: list[str], *, first: int = 10, max_name_bytes: int = 100) 
 # Common shapes only: a hook script can print anything, so docs/output-and-errors.md says
 # masking is a safety net, and INCLUDE_LOG_TAILS / includeLogTails leave log tails out entirely.
 
-_PRIVATE_KEY = re.compile(
-    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?"
-    r"(?:-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\Z)",
-    re.DOTALL,
+# Sources, compiled on first use (_compiled): a pattern runs only where one of its words occurs,
+# so most invocations never compile one, and compiling all seven at import costs about 1 ms.
+_PRIVATE_KEY = (
+    r"(?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?"
+    r"(?:-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\Z)"
 )
 # A log tail is the end of a log (CodeDeploy keeps its last 4 KB): a key block may have lost
 # its BEGIN line. Everything up to an END line left over after the pass above is the key.
-_PRIVATE_KEY_END = re.compile(r"\A.*?-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----", re.DOTALL)
+_PRIVATE_KEY_END = r"(?s)\A.*?-----END[A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"
 # IAM user guide, "Manage access keys": long-term access key ids start with AKIA, temporary
 # ones (STS) with ASIA, followed by 16 upper-case letters and digits.
-_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
-_URL_PASSWORD = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:)[^\s/@]+@")
-_AUTHORIZATION = re.compile(
+_ACCESS_KEY_ID = r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"
+_URL_PASSWORD = r"\b([A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:)[^\s/@]+@"
+_AUTHORIZATION = (
     r"(?i)\b((?:proxy-)?authorization[\"']?[ \t]*[:=][ \t]*[\"']?)"
     r"(?:(bearer|basic|digest|negotiate|token)[ \t]+)?[^\s\"',;]+"
 )
-_BEARER = re.compile(r"(?i)\b(bearer)[ \t]+[A-Za-z0-9._~+/=-]+")
+_BEARER = r"(?i)\b(bearer)[ \t]+[A-Za-z0-9._~+/=-]+"
 # A key whose name holds password, passwd, secret, token or api key (``DB_PASSWORD``,
 # ``client_secret``, ``SecretAccessKey``, ``x-api-key``, ``aws_secret_access_key``), then ``=``
 # or ``:`` (a JSON key's quotes allowed), then a value: quoted, or up to a space or separator.
 # A lower-case letter right after the word means another word (``secretsmanager:``, ``tokenizer``).
-_KEY_VALUE = re.compile(
+_KEY_VALUE = (
     r"((?i:password|passwd|secret|token|api[_-]?key)(?i:s)?(?![a-z])[\w.-]*"
     r"(?:\\?[\"'])?[ \t]*[:=][ \t]*)"
     r"(\\\"(?:[^\"\\]|\\[^\"])*\\\"|\"(?:[^\"\\]|\\.)*\"|'[^']*'|[^\s\"',;&]+)"
@@ -125,8 +126,13 @@ def mask_secrets(text: str) -> str:
     for pattern, replacement, hints in _STEPS:
         # A pattern runs only where one of its words occurs: most text has none of them.
         if any(hint in lowered for hint in hints):
-            text = pattern.sub(replacement, text)
+            text = _compiled(pattern).sub(replacement, text)
     return text
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 _Replacement = str | Callable[[re.Match[str]], str]
@@ -144,7 +150,7 @@ def _key_value(match: re.Match[str]) -> str:
 
 
 # Each pattern, what replaces a match, and the lower-case words without which it cannot match.
-_STEPS: tuple[tuple[re.Pattern[str], _Replacement, tuple[str, ...]], ...] = (
+_STEPS: tuple[tuple[str, _Replacement, tuple[str, ...]], ...] = (
     (_PRIVATE_KEY, MASK, ("private key",)),
     (_PRIVATE_KEY_END, MASK, ("private key",)),
     (_URL_PASSWORD, rf"\1{MASK}@", ("://",)),

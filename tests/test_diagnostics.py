@@ -13,6 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from shared.adapters import clients as aws
 from shared.adapters.codedeploy import DeploymentSnapshot
 from shared.adapters.diagnostics import (
     CALL_RESERVE_SECONDS,
@@ -316,6 +317,25 @@ def test_no_call_starts_without_enough_time(client: Any) -> None:
     assert found.unavailable is not None and found.unavailable.startswith("deadline:")
     assert timeline.unavailable is not None and "not enough for ListDeploymentTargets" in (
         timeline.unavailable
+    )
+
+
+def test_time_running_out_between_the_check_and_the_call_leaves_the_failure_intact(
+    client: Any,
+) -> None:
+    """The collector's own check passes with just enough time; a moment later the client
+    ladder finds no retry policy that fits (NoTimeLeft): the collection reports it, it does
+    not raise."""
+    budgets = iter([CALL_RESERVE_SECONDS, CALL_RESERVE_SECONDS - 0.1])
+
+    def time_left() -> float:  # the same clock for the check and the ladder, as in production
+        return next(budgets, 0.0)
+
+    bounded = aws.bounded_codedeploy(time_left)
+    found = DiagnosticsCollector(bounded, time_left).explain("d-ABCDEFGHI")
+
+    assert found.unavailable == "deadline: 2.9s left for the call, not enough for " + (
+        "ListDeploymentTargets"
     )
 
 

@@ -122,6 +122,58 @@ def test_the_readme_reads_in_five_minutes() -> None:
     )
 
 
+# The CONTRIBUTING "Layout" tree has a line for every file of these directories.
+MAPPED_DIRECTORIES = ("handlers", "shared", "tests/support", "bench")
+
+
+def layout_paths() -> set[str]:
+    """The paths the CONTRIBUTING "Layout" tree names. A name's indentation (two spaces a level)
+    says which directory above it holds it; a line indented further continues a description."""
+    section = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8").split("\n## Layout\n")[1]
+    block = re.search(r"^```\n(.*?)^```", section, re.M | re.S)
+    assert block, 'CONTRIBUTING.md "Layout" has no tree'
+    paths: set[str] = set()
+    parents: list[str] = []
+    for line in block.group(1).splitlines():
+        indent = len(line) - len(line.lstrip())
+        if not line.strip() or indent > 12:
+            continue
+        name = line.split()[0]
+        parents = parents[: indent // 2]
+        paths.add("/".join([*parents, name.rstrip("/")]))
+        if name.endswith("/"):
+            parents.append(name.rstrip("/"))
+    return paths
+
+
+def test_the_layout_tree_names_every_file_and_no_other() -> None:
+    named = {
+        path
+        for path in layout_paths()
+        if path.startswith(tuple(f"{d}/" for d in MAPPED_DIRECTORIES))
+    }
+    modules = {
+        path.relative_to(ROOT).as_posix()
+        for directory in MAPPED_DIRECTORIES
+        for path in (ROOT / directory).rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert len(modules) > 60 and "shared/trigger/dispatch.py" in modules
+    assert sorted(modules - named) == [], 'add these to the CONTRIBUTING.md "Layout" tree'
+    missing = sorted(path for path in named if not (ROOT / path).exists())
+    assert missing == [], 'the CONTRIBUTING.md "Layout" tree names files that do not exist'
+
+
+def test_the_layout_parser_follows_indentation() -> None:
+    """Directories nest by indentation, and a description's second line names no file."""
+    paths = layout_paths()
+    assert {"shared/contract/schema/create_deployment.json", "tests/support/harness.py"} <= paths
+    # A top-level name after a nested block starts again at the top.
+    assert "bench/footprint.py" in paths and "tests/support/bench/footprint.py" not in paths
+    # request.py's description goes on over a second line that starts with "TerraformDelete".
+    assert not any(path.endswith("TerraformDelete") for path in paths)
+
+
 def _quick_start() -> dict[str, Any]:
     text = README.read_text(encoding="utf-8")
     block = re.search(r"^```hcl\n(.*?)^```", text, re.M | re.S)

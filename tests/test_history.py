@@ -314,3 +314,15 @@ def test_a_history_query_costs_a_few_read_units_at_worst(
     assert max(index_entry_bytes(entry) for entry in entries) == 338
     total = sum(index_entry_bytes(entry) for entry in entries)
     assert -(-total // 4096) / 2 == read_units
+
+
+def test_no_time_for_the_one_read_says_to_raise_the_timeout(status_table: str) -> None:
+    """The query's one Query cannot fit the time left (no client's worst case does): a
+    caller error that says what to change, not the client ladder's NoTimeLeft."""
+    service = TriggerService()  # production clients: each call's worst case must fit
+
+    with pytest.raises(StatusTableUnavailable) as raised:
+        service.handle(history(), FakeLambdaContext(timeout_seconds=2.0))
+
+    assert str(raised.value).startswith("no time left to read the deployment history (")
+    assert str(raised.value).endswith("): raise the function's timeout")

@@ -173,7 +173,7 @@ def of_the_trigger(modules: list[str]) -> list[str]:
 @pytest.mark.integration  # a subprocess interpreter
 def test_the_guard_sees_the_trigger_s_flow() -> None:
     """The list names what the trigger loads: a renamed module cannot slip past it."""
-    loaded = of_the_trigger(loaded_by("import handlers.trigger"))
+    loaded = of_the_trigger(loaded_by(f"import handlers.trigger\n{FIRST_VALIDATION}"))
     assert "fastjsonschema" in loaded
     assert any(m.startswith(("shared.trigger", "shared.contract")) for m in loaded), loaded
     # Some are loaded only when first needed (LOADED_WHEN_NEEDED): each must still exist.
@@ -182,11 +182,16 @@ def test_the_guard_sees_the_trigger_s_flow() -> None:
 
 
 # Needed only after a failure, for the timeline after the wait, or for a create with a
-# status table: a cold start that needs none of them does not pay their import.
+# status table: a cold start that needs none of them does not pay their import. fastjsonschema
+# comes with the first validation, beside the schema compile it is there for.
 LOADED_WHEN_NEEDED = (
     "shared.adapters.diagnostics",
     "shared.report.failure",
     "aws_lambda_powertools.utilities.idempotency",
+    "fastjsonschema",
+)
+FIRST_VALIDATION = (
+    "from shared.contract.validation import check\ncheck('terraform', {'action': 'create'})"
 )
 
 
@@ -197,5 +202,25 @@ def test_the_trigger_s_import_leaves_out_what_is_loaded_when_needed() -> None:
 
 
 @pytest.mark.integration  # a subprocess interpreter
+def test_the_first_validation_loads_fastjsonschema() -> None:
+    assert "fastjsonschema" in loaded_by(f"import handlers.trigger\n{FIRST_VALIDATION}")
+
+
+@pytest.mark.integration  # a subprocess interpreter
 def test_the_recorder_loads_nothing_of_the_trigger() -> None:
     assert of_the_trigger(loaded_by("import handlers.recorder")) == []
+
+
+@pytest.mark.integration  # a subprocess interpreter
+def test_the_trigger_s_import_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """The import runs without cyclic collection (nothing to free there), then hands it back."""
+    report = "import gc, json\nimport handlers.trigger\nprint(json.dumps(gc.isenabled()))"
+    for before, expected in (("", True), ("import gc\ngc.disable()\n", False)):
+        result = subprocess.run(
+            [sys.executable, "-c", before + report],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert json.loads(result.stdout) is expected

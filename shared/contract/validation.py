@@ -3,23 +3,27 @@ names the field.
 
 Validation runs before any AWS call: invalid input never creates anything, and nothing
 botocore would refuse reaches it. The schemas are compiled once per container (fastjsonschema
-turns a schema into Python code: about 20 ms that a warm invocation must not pay again).
+turns a schema into Python code: about 20 ms that a warm invocation must not pay again), on the
+first validation. fastjsonschema itself (about 3 ms of imports) is loaded then too, beside the
+compile it is there for, rather than in the function's import.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore
-import fastjsonschema
 
 from shared.contract.model_schema import VERSION_KEY, checked_in_schema, running_botocore_gap
 from shared.contract.rules import CROSS_FIELD_RULES, preview
 from shared.contract.schema import SchemaKind, schema
 from shared.errors import InvalidInput
 from shared.text import cut, names_list
+
+if TYPE_CHECKING:
+    import fastjsonschema
 
 
 def validate_create_request(payload: Mapping[str, Any]) -> None:
@@ -39,16 +43,21 @@ def _validator(kind: SchemaKind, *, detailed: bool) -> Validator:
     """Compiled once per container. The plain validator says only "valid or not" and compiles
     in a third of the time; the detailed one, whose exceptions carry the rule and the value a
     message is made of, is compiled when the first invalid input arrives."""
+    import fastjsonschema
+
     return fastjsonschema.compile(schema(kind), detailed_exceptions=detailed)
 
 
 def check(kind: SchemaKind, data: object, root: str = "") -> None:
+    plain = _validator(kind, detailed=False)  # loads fastjsonschema: the except needs it
+    from fastjsonschema import JsonSchemaValueException
+
     try:
-        _validator(kind, detailed=False)(data)
-    except fastjsonschema.JsonSchemaValueException:
+        plain(data)
+    except JsonSchemaValueException:
         try:
             _validator(kind, detailed=True)(data)
-        except fastjsonschema.JsonSchemaValueException as error:
+        except JsonSchemaValueException as error:
             message, field_name = _describe(error, root)
             raise InvalidInput(message, field=field_name) from None
         raise  # the two validators disagree: a fastjsonschema bug, not the caller's

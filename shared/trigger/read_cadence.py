@@ -29,7 +29,6 @@ The table then only has to show an early end (a failure, a stop): the fixed cade
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -114,6 +113,10 @@ def next_read_interval(cadence: ReadCadence, facts: WaitFacts) -> float:
         # No event yet (START comes seconds after creation): the pipeline may be down, and
         # fast reads of a table nobody writes to would only spend the budget.
         return cadence.default_interval
+    # Imported here: only a wait with a group history gets this far, and statistics (with
+    # fractions) is about 1.5 ms of a cold start's import otherwise.
+    import statistics
+
     usual = statistics.mean(durations)
     opens = min(durations) * (1 - cadence.window_margin)
     closes = max(durations) * (1 + cadence.window_margin)
