@@ -222,6 +222,29 @@ def test_the_quick_start_uses_the_modules_real_inputs_and_outputs() -> None:
     assert lite, "the lite option is shown in one line"
 
 
+def test_the_ready_gate_snippet_uses_the_chain_modules_real_inputs_and_outputs() -> None:
+    """The README's second hcl block: the chain module with its Ready gate, fed by the quick
+    start's request, and a check that runs on the module's ``ready`` output."""
+    tool = docs_tool()
+    text = README.read_text(encoding="utf-8")
+    blocks = re.findall(r"^```hcl\n(.*?)^```", text, re.M | re.S)
+    assert len(blocks) >= 2, "README.md shows the Ready gate in a second hcl block"
+    gate = hcl2.loads(blocks[1], serialization_options=tool.HCL_OPTIONS)
+    (name, module), *others = (item for block in gate["module"] for item in block.items())
+    assert not others
+    chain = MODULE / "modules" / "deployment"
+    variables = {variable for variable, _ in tool._blocks(chain, "variable")}
+    outputs = {output for output, _ in tool._blocks(chain, "output")}
+    assert set(module) - {"source"} <= variables, set(module) - {"source"} - variables
+    assert module["ready_gate"] is True and "ready_check" in module
+    assert str(module["source"]).endswith("//modules/deployment")
+    used = set(re.findall(rf"\bmodule\.{name}\.(\w+)", "\n".join(_strings(gate))))
+    assert used == {"ready"} and used <= outputs
+    quick_start = _quick_start()
+    defined_locals = {local for block in quick_start.get("locals", []) for local in block}
+    assert set(re.findall(r"\blocal\.(\w+)", "\n".join(_strings(gate)))) <= defined_locals
+
+
 def test_the_tables_escape_pipes_and_mark_required_inputs(tmp_path: Path) -> None:
     tool = docs_tool()
     (tmp_path / "variables.tf").write_text(
