@@ -78,6 +78,8 @@ class DeploymentSnapshot:
     """DeploymentInfo.instanceTerminationWaitTimeStarted: a blue/green deployment with
     TERMINATE has moved production traffic and waits before terminating the original."""
     deployment_config_name: str | None = None
+    deployment_type: str | None = None
+    """DeploymentInfo.deploymentStyle.deploymentType: ``IN_PLACE`` or ``BLUE_GREEN``."""
 
     @property
     def is_terminal(self) -> bool:
@@ -104,6 +106,7 @@ class DeploymentSnapshot:
                 info.get("instanceTerminationWaitTimeStarted", False)
             ),
             deployment_config_name=info.get("deploymentConfigName"),
+            deployment_type=(info.get("deploymentStyle") or {}).get("deploymentType"),
         )
 
 

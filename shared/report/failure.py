@@ -61,6 +61,7 @@ def failure_message(
     instead of creating one; the message says so right after the headline.
     """
     head = [_headline(snapshot)]
+    in_place = snapshot.deployment_type == "IN_PLACE"
     if replay_reason:
         head.append(f"Not created by this invocation: {clean(replay_reason, 300)}")
     error = snapshot.error_information or {}
@@ -76,7 +77,7 @@ def failure_message(
     for log_bytes, text_bytes in ((LOG_TAIL_BYTES, 400), (512, 300), (256, 200), (0, 120)):
         if diagnostics:
             tails = _LogTails(log_bytes, log_tails_left_out)
-            body = _diagnostics_sections(diagnostics, tails, text_bytes, summary)
+            body = _diagnostics_sections(diagnostics, tails, text_bytes, summary, in_place=in_place)
         message = SECTION_SEPARATOR.join([*head, *body, *tail])
         if printed_size(message) <= MAX_MESSAGE_BYTES:
             return message
@@ -98,7 +99,7 @@ def progress_note(timeline: Timeline) -> str | None:
     return f"{where} at {one_line(current.name, 100)} ({current.status or 'unknown'}{since})"
 
 
-def target_name(target: Target) -> str:
+def target_name(target: Target, *, in_place: bool = False) -> str:
     """A target as its platform names it: ``instance i-...``, ``Lambda function NAME alias
     ALIAS version A -> B``, ``ECS service CLUSTER:SERVICE, replacement task set ID``."""
     name = f"{_kind(target)} {one_line(target.target_id, 200)}"
@@ -112,7 +113,9 @@ def target_name(target: Target) -> str:
             name += f" version {current} -> {one_line(shift.target_version, 40) or '?'}"
     elif target.target_type == "ECSTarget" and target.replacement_task_set:
         name += f", replacement task set {one_line(target.replacement_task_set, 200)}"
-    if target.label:
+    # An in-place deployment's instances are all labelled Blue (InstanceTarget.instanceLabel
+    # tells an original from a replacement): the label says something only in blue/green.
+    if target.label and not in_place:
         name += f", {one_line(target.label, 40)}"
     return name
 
@@ -140,10 +143,17 @@ class _LogTails:
 
 
 def _diagnostics_sections(
-    diagnostics: Diagnostics, tails: _LogTails, text_bytes: int, summary: list[str]
+    diagnostics: Diagnostics,
+    tails: _LogTails,
+    text_bytes: int,
+    summary: list[str],
+    *,
+    in_place: bool = False,
 ) -> list[str]:
     # The failing hook first: CodeDeploy's summary only says that something failed.
-    sections = [_target_section(t, tails, text_bytes) for t in diagnostics.failing_targets]
+    sections = [
+        _target_section(t, tails, text_bytes, in_place) for t in diagnostics.failing_targets
+    ]
     sections.extend(summary)
     more = diagnostics.failing_target_count - len(diagnostics.failing_targets)
     if more > 0:
@@ -157,8 +167,8 @@ def _diagnostics_sections(
     return sections
 
 
-def _target_section(target: Target, tails: _LogTails, text_bytes: int) -> str:
-    text = target_name(target)
+def _target_section(target: Target, tails: _LogTails, text_bytes: int, in_place: bool) -> str:
+    text = target_name(target, in_place=in_place)
     event = target.first_failed_event
     if event is None:
         return f"{text}: {target.status or 'status unknown'}, no failed lifecycle event reported"

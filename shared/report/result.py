@@ -98,11 +98,12 @@ def build_result(
     if snapshot.rollback_info:
         result["rollbackInfo"] = snapshot.rollback_info
     if timeline is not None:
-        result["lifecycle"] = lifecycle_summary(timeline)
+        in_place = snapshot.deployment_type == "IN_PLACE"
+        result["lifecycle"] = lifecycle_summary(timeline, in_place=in_place)
     return result
 
 
-def lifecycle_summary(timeline: Timeline) -> dict[str, Any]:
+def lifecycle_summary(timeline: Timeline, *, in_place: bool = False) -> dict[str, Any]:
     # The failure module loads with a failure or a timeline, not with every import.
     from shared.report.failure import target_name
 
@@ -114,7 +115,7 @@ def lifecycle_summary(timeline: Timeline) -> dict[str, Any]:
     summary: dict[str, Any] = {"targetCount": timeline.target_count}
     if timeline.target is not None:
         summary["targetId"] = one_line(timeline.target.target_id, 200)
-        summary["target"] = target_name(timeline.target)
+        summary["target"] = target_name(timeline.target, in_place=in_place)
         summary["events"] = [
             {
                 "name": one_line(event.name, 100),

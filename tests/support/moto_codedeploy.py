@@ -61,7 +61,22 @@ def _deployment_info_with_details(deployment: Any) -> dict[str, Any]:
     info = _original_deployment_info(deployment)
     info["errorInformation"] = error_information(deployment)
     info["rollbackInfo"] = getattr(deployment, "rollback_info", None) or {}
+    info["deploymentStyle"] = _deployment_style(deployment)
     return info
+
+
+def _deployment_style(deployment: Any) -> dict[str, str]:
+    """DeploymentInfo.deploymentStyle, which moto leaves out: the group's, or what AWS
+    gives a group created without one (terraform-provider-aws defaults ``deployment_style``
+    to IN_PLACE / WITHOUT_TRAFFIC_CONTROL; a Lambda group is always blue/green with traffic
+    control, CodeDeploy user guide "Deployments on an AWS Lambda compute platform")."""
+    group = getattr(deployment, "deployment_group", None)
+    style: dict[str, str] = dict(getattr(group, "deployment_style", None) or {})
+    if style:
+        return style
+    if getattr(deployment.application, "compute_platform", None) == "Lambda":
+        return {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"}
+    return {"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"}
 
 
 codedeploy_responses._deployment_info = _deployment_info_with_details
