@@ -16,9 +16,11 @@ background beside each other and the other scenarios:
    with `onActiveDeployment: "supersede"`: the first is stopped with rollback, the second is
    created.
 
-The group holds Ready for 30 minutes of its clock and waits 30 minutes before terminating the
-original: longer than any scenario, so what ends Ready or the termination wait here is the
-chain, a stop request or nothing.
+The group holds Ready for 120 minutes of its clock and waits 120 minutes before terminating the
+original (6 minutes each in the emulator, tests/e2e/harness.py MINUTE_SECONDS): longer than any
+scenario, so what ends Ready or the termination wait here is the chain, a stop request or
+nothing. The trigger comes from the module (examples/terraform) with its status table: only a
+deployment the table says this function created is continued, stopped or superseded.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from .harness import REPO, Terraform, TerraformRun
 GATE_CONFIG = REPO / "tests" / "e2e" / "ready_gate"
 TRIGGER_TIMEOUT_SECONDS = 25
 PASSING_CHECK, FAILING_CHECK = "true", "false"
+GROUP_WAIT_MINUTES = 120
+"""The root's deployment_ready_option and termination wait (tests/e2e/ready_gate/main.tf)."""
 
 
 @dataclass
@@ -286,6 +290,16 @@ def test_traffic_shifted_returns_before_the_termination_wait_ends(
     assert gate_traffic_shifted["status_after"] == {result["deploymentId"]: "InProgress"}
     assert "TERMINATION_WAIT" in result["nextStep"]
     assert result["deploymentId"] in result["nextStep"]
+    # The group's own clock, read from GetDeploymentGroup and GetDeploymentConfig: up to
+    # TrafficShifted the Ready wait and the traffic routing (none: ECSAllAtOnce) count, the
+    # termination wait does not.
+    clock = result["groupClock"]
+    assert clock == {
+        "readyWaitMinutes": GROUP_WAIT_MINUTES,
+        "trafficRoutingMinutes": 0,
+        "terminationWaitMinutes": GROUP_WAIT_MINUTES,
+        "longestMinutes": GROUP_WAIT_MINUTES,
+    }, explain(applied.describe())
 
 
 @pytest.mark.e2e
