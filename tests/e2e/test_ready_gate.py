@@ -16,10 +16,10 @@ background beside each other and the other scenarios:
    with `onActiveDeployment: "supersede"`: the first is stopped with rollback, the second is
    created.
 
-The group holds Ready for 120 minutes of its clock and waits 120 minutes before terminating the
-original (6 minutes each in the emulator, tests/e2e/harness.py MINUTE_SECONDS): longer than any
-scenario, so what ends Ready or the termination wait here is the chain, a stop request or
-nothing. The trigger comes from the module (examples/terraform) with its status table: only a
+The group holds Ready for 120 minutes of its clock (6 minutes in the emulator,
+tests/e2e/harness.py MINUTE_SECONDS): longer than any scenario, so what ends Ready here is the
+chain or a stop request. It waits 1 minute before terminating the original (3 s), except in the
+TrafficShifted scenario: 120 minutes, which nothing ends while the scenario runs. The trigger comes from the module (examples/terraform) with its status table: only a
 deployment the table says this function created is continued, stopped or superseded.
 """
 
@@ -43,7 +43,8 @@ GATE_CONFIG = REPO / "tests" / "e2e" / "ready_gate"
 TRIGGER_TIMEOUT_SECONDS = 25
 PASSING_CHECK, FAILING_CHECK = "true", "false"
 GROUP_WAIT_MINUTES = 120
-"""The root's deployment_ready_option and termination wait (tests/e2e/ready_gate/main.tf)."""
+"""The root's Ready wait (tests/e2e/ready_gate/main.tf), and the TrafficShifted scenario's
+termination wait."""
 
 
 @dataclass
@@ -193,6 +194,7 @@ def gate_traffic_shifted(
             "description": "e2e gate then traffic shifted",
             "check_command": PASSING_CHECK,
             "wait_until": "TrafficShifted",
+            "termination_wait_minutes": str(GROUP_WAIT_MINUTES),
         },
     )
     after = {d.deployment_id: str(d.status) for d in applied.new_deployments}
@@ -285,7 +287,7 @@ def test_traffic_shifted_returns_before_the_termination_wait_ends(
     result = applied.outputs["result"]
     assert result["milestone"] == "TrafficShifted", explain(applied.describe())
     assert result["complete"] is True
-    # The original still waits for the group's termination wait (30 minutes of its clock).
+    # The original still waits for the group's termination wait (120 minutes of its clock).
     assert result["status"] == "InProgress", explain(applied.describe())
     assert gate_traffic_shifted["status_after"] == {result["deploymentId"]: "InProgress"}
     assert "TERMINATION_WAIT" in result["nextStep"]

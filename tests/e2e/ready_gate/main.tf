@@ -45,6 +45,12 @@ variable "wait_until" {
   default     = "Succeeded"
 }
 
+variable "termination_wait_minutes" {
+  description = "The group's termination_wait_time_in_minutes: 1 (3 s in the e2e emulator) for a gate that waits until Succeeded; long for TrafficShifted, to show the apply returning before it ends."
+  type        = number
+  default     = 1
+}
+
 variable "ready_gate" {
   description = "The chain's ready_gate."
   type        = bool
@@ -155,10 +161,10 @@ resource "aws_codedeploy_deployment_group" "group" {
       wait_time_in_minutes = 120
     }
 
-    # The termination wait that TrafficShifted returns before (as long, for the same reason).
+    # The termination wait: Succeeded comes after it, TrafficShifted before it.
     terminate_blue_instances_on_deployment_success {
       action                           = "TERMINATE"
-      termination_wait_time_in_minutes = 120
+      termination_wait_time_in_minutes = var.termination_wait_minutes
     }
   }
 
