@@ -47,6 +47,7 @@ from .background import ScenarioRunner, builders_for, threads_from_env
 from .emulator import Emulator, EmulatorError, find_python
 from .harness import (
     COMMANDS,
+    MINUTE_SECONDS,
     STEP_SECONDS,
     HarnessError,
     Terraform,
@@ -74,7 +75,7 @@ def require(what: Callable[[], T]) -> T:
 def emulator() -> Iterator[Emulator]:
     # Fail now, not inside the first Invoke, when the runtime's interpreter is missing.
     require(lambda: find_python("3.13"))
-    with Emulator(step_seconds=STEP_SECONDS) as running:
+    with Emulator(step_seconds=STEP_SECONDS, minute_seconds=MINUTE_SECONDS) as running:
         yield running
 
 

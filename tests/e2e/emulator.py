@@ -22,7 +22,8 @@ functions really run. moto 5.2 covers the control plane; this module fills its g
   ``deploymentReadyOption``'s timeout, a termination wait with
   ``instanceTerminationWaitTimeStarted``) and ``Create/Get/List/DeleteDeploymentConfig`` come
   from tests/support/moto_codedeploy.py and simulator.py. A minute of the group's clock lasts
-  ``minute_seconds`` here (E2E_MINUTE_SECONDS, default 60). moto 5.2 already
+  ``minute_seconds`` here (E2E_MINUTE_SECONDS, default 60; the e2e suite's default is 3,
+  tests/e2e/harness.py MINUTE_SECONDS). moto 5.2 already
   serializes CodeDeploy timestamps as epoch numbers over HTTP, as the Go SDK needs (a test
   checks it).
 - Lambda ``DeadLetterConfig``, which moto drops (Terraform would show drift on every plan).

@@ -29,6 +29,11 @@ MIRROR_SCRIPT = REPO / ".ci" / "tf-mirror.sh"
 # Seconds per simulated CodeDeploy state (Created -> InProgress -> final): short, but long
 # enough that "apply waited for the deployment" is measurable.
 STEP_SECONDS = float(os.environ.get("E2E_STEP_SECONDS", "2"))
+# Seconds per minute of a deployment group's own clock (Ready wait, termination wait) in the
+# emulator, whose default is a real minute: the examples' waits are whole minutes
+# (examples/terraform-ecs-blue-green's termination wait is 1), which would make the suite
+# minutes longer and test nothing more. tests/e2e/ready_gate sizes its group's waits in these.
+MINUTE_SECONDS = float(os.environ.get("E2E_MINUTE_SECONDS", "3"))
 
 
 class HarnessError(RuntimeError):

@@ -1,9 +1,11 @@
 # End-to-end configuration of the chain module's Ready gate (examples/terraform/modules/deployment,
 # ready_gate = true) against the local emulator: an ECS blue/green group that holds a deployment
 # at Ready (deployment_ready_option STOP_DEPLOYMENT, as the gate needs) and waits before it
-# terminates the original (termination wait, for waitUntil TrafficShifted), the trigger function
-# (the real release zip), the chain, a smoke test between Ready and the continue link
-# (terraform_data with local-exec: check_command), and an optional stop link.
+# terminates the original (termination wait, for waitUntil TrafficShifted), the trigger module
+# (examples/terraform with its status table: continue, stop and supersede act only on a
+# deployment the table says this function created; the real release zip), the chain, a smoke
+# test between Ready and the continue link (terraform_data with local-exec: check_command), and
+# an optional stop link.
 # The tests copy this directory and examples/terraform side by side (tests/e2e/harness.py).
 
 terraform {
@@ -41,6 +43,12 @@ variable "wait_until" {
   description = "The chain's wait_until (after the gate with ready_gate)."
   type        = string
   default     = "Succeeded"
+}
+
+variable "termination_wait_minutes" {
+  description = "The group's termination_wait_time_in_minutes: 1 (3 s in the e2e emulator) for a gate that waits until Succeeded; long for TrafficShifted, to show the apply returning before it ends."
+  type        = number
+  default     = 1
 }
 
 variable "ready_gate" {
@@ -98,34 +106,31 @@ provider "aws" {
   skip_region_validation      = true
 
   endpoints {
-    deploy = var.endpoint
-    iam    = var.endpoint
-    lambda = var.endpoint
-    sts    = var.endpoint
+    cloudwatchevents = var.endpoint
+    cloudwatchlogs   = var.endpoint
+    deploy           = var.endpoint
+    dynamodb         = var.endpoint
+    iam              = var.endpoint
+    lambda           = var.endpoint
+    sqs              = var.endpoint
+    sts              = var.endpoint
   }
 }
 
-data "aws_service_principal" "service" {
-  for_each     = toset(["codedeploy", "lambda"])
-  service_name = each.key
-}
-
-locals {
-  assume_role = {
-    for service, principal in data.aws_service_principal.service : service => {
-      Version = "2012-10-17"
-      Statement = [{
-        Effect    = "Allow"
-        Action    = "sts:AssumeRole"
-        Principal = { Service = principal.name }
-      }]
-    }
-  }
+data "aws_service_principal" "codedeploy" {
+  service_name = "codedeploy"
 }
 
 resource "aws_iam_role" "codedeploy" {
-  name               = "${var.name_prefix}-codedeploy"
-  assume_role_policy = jsonencode(local.assume_role["codedeploy"])
+  name = "${var.name_prefix}-codedeploy"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRole"
+      Principal = { Service = data.aws_service_principal.codedeploy.name }
+    }]
+  })
 }
 
 # --- CodeDeploy: ECS blue/green (moto does not check the ECS side) ---------------------------
@@ -148,17 +153,18 @@ resource "aws_codedeploy_deployment_group" "group" {
 
   blue_green_deployment_config {
     # What the gate needs: Ready is held until ContinueDeployment, and stopped (rolled back)
-    # when nobody continues within the wait. 30 minutes of the group's clock: far longer than
-    # any test (E2E_MINUTE_SECONDS shortens a minute in the emulator, tests/e2e/emulator.py).
+    # when nobody continues within the wait. 120 minutes of the group's clock, 6 minutes in the
+    # e2e emulator (E2E_MINUTE_SECONDS, 3 s by default: tests/e2e/harness.py): longer than any
+    # scenario, even on a loaded machine, so what ends Ready here is the chain or a stop.
     deployment_ready_option {
       action_on_timeout    = "STOP_DEPLOYMENT"
-      wait_time_in_minutes = 30
+      wait_time_in_minutes = 120
     }
 
-    # The termination wait that TrafficShifted returns before.
+    # The termination wait: Succeeded comes after it, TrafficShifted before it.
     terminate_blue_instances_on_deployment_success {
       action                           = "TERMINATE"
-      termination_wait_time_in_minutes = 30
+      termination_wait_time_in_minutes = var.termination_wait_minutes
     }
   }
 
@@ -197,28 +203,21 @@ resource "aws_codedeploy_deployment_group" "group" {
   }
 }
 
-# --- the trigger function ----------------------------------------------------------------------
+# --- the trigger function, its status table and the recorder -----------------------------------
 
-resource "aws_iam_role" "trigger" {
-  name               = "${var.name_prefix}-trigger"
-  assume_role_policy = jsonencode(local.assume_role["lambda"])
-}
+module "trigger" {
+  source = "../../../examples/terraform"
 
-resource "aws_lambda_function" "trigger" {
-  function_name    = "${var.name_prefix}-trigger"
-  role             = aws_iam_role.trigger.arn
-  runtime          = "python3.13"
-  handler          = "handlers.trigger.lambda_handler"
-  filename         = var.lambda_zip_path
-  source_code_hash = filebase64sha256(var.lambda_zip_path)
-  timeout          = var.trigger_timeout
-
-  environment {
-    variables = {
-      POLL_INTERVAL_SECONDS   = "1"
-      DEADLINE_MARGIN_SECONDS = tostring(var.deadline_margin_seconds)
-    }
-  }
+  name_prefix                  = var.name_prefix
+  lambda_zip_path              = var.lambda_zip_path
+  architecture                 = "x86_64"
+  codedeploy_application_names = [aws_codedeploy_app.app.name]
+  timeout                      = var.trigger_timeout
+  deadline_margin_seconds      = var.deadline_margin_seconds
+  # The emulator's group minutes last seconds: look often (GetDeployment is the only way to
+  # see the termination wait start, shared/trigger/waiter.py).
+  poll_interval_seconds          = 1
+  fallback_poll_interval_seconds = 2
 }
 
 # --- the chain with the Ready gate ---------------------------------------------------------------
@@ -226,9 +225,9 @@ resource "aws_lambda_function" "trigger" {
 module "deployment" {
   source = "../../../examples/terraform/modules/deployment"
 
-  function_name            = aws_lambda_function.trigger.function_name
-  function_timeout_seconds = var.trigger_timeout
-  deadline_margin_seconds  = var.deadline_margin_seconds
+  function_name            = module.trigger.trigger_function_name
+  function_timeout_seconds = module.trigger.trigger_timeout_seconds
+  deadline_margin_seconds  = module.trigger.deadline_margin_seconds
   max_wait_minutes         = var.max_wait_minutes
   wait_until               = var.wait_until
   ready_gate               = var.ready_gate
@@ -257,6 +256,10 @@ module "deployment" {
     description        = var.description
     onActiveDeployment = var.on_active_deployment
   }
+
+  # The event rule, its target and the recorder's permission exist before the deployment
+  # starts, or its first events are missed (the trigger would see them later, by polling).
+  depends_on = [module.trigger]
 }
 
 # The check at Ready: it reads the module's output `ready`, so it runs once the deployment is
@@ -275,7 +278,7 @@ resource "terraform_data" "smoke_test" {
 resource "aws_lambda_invocation" "stop" {
   count = var.stop_deployment_id == null ? 0 : 1
 
-  function_name = aws_lambda_function.trigger.function_name
+  function_name = module.trigger.trigger_function_name
   input = jsonencode({
     deploymentId = var.stop_deployment_id
     stop         = { rollback = true }
