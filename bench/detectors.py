@@ -125,16 +125,13 @@ class DetectorRun:
     cpu_s: float
 
 
-class SleepMeter:
-    """The trigger's injected sleep: real, and how late it woke (a harness-health figure)."""
-
-    def __init__(self) -> None:
-        self.overshoots: list[float] = []
+class SleepMeter(list[float]):
+    """The trigger's injected sleep: real, noting how late it woke (a harness-health figure)."""
 
     def sleep(self, seconds: float) -> None:
         start = time.monotonic()
         time.sleep(seconds)
-        self.overshoots.append(time.monotonic() - start - seconds)
+        self.append(time.monotonic() - start - seconds)
 
 
 @contextlib.contextmanager
@@ -214,30 +211,22 @@ def advancing(
 
 
 @contextlib.contextmanager
-def frozen_heap() -> Iterator[None]:
-    """Keep the collector's full passes over moto's heap (~0.25 s holding the GIL, an
-    artifact a Lambda's small heap lacks) out of the run, which allocates a few tens of MB."""
+def like_separate_lambdas() -> Iterator[None]:
+    """What 50 Lambdas would not suffer from sharing one interpreter, kept out of the run:
+    the collector's full passes over moto's heap (~0.25 s holding the GIL; the run allocates a
+    few tens of MB), and a woken trigger waiting up to 5 ms (50 ms scaled) behind another
+    thread's CPU work for the interpreter lock (handed over within 0.5 ms instead)."""
+    interval = sys.getswitchinterval()
     gc.collect()
     gc.freeze()
     gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.unfreeze()
-
-
-@contextlib.contextmanager
-def prompt_gil_handoff() -> Iterator[None]:
-    """Hand the interpreter lock to a woken thread within 0.5 ms, not 5 ms (50 ms scaled at
-    x10): a trigger waking for a read would otherwise wait behind another thread's CPU work,
-    which a Lambda with a CPU of its own never does."""
-    interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
     try:
         yield
     finally:
         sys.setswitchinterval(interval)
+        gc.enable()
+        gc.unfreeze()
 
 
 def wait_with_trigger(
@@ -253,29 +242,20 @@ def wait_with_trigger(
     try:
         result = service.handle(trigger_input(spec.index), context)
     except DeploymentFailed as failed:
-        returned = time.monotonic()
         found = _FAILURE.search(str(failed))
         if found is None:
-            return Outcome(spec.index, returned_at=returned, error=str(failed))
-        return Outcome(spec.index, found.group(1), found.group(2), "raised", returned)
-    returned = time.monotonic()
-    return Outcome(
-        spec.index,
-        str(result.get("deploymentId")),
-        str(result.get("status")),
-        result.get("detectedBy"),  # type: ignore[arg-type]
-        returned,
-    )
+            return Outcome(spec.index, returned_at=time.monotonic(), error=str(failed))
+        return Outcome(spec.index, found.group(1), found.group(2), "raised", time.monotonic())
+    found_id, status = str(result.get("deploymentId")), str(result.get("status"))
+    ended = time.monotonic()
+    by = result.get("detectedBy")
+    return Outcome(spec.index, found_id, status, None if by is None else str(by), ended)
 
 
 def trigger_input(index: int) -> dict[str, object]:
-    """The trigger's input: the deployment's request, and no wait for a rollback.
-
-    The bench measures how soon the end of a deployment is seen. By default a failed
-    deployment's trigger then follows CodeDeploy's rollback deployment (``waitForRollback``),
-    a deliberate further wait; the simulator's rollback id names no deployment, so it would
-    only add the fallback poll's 60 s to every failure.
-    """
+    """The deployment's request, without ``waitForRollback``: the bench measures how soon the
+    end is seen, and following the rollback is a further wait (the simulator's rollback id
+    names no deployment, so it would only add the fallback poll's 60 s to every failure)."""
     return {**request_for(index), "waitForRollback": False}
 
 
@@ -311,17 +291,18 @@ def run_workers(
             else:
                 outcomes[spec.index] = wait_with_botocore(world, spec, factor)
         except Exception as error:  # recorded: a wrong or missing result fails `correct`
-            error_line = f"{type(error).__name__}: {error}"
+            failed = f"{type(error).__name__}: {error}"
             outcomes[spec.index] = Outcome(
-                spec.index, error=error_line, traceback=traceback.format_exc()
+                spec.index, error=failed, traceback=traceback.format_exc()
             )
 
     threads = [
-        threading.Thread(target=work, args=(spec,), name=f"{detector.name}-{spec.index}")
+        threading.Thread(
+            target=work, args=(spec,), name=f"{detector.name}-{spec.index}", daemon=True
+        )
         for spec in workload.deployments
     ]
     for thread in threads:
-        thread.daemon = True
         thread.start()
     # Every wait is bounded (Lambda deadline, MaxAttempts); this only guards the harness.
     limit = start + (START_SPREAD_S + WAITER_DELAY_S * WAITER_MAX_ATTEMPTS + 60) / factor
@@ -418,7 +399,7 @@ def run_detector(detector: DetectorSpec, workload: Workload, factor: float) -> D
             seed_group_history(world, workload, factor)
         tracking = _Tracking(EventChannel(workload, detector.loss_rate, factor))
         simulator = _simulator(world, detector, workload, factor, tracking)
-        with advancing(simulator, locks.create, errors), frozen_heap(), prompt_gil_handoff():
+        with advancing(simulator, locks.create, errors), like_separate_lambdas():
             wall0, cpu0 = time.monotonic(), time.process_time()
             outcomes = run_workers(detector, world, workload, factor, sleeper)
             wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
@@ -439,7 +420,7 @@ def run_detector(detector: DetectorSpec, workload: Workload, factor: float) -> D
                 if state in TERMINAL_STATES
             },
             dropped_events=list(tracking.channel.dropped),
-            sleep_overshoots=list(sleeper.overshoots),
+            sleep_overshoots=list(sleeper),
             simulator_errors=errors,
             wall_s=wall,
             cpu_s=cpu,
