@@ -112,7 +112,6 @@ def detector_figures(run: DetectorRun) -> dict[str, Any]:
     lag = lags(run)
     wrong = mismatches(run)
     figures: dict[str, Any] = {
-        "description": run.spec.description,
         "lag_p50_s": _round(percentile(lag, 50)),
         "lag_p95_s": _round(percentile(lag, 95)),
         "lag_max_s": _round(max(lag) if lag else None),
