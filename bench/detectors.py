@@ -71,22 +71,18 @@ class DetectorSpec:
     kind: Literal["trigger", "waiter"]
     table: bool
     loss_rate: float
-    description: str
+    """The share of state-change events EventBridge never delivers."""
     fixed_read_cadence: bool = False
     """Read the table every STATUS_READ_INTERVAL_SECONDS, whatever the group's history
     (minimum = maximum = that interval): the cadence before the read policy."""
 
 
 DETECTORS: tuple[DetectorSpec, ...] = (
-    DetectorSpec("event", "trigger", True, 0.01, "ours, status table, default settings"),
-    DetectorSpec(
-        "event_fixed_1s", "trigger", True, 0.01, "ours, table, a fixed 1 s read cadence", True
-    ),
-    DetectorSpec(
-        "polling", "trigger", False, 0.0, "ours without the table: GetDeployment every 15 s"
-    ),
-    DetectorSpec("botocore_waiter", "waiter", False, 0.0, "aws deploy wait: Delay 15, 120 tries"),
-    DetectorSpec("lost_events", "trigger", True, 1.0, "ours with the table, every event lost"),
+    DetectorSpec("event", "trigger", True, 0.01),  # ours, the status table, default settings
+    DetectorSpec("event_fixed_1s", "trigger", True, 0.01, fixed_read_cadence=True),
+    DetectorSpec("polling", "trigger", False, 0.0),  # ours without the table: GetDeployment
+    DetectorSpec("botocore_waiter", "waiter", False, 0.0),  # aws deploy wait
+    DetectorSpec("lost_events", "trigger", True, 1.0),  # ours with the table, every event lost
 )
 DETECTOR_NAMED = {detector.name: detector for detector in DETECTORS}
 
@@ -125,47 +121,33 @@ class DetectorRun:
     cpu_s: float
 
 
-class SleepMeter:
-    """The trigger's injected sleep: real, and how late it woke (a harness-health figure)."""
-
-    def __init__(self) -> None:
-        self.overshoots: list[float] = []
+class SleepMeter(list[float]):
+    """The trigger's injected sleep: real, noting how late it woke (a harness-health figure)."""
 
     def sleep(self, seconds: float) -> None:
         start = time.monotonic()
         time.sleep(seconds)
-        self.overshoots.append(time.monotonic() - start - seconds)
+        self.append(time.monotonic() - start - seconds)
 
 
 @contextlib.contextmanager
-def scaled_environment(spec: DetectorSpec, factor: float) -> Iterator[None]:
-    """The trigger reads its settings per invocation: scale them for this detector's run."""
+def as_separate_lambdas(spec: DetectorSpec, factor: float) -> Iterator[None]:
+    """Each worker thread gets what its own Lambda would, and its output stays out of the report.
+
+    Settings are read per invocation: scaled here for the detector. The Powertools Logger and
+    Metrics are one per process, and Lambda runs one invocation per process at a time:
+    ``append_keys``/``remove_keys`` change the formatter's one key dict, which formatting a
+    line iterates, and ``add_metric`` serialises the shared metric dict at 100 values. So keys
+    live in a ContextVar (``thread_safe_*_keys``: a thread starts with none) and a lock makes
+    ``add_metric`` one invocation's at a time.
+    """
     values = {name: repr(DEFAULTS[name] / factor) for name in SCALED_SETTINGS}
     if spec.fixed_read_cadence:
         fixed = values["STATUS_READ_INTERVAL_SECONDS"]
-        values["STATUS_READ_MIN_INTERVAL_SECONDS"] = fixed
-        values["STATUS_READ_MAX_INTERVAL_SECONDS"] = fixed
-    with mock.patch.dict(os.environ, values):
-        if spec.table:
-            os.environ["STATUS_TABLE_NAME"] = TABLE
-        else:
-            os.environ.pop("STATUS_TABLE_NAME", None)
-        yield
-
-
-@contextlib.contextmanager
-def isolated_invocations() -> Iterator[None]:
-    """Each worker thread gets what its own Lambda would: its own logger keys, and metrics
-    no other invocation touches meanwhile; their output stays out of the report.
-
-    The Powertools Logger and Metrics are one per process, and Lambda runs one invocation
-    per process at a time. ``append_keys``/``remove_keys`` change the formatter's one key
-    dict (``log_format``), which formatting a line iterates; ``add_metric`` serialises the
-    shared metric dict at 100 values. ``thread_safe_*_keys`` keep keys in a ContextVar (a
-    thread starts with none); a lock makes ``add_metric`` one invocation's at a time.
-    """
-    metrics_lock = threading.Lock()
-    add_metric = metrics.add_metric
+        values |= dict.fromkeys(
+            ("STATUS_READ_MIN_INTERVAL_SECONDS", "STATUS_READ_MAX_INTERVAL_SECONDS"), fixed
+        )
+    metrics_lock, add_metric = threading.Lock(), metrics.add_metric
 
     def add_metric_alone(*args: Any, **kwargs: Any) -> None:
         with metrics_lock:
@@ -175,15 +157,38 @@ def isolated_invocations() -> Iterator[None]:
     logger.setLevel("ERROR")
     try:
         with (
+            mock.patch.dict(os.environ, values),
             mock.patch.object(logger, "append_keys", logger.thread_safe_append_keys),
             mock.patch.object(logger, "remove_keys", logger.thread_safe_remove_keys),
             mock.patch.object(metrics, "add_metric", add_metric_alone),
             contextlib.redirect_stdout(io.StringIO()),
         ):
+            os.environ.pop("STATUS_TABLE_NAME", None)
+            if spec.table:
+                os.environ["STATUS_TABLE_NAME"] = TABLE
             yield
     finally:
         logger.setLevel(level)
         metrics.clear_metrics()
+
+
+@contextlib.contextmanager
+def measured_alone() -> Iterator[None]:
+    """Kept out of the run: the collector's full passes over moto's heap (~0.25 s holding the
+    GIL, which a Lambda's small heap lacks; the run allocates a few tens of MB), and a woken
+    trigger waiting up to 5 ms (50 ms scaled) for the interpreter lock behind another thread's
+    CPU work (handed over within 0.5 ms instead), which a Lambda with its own CPU never does."""
+    interval = sys.getswitchinterval()
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    sys.setswitchinterval(0.0005)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+        gc.enable()
+        gc.unfreeze()
 
 
 @contextlib.contextmanager
@@ -213,33 +218,6 @@ def advancing(
         thread.join()
 
 
-@contextlib.contextmanager
-def frozen_heap() -> Iterator[None]:
-    """Keep the collector's full passes over moto's heap (~0.25 s holding the GIL, an
-    artifact a Lambda's small heap lacks) out of the run, which allocates a few tens of MB."""
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.unfreeze()
-
-
-@contextlib.contextmanager
-def prompt_gil_handoff() -> Iterator[None]:
-    """Hand the interpreter lock to a woken thread within 0.5 ms, not 5 ms (50 ms scaled at
-    x10): a trigger waking for a read would otherwise wait behind another thread's CPU work,
-    which a Lambda with a CPU of its own never does."""
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(0.0005)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(interval)
-
-
 def wait_with_trigger(
     world: World, spec: DeploymentSpec, factor: float, sleeper: SleepMeter
 ) -> Outcome:
@@ -253,29 +231,20 @@ def wait_with_trigger(
     try:
         result = service.handle(trigger_input(spec.index), context)
     except DeploymentFailed as failed:
-        returned = time.monotonic()
         found = _FAILURE.search(str(failed))
         if found is None:
-            return Outcome(spec.index, returned_at=returned, error=str(failed))
-        return Outcome(spec.index, found.group(1), found.group(2), "raised", returned)
-    returned = time.monotonic()
-    return Outcome(
-        spec.index,
-        str(result.get("deploymentId")),
-        str(result.get("status")),
-        result.get("detectedBy"),  # type: ignore[arg-type]
-        returned,
-    )
+            return Outcome(spec.index, returned_at=time.monotonic(), error=str(failed))
+        return Outcome(spec.index, found.group(1), found.group(2), "raised", time.monotonic())
+    found_id, status = str(result.get("deploymentId")), str(result.get("status"))
+    ended = time.monotonic()
+    by = result.get("detectedBy")
+    return Outcome(spec.index, found_id, status, None if by is None else str(by), ended)
 
 
 def trigger_input(index: int) -> dict[str, object]:
-    """The trigger's input: the deployment's request, and no wait for a rollback.
-
-    The bench measures how soon the end of a deployment is seen. By default a failed
-    deployment's trigger then follows CodeDeploy's rollback deployment (``waitForRollback``),
-    a deliberate further wait; the simulator's rollback id names no deployment, so it would
-    only add the fallback poll's 60 s to every failure.
-    """
+    """The deployment's request, without ``waitForRollback``: the bench measures how soon the
+    end is seen, and following the rollback is a further wait (the simulator's rollback id
+    names no deployment, so it would only add the fallback poll's 60 s to every failure)."""
     return {**request_for(index), "waitForRollback": False}
 
 
@@ -311,17 +280,18 @@ def run_workers(
             else:
                 outcomes[spec.index] = wait_with_botocore(world, spec, factor)
         except Exception as error:  # recorded: a wrong or missing result fails `correct`
-            error_line = f"{type(error).__name__}: {error}"
+            failed = f"{type(error).__name__}: {error}"
             outcomes[spec.index] = Outcome(
-                spec.index, error=error_line, traceback=traceback.format_exc()
+                spec.index, error=failed, traceback=traceback.format_exc()
             )
 
     threads = [
-        threading.Thread(target=work, args=(spec,), name=f"{detector.name}-{spec.index}")
+        threading.Thread(
+            target=work, args=(spec,), name=f"{detector.name}-{spec.index}", daemon=True
+        )
         for spec in workload.deployments
     ]
     for thread in threads:
-        thread.daemon = True
         thread.start()
     # Every wait is bounded (Lambda deadline, MaxAttempts); this only guards the harness.
     limit = start + (START_SPREAD_S + WAITER_DELAY_S * WAITER_MAX_ATTEMPTS + 60) / factor
@@ -383,21 +353,9 @@ def _simulator(
     )
 
 
-def seed_group_history(world: World, workload: Workload, factor: float) -> None:
-    """Each group's earlier deployments in the table, as the recorder left them."""
-    for spec in workload.deployments:
-        scaled = [seconds / factor for seconds in spec.recent_durations_s]
-        group = group_name(spec.index)
-        record_past_successes(world.recorder_dynamodb, TABLE, APPLICATION, group, scaled)
-
-
 def measure(name: str, n: int, seed: int, factor: float, *, warm_up: bool = True) -> DetectorRun:
-    """Warm up every code path, then run one detector on the seeded workload.
-
-    Meant for a process of its own (a process pool's task), which keeps the detector from
-    sharing an interpreter lock with the others; the warm-up keeps first-use imports and
-    caches out of the measured run.
-    """
+    """Warm up every code path (first-use imports and caches stay out of the measured run),
+    then run one detector on the seeded workload; meant for a process of its own."""
     detector = DETECTOR_NAMED[name]
     with fake_credentials():
         if warm_up:
@@ -409,16 +367,15 @@ def run_detector(detector: DetectorSpec, workload: Workload, factor: float) -> D
     n = len(workload.deployments)
     sleeper = SleepMeter()
     errors: list[str] = []
-    with (
-        scaled_environment(detector, factor),
-        isolated_invocations(),
-        emulated_aws(n) as (world, locks),
-    ):
-        if detector.table:
-            seed_group_history(world, workload, factor)
+    with as_separate_lambdas(detector, factor), emulated_aws(n) as (world, locks):
+        for spec in workload.deployments if detector.table else ():
+            # The group's earlier deployments in the table, as the recorder left them.
+            durations = [seconds / factor for seconds in spec.recent_durations_s]
+            group = group_name(spec.index)
+            record_past_successes(world.recorder_dynamodb, TABLE, APPLICATION, group, durations)
         tracking = _Tracking(EventChannel(workload, detector.loss_rate, factor))
         simulator = _simulator(world, detector, workload, factor, tracking)
-        with advancing(simulator, locks.create, errors), frozen_heap(), prompt_gil_handoff():
+        with advancing(simulator, locks.create, errors), measured_alone():
             wall0, cpu0 = time.monotonic(), time.process_time()
             outcomes = run_workers(detector, world, workload, factor, sleeper)
             wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
@@ -439,7 +396,7 @@ def run_detector(detector: DetectorSpec, workload: Workload, factor: float) -> D
                 if state in TERMINAL_STATES
             },
             dropped_events=list(tracking.channel.dropped),
-            sleep_overshoots=list(sleeper.overshoots),
+            sleep_overshoots=list(sleeper),
             simulator_errors=errors,
             wall_s=wall,
             cpu_s=cpu,

@@ -7,18 +7,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bench.detectors import DetectorRun, Outcome
+from bench.detectors import DetectorRun
 
 CODEDEPLOY = "codedeploy:"
 DYNAMODB_READS = ("dynamodb:GetItem", "dynamodb:Query")
 DYNAMODB_WRITES = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-LAG_FIGURES = ("lag_p50_s", "lag_p95_s", "lag_max_s")
-REQUIRED_FIGURES = (
-    *LAG_FIGURES,
-    "codedeploy_calls_per_deployment",
-    "dynamodb_reads_per_deployment",
-    "correct",
-)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -40,17 +33,15 @@ def _mean(values: Iterable[float]) -> float | None:
     return sum(items) / len(items) if items else None
 
 
-def lags(run: DetectorRun) -> dict[int, float]:
-    """Deployment index -> terminal status set in CodeDeploy until the handler returned."""
-    found = {}
-    for outcome in run.outcomes:
-        deployment_id = run.ids.get(outcome.index)
-        if deployment_id is None or outcome.returned_at is None:
-            continue
-        terminal = run.terminal_at.get(deployment_id)
-        if terminal is not None:
-            found[outcome.index] = (outcome.returned_at - terminal) * run.factor
-    return found
+def lags(run: DetectorRun) -> list[float]:
+    """Per deployment: terminal status set in CodeDeploy -> the handler returned."""
+    ended = {o.index: o.returned_at for o in run.outcomes if o.returned_at is not None}
+    terminal = {index: run.terminal_at.get(deployment) for index, deployment in run.ids.items()}
+    return [
+        (returned - start) * run.factor
+        for index, returned in ended.items()
+        if (start := terminal.get(index)) is not None
+    ]
 
 
 def mismatches(run: DetectorRun) -> list[dict[str, Any]]:
@@ -59,20 +50,17 @@ def mismatches(run: DetectorRun) -> list[dict[str, Any]]:
     for outcome in run.outcomes:
         expected_id = run.ids.get(outcome.index)
         expected = run.final_status.get(expected_id or "")
-        if outcome.error is None and (outcome.deployment_id, outcome.status) == (
-            expected_id,
-            expected,
-        ):
-            continue
-        wrong.append(
-            {
-                "index": outcome.index,
-                "expected": expected,
-                "got": outcome.status,
-                "error": outcome.error,
-                "traceback": outcome.traceback,
-            }
-        )
+        got = (outcome.deployment_id, outcome.status)
+        if outcome.error is not None or got != (expected_id, expected):
+            wrong.append(
+                {
+                    "index": outcome.index,
+                    "expected": expected,
+                    "got": outcome.status,
+                    "error": outcome.error,
+                    "traceback": outcome.traceback,
+                }
+            )
     return wrong
 
 
@@ -88,16 +76,12 @@ def calls_per_deployment(
     return _mean(count(run.calls.get(index, {})) for index in chosen)
 
 
-def calls_per_wait_second(run: DetectorRun) -> dict[str, float]:
-    """Calls per real second of deployment, over the whole workload (the cost model scales
-    them to its own deployment length)."""
+def reads_per_wait_second(run: DetectorRun) -> float:
+    """Table reads per real second of deployment, over the whole workload (the cost model
+    scales them to its own deployment length)."""
     seconds = sum(spec.duration_s for spec in run.workload.deployments)
-
-    def rate(names: str | tuple[str, ...]) -> float:
-        per_deployment = calls_per_deployment(run, names) or 0.0
-        return round(per_deployment * len(run.workload.deployments) / seconds, 5)
-
-    return {"dynamodb_reads": rate(DYNAMODB_READS), "codedeploy": rate(CODEDEPLOY)}
+    per_deployment = calls_per_deployment(run, DYNAMODB_READS) or 0.0
+    return round(per_deployment * len(run.workload.deployments) / seconds, 5)
 
 
 def event_path(run: DetectorRun) -> dict[str, float | None]:
@@ -124,15 +108,10 @@ def event_path(run: DetectorRun) -> dict[str, float | None]:
     }
 
 
-def detected_by(outcomes: Sequence[Outcome]) -> dict[str, int]:
-    return dict(Counter(outcome.detected_by or "none" for outcome in outcomes))
-
-
 def detector_figures(run: DetectorRun) -> dict[str, Any]:
-    lag = list(lags(run).values())
+    lag = lags(run)
     wrong = mismatches(run)
     figures: dict[str, Any] = {
-        "description": run.spec.description,
         "lag_p50_s": _round(percentile(lag, 50)),
         "lag_p95_s": _round(percentile(lag, 95)),
         "lag_max_s": _round(max(lag) if lag else None),
@@ -142,10 +121,10 @@ def detector_figures(run: DetectorRun) -> dict[str, Any]:
         ),
         "dynamodb_reads_per_deployment": _round(calls_per_deployment(run, DYNAMODB_READS), 1),
         "dynamodb_writes_per_deployment": _round(calls_per_deployment(run, DYNAMODB_WRITES)),
-        "calls_per_wait_s": calls_per_wait_second(run),
+        "dynamodb_reads_per_wait_s": reads_per_wait_second(run),
         "correct": not wrong and len(lag) == len(run.outcomes),
         "mismatches": wrong,
-        "detected_by": detected_by(run.outcomes),
+        "detected_by": dict(Counter(o.detected_by or "none" for o in run.outcomes)),
         "events_lost": len(run.dropped_events),
         "terminal_events_lost": sum(
             state in ("SUCCESS", "FAILURE", "STOP") for _, state in run.dropped_events
@@ -168,21 +147,17 @@ def harness_figures(run: DetectorRun) -> dict[str, Any]:
     }
 
 
-def call_ratio(numerator: float | None, denominator: float | None) -> float | None:
-    if numerator is None or not denominator:
-        return None
-    return round(numerator / denominator, 2)
-
-
 def comparisons(detectors: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    event = detectors.get("event", {})
-    key, long_key = "codedeploy_calls_per_deployment", "codedeploy_calls_per_deployment_ge_5min"
+    """CodeDeploy calls per deployment, polling / event."""
+    event, polling = detectors.get("event", {}), detectors.get("polling", {})
+
+    def ratio(key: str) -> float | None:
+        mine, theirs = event.get(key), polling.get(key)
+        return None if theirs is None or not mine else round(theirs / mine, 2)
+
     return {
-        f"codedeploy_call_ratio_{other}_to_event": {
-            "all_deployments": call_ratio(detectors.get(other, {}).get(key), event.get(key)),
-            "deployments_ge_5min": call_ratio(
-                detectors.get(other, {}).get(long_key), event.get(long_key)
-            ),
+        "codedeploy_call_ratio_polling_to_event": {
+            "all_deployments": ratio("codedeploy_calls_per_deployment"),
+            "deployments_ge_5min": ratio("codedeploy_calls_per_deployment_ge_5min"),
         }
-        for other in ("polling", "botocore_waiter")
     }

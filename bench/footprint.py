@@ -12,43 +12,34 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# boto3, then the trigger, each timed, in one interpreter: the ratio comes from two timings
+# taken a moment apart on the same machine state.
 _TIMED_IMPORTS = """\
 import json, time
-marks = [time.perf_counter()]
-for name in {modules!r}:
-    __import__(name)
-    marks.append(time.perf_counter())
-print(json.dumps([later - earlier for earlier, later in zip(marks, marks[1:])]))
+start = time.perf_counter()
+import boto3
+middle = time.perf_counter()
+import handlers.trigger
+print(json.dumps([middle - start, time.perf_counter() - middle]))
 """
 
 
 @cache
 def packaging() -> ModuleType:
-    """The release build (.ci/package.py): the one source of the zip budget, the zips' names
-    and what the Lambda runtime provides. Loaded from its file: ``.ci`` is no package."""
+    """The release build (.ci/package.py): the one source of the zip budget, the zips' names,
+    what the Lambda runtime provides and where python3.13 is. Loaded from its file: ``.ci`` is
+    no package."""
     spec = importlib.util.spec_from_file_location("release_packaging", ROOT / ".ci/package.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@dataclass(frozen=True)
-class ImportProbe:
-    """One fresh interpreter importing ``modules`` in turn, each timed."""
-
-    figure: str
-    modules: tuple[str, ...]
-    cwd: Path
-    env: dict[str, str]
-    interpreter: tuple[str, ...] = (sys.executable,)
 
 
 def clean_env() -> dict[str, str]:
@@ -58,49 +49,18 @@ def clean_env() -> dict[str, str]:
     return env
 
 
-def import_seconds(probe: ImportProbe) -> list[float]:
+def import_seconds(interpreter: list[str], cwd: Path, env: dict[str, str]) -> list[float]:
+    """[boto3, the rest of the trigger] in seconds, from one fresh interpreter."""
     completed = subprocess.run(
-        [*probe.interpreter, "-c", _TIMED_IMPORTS.format(modules=probe.modules)],
-        cwd=probe.cwd,
-        env=probe.env,
+        [*interpreter, "-c", _TIMED_IMPORTS],
+        cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
     )
     return [float(value) for value in json.loads(completed.stdout.strip().splitlines()[-1])]
-
-
-def _probes(
-    unpacked: Path | None, runtime: Path | None, python313: Path | None
-) -> list[ImportProbe]:
-    # cwd = repo root: ``handlers`` imports as in the zip, with the dev venv's .pyc.
-    # The split probes import boto3, then the trigger, in one interpreter: the ratio comes
-    # from two timings taken a moment apart on the same machine state.
-    env = clean_env()
-    both = ("boto3", "handlers.trigger")
-    probes = [
-        ImportProbe("recorder_import_s", ("handlers.recorder",), ROOT, env),
-        ImportProbe("trigger_split", both, ROOT, env),
-    ]
-    if unpacked is not None and runtime is not None and python313 is not None:
-        # As in Lambda: python3.13 without site-packages, the zip (with its cpython-313 .pyc)
-        # and the runtime's boto3 (compiled) on the path, /var/task read-only (no bytecode
-        # written).
-        zip_env = env | {
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONPATH": os.pathsep.join([str(unpacked), str(runtime)]),
-        }
-        probes.append(
-            ImportProbe("zip_trigger_split", both, unpacked, zip_env, (str(python313), "-S"))
-        )
-    return probes
-
-
-def _python313() -> Path | None:
-    """The Lambda runtime's Python, found as the release build finds it (.ci/package.py)."""
-    found: Path | None = packaging().find_python313()
-    return found
 
 
 def _simulated_runtime(directory: Path, python313: Path) -> Path:
@@ -121,17 +81,13 @@ def _simulated_runtime(directory: Path, python313: Path) -> Path:
     return directory
 
 
-def _unpacked_release(directory: Path) -> Path | None:
-    archive = zip_path("amd64")
-    if archive is None:
-        return None
-    with zipfile.ZipFile(archive) as release:
-        release.extractall(directory)
-    return directory
-
-
 def cold_start(runs: int) -> dict[str, Any]:
     """Median import times over ``runs`` fresh interpreters per probe.
+
+    Probes: the dev venv from the repository root (``handlers`` imports as in the zip, with the
+    venv's .pyc), and, when ``make package`` built it and python3.13 is found, the release zip
+    as in Lambda: python3.13 without site-packages, the zip (with its cpython-313 .pyc) and the
+    runtime's boto3 (compiled) on the path, /var/task read-only (no bytecode written).
 
     One untimed round first (it writes .pyc where that is allowed, as a deployed venv would
     have them), then rounds in which the probes take turns. A shared host's speed drifts
@@ -139,30 +95,30 @@ def cold_start(runs: int) -> dict[str, Any]:
     to boto3 are not ratios of medians: each comes from one interpreter that imports
     boto3, then the trigger, (boto3 + rest) / boto3, and the median of those is reported.
     """
-    python313 = _python313()
-    with tempfile.TemporaryDirectory() as directory, tempfile.TemporaryDirectory() as runtime:
-        unpacked = _unpacked_release(Path(directory))
-        runtime_dir = (
-            _simulated_runtime(Path(runtime), python313)
-            if unpacked is not None and python313 is not None
-            else None
-        )
-        probes = _probes(unpacked, runtime_dir, python313)
-        for probe in probes:
-            import_seconds(probe)
-        samples: dict[str, list[list[float]]] = {probe.figure: [] for probe in probes}
+    archive, python313 = zip_path("amd64"), packaging().find_python313()
+    env = clean_env()
+    probes = {"dev": ([sys.executable], ROOT, env)}
+    with tempfile.TemporaryDirectory() as unpacked, tempfile.TemporaryDirectory() as runtime:
+        if archive is not None and python313 is not None:
+            with zipfile.ZipFile(archive) as release:
+                release.extractall(unpacked)
+            path = [unpacked, str(_simulated_runtime(Path(runtime), python313))]
+            zip_env = env | {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": os.pathsep.join(path)}
+            probes["zip"] = ([str(python313), "-S"], Path(unpacked), zip_env)
+        for probe in probes.values():
+            import_seconds(*probe)
+        samples: dict[str, list[list[float]]] = {name: [] for name in probes}
         for _ in range(runs):
-            for probe in probes:
-                samples[probe.figure].append(import_seconds(probe))
-    split, zipped = samples["trigger_split"], samples.get("zip_trigger_split")
+            for name, probe in probes.items():
+                samples[name].append(import_seconds(*probe))
+    dev, zipped = samples["dev"], samples.get("zip", [])
     return {
-        "boto3_import_s": _median(stages[0] for stages in split),
+        "boto3_import_s": _median(boto3 for boto3, _ in dev),
         # boto3, then the rest: the function's import (from the zip: boto3 as the runtime has it).
-        "trigger_import_s": _median(sum(stages) for stages in split),
-        "recorder_import_s": _median(sum(stages) for stages in samples["recorder_import_s"]),
-        "trigger_import_from_zip_s": _median(sum(stages) for stages in zipped or ()),
-        "trigger_to_boto3_ratio": _split_ratio(split),
-        "zip_trigger_to_boto3_ratio": _split_ratio(zipped),
+        "trigger_import_s": _median(map(sum, dev)),
+        "trigger_import_from_zip_s": _median(map(sum, zipped)),
+        "trigger_to_boto3_ratio": _median(((b + rest) / b for b, rest in dev), 2),
+        "zip_trigger_to_boto3_ratio": _median(((b + rest) / b for b, rest in zipped), 2),
         "runs": runs,
         "python": sys.version.split()[0],
     }
@@ -171,10 +127,6 @@ def cold_start(runs: int) -> dict[str, Any]:
 def _median(values: Iterable[float], digits: int = 4) -> float | None:
     found = list(values)
     return round(statistics.median(found), digits) if found else None
-
-
-def _split_ratio(values: list[list[float]] | None) -> float | None:
-    return _median(((boto3 + rest) / boto3 for boto3, rest in values or ()), 2)
 
 
 def zip_path(arch: str) -> Path | None:

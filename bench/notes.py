@@ -1,4 +1,4 @@
-"""The report's notes: how the figures were made, what a deployment costs, why a target was
+"""The report's notes: how the figures were made, what a deployment costs, which targets were
 missed."""
 
 from __future__ import annotations
@@ -11,13 +11,9 @@ from bench.targets import EVENT_LAG_P95_MAX_S
 from bench.workload import DURATION_SPREAD, EVENT_DELAY_S, HISTORY_LENGTH
 from shared.config import DEFAULTS
 
-READ_INTERVAL_S = DEFAULTS["STATUS_READ_INTERVAL_SECONDS"]
-MIN_READ_S = DEFAULTS["STATUS_READ_MIN_INTERVAL_SECONDS"]
-MAX_READ_S = DEFAULTS["STATUS_READ_MAX_INTERVAL_SECONDS"]
-
 METHOD = (
-    "Method: each detector ran in a fresh interpreter of its own, "
-    "against its own in-process moto (CodeDeploy + DynamoDB) moved by the simulated CodeDeploy of "
+    "Method: each detector ran in a fresh interpreter of its own, against its own in-process "
+    "moto (CodeDeploy + DynamoDB) moved by the simulated CodeDeploy of "
     "tests/support/simulator.py; with the table, every surviving event went through the real "
     "recorder logic (RecorderService) into the table. Every trigger is one "
     "TriggerService.handle() in a thread of its own with a real (scaled) sleep and a Lambda "
@@ -35,36 +31,34 @@ HARNESS = (
     "4-6 ms, 40-60 ms scaled); writes and CreateDeployment take moto's full path. "
     "(2) moto's UpdateItem takes ~20 ms real, so the recorder's write starts that much "
     "before the drawn delay ends ('event written later than drawn' shows the remainder). "
-    "(3) The garbage collector's full passes over moto's "
-    "heap (~0.25 s of frozen threads) are kept out of the measured run (gc.freeze). "
-    "(4) The 50 triggers start over the first minute rather than in one instant. "
-    "(5) The interpreter hands its lock to a woken thread within 0.5 ms instead of 5 ms "
-    "(sys.setswitchinterval), so that a trigger waking for a read does not wait behind "
-    "another thread's CPU work, which a Lambda with its own CPU never does. "
-    "(6) What one Lambda has to itself, the threads get too: Powertools logger keys per "
-    "thread, metrics added one at a time, and moto's stores locked as DynamoDB and "
-    "CodeDeploy serialise them. "
-    "'sleep overshoot' is how late the trigger's sleeps woke, in real-equivalent seconds."
+    "(3) The garbage collector's full passes over moto's heap (~0.25 s of frozen threads) are "
+    "kept out of the measured run (gc.freeze). (4) The 50 triggers start over the first minute "
+    "rather than in one instant. (5) The interpreter hands its lock to a woken thread within "
+    "0.5 ms instead of 5 ms (sys.setswitchinterval), as a Lambda with its own CPU never waits "
+    "behind another's work. (6) What one Lambda has to itself, the threads get too: Powertools "
+    "logger keys per thread, metrics added one at a time, and moto's stores locked as DynamoDB "
+    "and CodeDeploy serialise them. 'sleep overshoot' is how late the trigger's sleeps woke, "
+    "in real-equivalent seconds."
 )
 MEMORY = (
-    "Memory: peak_rss_mb is the VmHWM of a fresh interpreter that imports "
-    "handlers.trigger and runs lambda_handler() once, waiting on a deployment, with boto3 "
-    "talking HTTP to a moto server in another process (as the function talks to AWS)."
+    "Memory: peak_rss_mb is the VmHWM of a fresh interpreter that imports handlers.trigger and "
+    "runs lambda_handler() once, waiting on a deployment, with boto3 talking HTTP to a moto "
+    "server in another process (as the function talks to AWS)."
 )
 
-# us-east-1 prices, read 2026-06 (they change rarely, so far only downwards: re-read the
-# pages before quoting a figure).
-LAMBDA_ARM64_USD_PER_GB_S = 0.0000133334  # https://aws.amazon.com/lambda/pricing/
-LAMBDA_USD_PER_REQUEST = 0.20 / 1_000_000  # same page, either architecture
-# On-demand, Standard table class, after the 2024-11-01 cut; one read unit is a strongly
-# consistent read of up to 4 KB: https://aws.amazon.com/dynamodb/pricing/on-demand/
+# Cost: us-east-1 prices, read 2026-06 (they change rarely, so far only downwards: re-read the
+# pages before quoting a figure). Lambda: https://aws.amazon.com/lambda/pricing/ (arm64 GB-s;
+# requests either architecture). DynamoDB on-demand, Standard table class, after the 2024-11-01
+# cut (a read unit is a strongly consistent read of up to 4 KB):
+# https://aws.amazon.com/dynamodb/pricing/on-demand/. Free: CodeDeploy to EC2, Lambda and ECS
+# (https://aws.amazon.com/codedeploy/pricing/) and AWS service events on the default bus
+# (https://aws.amazon.com/eventbridge/pricing/). CPU in proportion to memory, a full vCPU at
+# 1,769 MB: https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html.
+LAMBDA_ARM64_USD_PER_GB_S = 0.0000133334
+LAMBDA_USD_PER_REQUEST = 0.20 / 1_000_000
 DYNAMODB_USD_PER_READ_UNIT = 0.125 / 1_000_000
 DYNAMODB_USD_PER_WRITE_UNIT = 0.625 / 1_000_000
-# Free: CodeDeploy to EC2, Lambda and ECS (https://aws.amazon.com/codedeploy/pricing/), and
-# AWS service events on the default bus (https://aws.amazon.com/eventbridge/pricing/).
 VCPU_MB = 1769
-"""One vCPU's worth of CPU at 1,769 MB, in proportion below
-(https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html)."""
 DEPLOYMENT_S = 600.0
 """The costed deployment: 10 minutes from CreateDeployment to the terminal status."""
 RECORDER_GB_S_PER_EVENT = 128 / 1024 * 0.05
@@ -75,52 +69,48 @@ VARIABLES_TF = Path(__file__).resolve().parent.parent / "examples/terraform/vari
 
 
 def event_lag_note(event: dict[str, Any], baseline: dict[str, Any]) -> str:
-    lag, delay, after = (
-        event.get("lag_p95_s"),
-        event.get("event_delay_p95_s"),
-        event.get("lag_after_event_p95_s"),
-    )
+    lag, after = event.get("lag_p95_s"), event.get("lag_after_event_p95_s")
     verdict = "meets" if lag is not None and lag <= EVENT_LAG_P95_MAX_S else "misses"
     low, high = EVENT_DELAY_S
     text = (
         f"`event` lag p95 {lag} s {verdict} the {EVENT_LAG_P95_MAX_S:g} s target. It has two "
-        f"parts. EventBridge's delivery: the terminal event's delay, p95 {delay} s here (the "
-        f"workload draws it uniformly from {low:g}-{high:g} s, so its own p95 is "
-        f"{low + 0.95 * (high - low):.2f} s by construction). Ours: from the status in the table "
-        f"to the trigger's return, p95 {after} s: the wait for the next table read, chosen by "
-        f"the read cadence (shared/trigger/read_cadence.py: every {MIN_READ_S:g} s or a little "
-        f"more "
-        f"inside a window around the group's recent durations, up to {MAX_READ_S:g} s while "
-        f"the end is far), then one GetDeployment for the result's details."
+        f"parts. EventBridge's delivery: the terminal event's delay, p95 "
+        f"{event.get('event_delay_p95_s')} s here (the workload draws it uniformly from "
+        f"{low:g}-{high:g} s, so its own p95 is {low + 0.95 * (high - low):.2f} s by "
+        f"construction). Ours: from the status in the table to the trigger's return, p95 {after} "
+        f"s: the wait for the next table read, chosen by the read cadence "
+        f"(shared/trigger/read_cadence.py: every "
+        f"{DEFAULTS['STATUS_READ_MIN_INTERVAL_SECONDS']:g} s or a little more inside a window "
+        f"around the group's recent durations, up to "
+        f"{DEFAULTS['STATUS_READ_MAX_INTERVAL_SECONDS']:g} s while the end is far), then one "
+        f"GetDeployment for the result's details."
     )
     if baseline.get("lag_after_event_p95_s") is not None:
         text += (
-            f" `event_fixed_1s`, the same trigger reading every {READ_INTERVAL_S:g} s in the "
-            f"same run: our part p95 {baseline['lag_after_event_p95_s']} s with "
+            f" `event_fixed_1s`, the same trigger reading every "
+            f"{DEFAULTS['STATUS_READ_INTERVAL_SECONDS']:g} s in the same run: our part p95 "
+            f"{baseline['lag_after_event_p95_s']} s with "
             f"{baseline.get('dynamodb_reads_per_deployment')} reads per deployment, against "
             f"{event.get('dynamodb_reads_per_deployment')} for `event`."
         )
     return text + (
-        f" The workload gives each group {HISTORY_LENGTH} recent durations, and every "
-        f"duration is the group's usual one x U({1 - DURATION_SPREAD:g}, "
-        f"{1 + DURATION_SPREAD:g}): an assumption (a service's deployments repeat "
-        "the same start-up, health checks and configured waits); with a noisier history the "
-        "window widens and its reads slow down to stay within the fixed cadence's read "
-        "budget, and an end far from the usual one (an early failure) is seen up to "
-        f"{MAX_READ_S:g} s late."
+        f" The workload gives each group {HISTORY_LENGTH} recent durations, and every duration "
+        f"is the group's usual one x U({1 - DURATION_SPREAD:g}, {1 + DURATION_SPREAD:g}): an "
+        "assumption (a service's deployments repeat the same start-up, health checks and "
+        "configured waits); with a noisier history the window widens and its reads slow down to "
+        "stay within the fixed cadence's read budget, and an end far from the usual one (an "
+        f"early failure) is seen up to {DEFAULTS['STATUS_READ_MAX_INTERVAL_SECONDS']:g} s late."
     )
 
 
-def call_note(results: dict[str, Any]) -> str:
-    ratios = results["comparisons"]["codedeploy_call_ratio_polling_to_event"]
+def call_note(ratios: dict[str, Any]) -> str:
     fallback = DEFAULTS["FALLBACK_POLL_INTERVAL_SECONDS"]
-    cap = DEFAULTS["FALLBACK_POLL_MAX_INTERVAL_SECONDS"]
     return (
         f"CodeDeploy calls: `event` makes CreateDeployment, fallback GetDeployment polls at "
         f"{fallback:g} s, {3 * fallback:g} s, {7 * fallback:g} s... after creation (the interval "
-        f"doubles from {fallback:g} s up to {cap:g} s once events are seen) and one "
-        f"GetDeployment to fill in the result; `polling` one GetDeployment every "
-        f"{DEFAULTS['POLL_INTERVAL_SECONDS']:g} s. Ratio polling / event: "
+        f"doubles from {fallback:g} s up to {DEFAULTS['FALLBACK_POLL_MAX_INTERVAL_SECONDS']:g} s "
+        f"once events are seen) and one GetDeployment to fill in the result; `polling` one "
+        f"GetDeployment every {DEFAULTS['POLL_INTERVAL_SECONDS']:g} s. Ratio polling / event: "
         f"{ratios['deployments_ge_5min']}x on deployments >= 5 min, "
         f"{ratios['all_deployments']}x on all."
     )
@@ -141,7 +131,7 @@ def usd_per_deployment(figures: dict[str, Any], memory_mb: int, *, table: bool) 
     for the eventually consistent Query) and writes."""
     events = EVENTS_PER_DEPLOYMENT if table else 0
     gb_s = memory_mb / 1024 * (DEPLOYMENT_S + (figures.get("lag_p50_s") or 0.0))
-    reads = figures["calls_per_wait_s"]["dynamodb_reads"] * DEPLOYMENT_S
+    reads = figures["dynamodb_reads_per_wait_s"] * DEPLOYMENT_S
     writes = (figures.get("dynamodb_writes_per_deployment") or 0.0) + events
     usd = (gb_s + events * RECORDER_GB_S_PER_EVENT) * LAMBDA_ARM64_USD_PER_GB_S
     usd += (1 + events) * LAMBDA_USD_PER_REQUEST
@@ -151,25 +141,24 @@ def usd_per_deployment(figures: dict[str, Any], memory_mb: int, *, table: bool) 
 def cost(
     detectors: dict[str, dict[str, Any]], table_detectors: set[str], measured: dict[str, Any]
 ) -> dict[str, Any]:
-    """``cost`` in results.json, and its note in results.md."""
+    """``cost`` in results.json: the price of a deployment per detector, and its notes."""
     memory = module_memory_mb()
     usd = {
         name: round(usd_per_deployment(detectors[name], memory, table=name in table_detectors), 6)
         for name in COSTED
         if name in detectors
     }
-    reads = detectors.get("event", {}).get("calls_per_wait_s", {}).get("dynamodb_reads", 0.0)
-    reads_usd = reads * DEPLOYMENT_S * DYNAMODB_USD_PER_READ_UNIT
+    reads = detectors.get("event", {}).get("dynamodb_reads_per_wait_s", 0.0)
     waiting = memory / 1024 * DEPLOYMENT_S * LAMBDA_ARM64_USD_PER_GB_S
     lines = [
         f"One {DEPLOYMENT_S / 60:g}-minute deployment, arm64, the trigger at {memory} MB (the "
         f"module's default), us-east-1 prices read 2026-06 (sources in bench/notes.py): "
         + ", ".join(f"`{name}` ${value:.6f}" for name, value in usd.items())
         + f". Nearly all of it is the trigger's Lambda GB-seconds while it waits "
-        f"(${waiting:.6f}); the table's reads add ${reads_usd:.6f} "
-        f"for `event`; CodeDeploy calls and AWS service events are free. `botocore_waiter` "
-        f"is costed as run in a Lambda of the same memory (from a CI runner its AWS cost is 0 "
-        f"and the runner's minutes are billed).",
+        f"(${waiting:.6f}); the table's reads add "
+        f"${reads * DEPLOYMENT_S * DYNAMODB_USD_PER_READ_UNIT:.6f} for `event`; CodeDeploy calls "
+        f"and AWS service events are free. `botocore_waiter` is costed as run in a Lambda of the "
+        f"same memory (from a CI runner its AWS cost is 0 and the runner's minutes are billed).",
     ]
     peak = measured.get("peak_rss_mb")
     read_ms = ((measured.get("peak_rss_detail") or {}).get("cpu_ms_per_call") or {}).get("GetItem")
@@ -189,40 +178,37 @@ def cost(
 
 def import_note(cold: dict[str, Any]) -> str:
     text = (
-        f"Cold start: {cold['runs']} fresh interpreters per probe (Python {cold['python']}, "
-        f"warm file cache), probes taking turns; times are medians. This shared host's speed "
-        f"drifts by up to 2x between interpreters, so each ratio to boto3 is the median over "
+        f"Cold start: {cold['runs']} fresh interpreters per probe (Python {cold['python']}, warm "
+        f"file cache), probes taking turns; times are medians. This shared host's speed drifts "
+        f"by up to 2x between interpreters, so each ratio to boto3 is the median over "
         f"interpreters that import boto3 and then the trigger, timing both parts: "
         f"{cold['trigger_to_boto3_ratio']}x from the dev venv (.pyc present; the rest is "
         f"Powertools, whose package __init__ loads its logger, metrics and tracer whichever "
         f"submodule is imported, then our modules, a third of whose time is the stdlib "
         f"generating the methods of their dataclasses)."
     )
-    zipped = cold.get("zip_trigger_to_boto3_ratio")
-    if zipped is not None:
+    if cold.get("zip_trigger_to_boto3_ratio") is not None:
         text += (
             f" From the release zip, as Lambda runs it (python3.13 -S, the zip with its "
-            f"cpython-313 .pyc, the runtime's boto3 compiled, no bytecode written): {zipped:g}x."
+            f"cpython-313 .pyc, the runtime's boto3 compiled, no bytecode written): "
+            f"{cold['zip_trigger_to_boto3_ratio']:g}x."
         )
     return text
 
 
 def write_notes(results: dict[str, Any]) -> list[str]:
-    factor = results["meta"]["scale_factor"]
+    factor, detectors = results["meta"]["scale_factor"], results["detectors"]
     found = [
-        METHOD + f" Detectors ran: {results['meta']['detectors_ran']}.",
-        f"Scale: factor {factor:g}; the trigger's interval settings, the deployment "
-        f"durations, the event delays, the Lambda deadline and the waiter's Delay were all "
-        f"divided by it, and every time figure multiplied back.",
+        f"{METHOD} Detectors ran: {results['meta']['detectors_ran']}.",
+        f"Scale: factor {factor:g}; the trigger's interval settings, the deployment durations, "
+        f"the event delays, the Lambda deadline and the waiter's Delay were all divided by it, "
+        f"and every time figure multiplied back.",
         HARNESS,
     ]
-    detectors = results["detectors"]
     if "event" in detectors:
         found.append(event_lag_note(detectors["event"], detectors.get("event_fixed_1s", {})))
-    found.append(call_note(results))
+    found.append(call_note(results["comparisons"]["codedeploy_call_ratio_polling_to_event"]))
     if results.get("cold_start"):
-        found.append(import_note(results["cold_start"]))
-        found.append(MEMORY)
+        found += [import_note(results["cold_start"]), MEMORY]
     missed = [t["name"] for t in results["targets"] if t["verdict"] == "FAIL"]
-    found.append("Targets missed: " + (", ".join(missed) if missed else "none") + ".")
-    return found
+    return [*found, "Targets missed: " + (", ".join(missed) or "none") + "."]

@@ -92,23 +92,15 @@ class Workload:
         )
 
     def summary(self) -> dict[str, Any]:
-        durations = [spec.duration_s for spec in self.deployments]
         endings = [spec.ending for spec in self.deployments]
         return {
             "deployments": len(self.deployments),
             "seed": self.seed,
-            "duration_s": {
-                "distribution": f"uniform {MIN_DURATION_S:g}-{MAX_DURATION_S:g}",
-                "min": round(min(durations), 1),
-                "max": round(max(durations), 1),
-                "mean": round(sum(durations) / len(durations), 1),
-            },
+            "duration_s": {"distribution": f"uniform {MIN_DURATION_S:g}-{MAX_DURATION_S:g}"},
             "deployments_ge_5min": sum(spec.is_long for spec in self.deployments),
             "endings": {name: endings.count(name) for name in sorted(set(endings))},
             "start_spread_s": START_SPREAD_S,
             "event_delay_s": f"uniform {EVENT_DELAY_S[0]:g}-{EVENT_DELAY_S[1]:g}",
-            "group_history": f"{HISTORY_LENGTH} recent durations per group; every duration "
-            f"= the group's usual one x U({1 - DURATION_SPREAD:g}, {1 + DURATION_SPREAD:g})",
         }
 
 

@@ -47,13 +47,9 @@ CODEDEPLOY_CONFIG = CODEDEPLOY_POLICIES[0].config()
 DYNAMODB_CONFIG = DYNAMODB_POLICIES[0].config()
 
 
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-}
+FAKE_CREDENTIALS = dict.fromkeys(
+    ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"), "testing"
+) | {"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
 UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
 
@@ -102,21 +98,16 @@ class FastReads:
         self._locks = locks
 
     def install(self, client: Any) -> None:
-        # Registered after ApiMeter.watch on the same event name, so it runs after the count.
         client.meta.events.register("before-call.*.*", self._answer)
 
     def _answer(self, model: Any, params: dict[str, Any], **_kwargs: Any) -> Any:
-        if model.name == "GetItem":
-            parsed: dict[str, Any] | None = self._get_item(json.loads(params["body"]))
-        elif model.name == "GetDeployment":
-            parsed = self._get_deployment(json.loads(params["body"]))
-        else:
+        reads = {"GetItem": self._get_item, "GetDeployment": self._get_deployment}
+        parsed = reads[model.name](json.loads(params["body"])) if model.name in reads else None
+        if parsed is None:  # moto's full path answers (with the error botocore would raise)
             return None
-        if parsed is None:
-            return None  # moto's full path answers, with the error botocore would raise
         return AWSResponse(params.get("url", ""), 200, {}, None), parsed
 
-    def _get_item(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _get_item(self, body: dict[str, Any]) -> dict[str, Any] | None:
         backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
         with self._locks.item:
             item = backend.get_item(body["TableName"], body["Key"])
@@ -145,16 +136,16 @@ def _as_parsed(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Locks:
+    """``item``: writes, our GetItem and Query (DynamoDB applies an item's writes one at a time,
+    each with its condition; a read sees whole writes). ``create``: Create/ListDeployments and
+    the simulator's advance(), which walk moto's deployments. ``status``: the simulator's status
+    change (status, then times) and our GetDeployment. ``commits.at``: when this thread's last
+    write was applied (time.monotonic; readers may see it before the call returns)."""
+
     item: threading.Lock = field(default_factory=threading.Lock)
-    """Writes (Put/Update/DeleteItem), our GetItem and Query: DynamoDB applies an item's
-    writes one at a time, each with its condition, and a read sees whole writes."""
     create: threading.Lock = field(default_factory=threading.Lock)
-    """Create/ListDeployments and the simulator's advance(): all walk moto's deployments."""
     status: threading.Lock = field(default_factory=threading.Lock)
-    """The simulator's status change (status, then times) and our GetDeployment."""
     commits: threading.local = field(default_factory=threading.local)
-    """``commits.at``: when this thread's last DynamoDB write was applied (time.monotonic).
-    The API call returns later (moto renders the response): readers may see it before."""
 
     def last_commit(self) -> float | None:
         return getattr(self.commits, "at", None)
@@ -209,12 +200,10 @@ class World:
         # The recorder's own client: its writes are not the trigger's reads.
         self.recorder_dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_resources(self.codedeploy, self.recorder_dynamodb, n)
-        self.meter.watch(self.codedeploy)
-        self.meter.watch(self.codedeploy_create)
-        self.meter.watch(self.trigger_dynamodb)
-        reads = FastReads(locks)
-        reads.install(self.codedeploy)
-        reads.install(self.trigger_dynamodb)
+        for client in (self.codedeploy, self.codedeploy_create, self.trigger_dynamodb):
+            self.meter.watch(client)
+        for client in (self.codedeploy, self.trigger_dynamodb):
+            FastReads(locks).install(client)  # after the meter's hook: counted, then answered
 
 
 def create_resources(codedeploy: Any, dynamodb: Any, n: int) -> None:

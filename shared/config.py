@@ -154,8 +154,10 @@ def _terraform_key(env: Mapping[str, str]) -> str:
 
 # --- the recorder's event origins -----------------------------------------------------------
 ALLOWED_EVENT_ORIGINS_VARIABLE = "RECORDER_ALLOWED_EVENT_ORIGINS"
-_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")  # EventBridge event metadata: "account", 12 digits
-_REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")  # us-east-1, us-gov-west-1, cn-north-1
+# Patterns, compiled (and cached by ``re``) only when the variable is set: the trigger never
+# reads it, and neither does a recorder without it.
+_ACCOUNT_ID = r"^[0-9]{12}$"  # EventBridge event metadata: "account", 12 digits
+_REGION_NAME = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"  # us-east-1, us-gov-west-1, cn-north-1
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,7 @@ def allowed_event_origins(env: Mapping[str, str] | None = None) -> tuple[EventOr
         if not entry:
             continue
         account, _, region = entry.partition(":")
-        if not _ACCOUNT_ID.match(account) or (region and not _REGION_NAME.match(region)):
+        if not re.match(_ACCOUNT_ID, account) or (region and not re.match(_REGION_NAME, region)):
             raise ConfigurationError(
                 f"{ALLOWED_EVENT_ORIGINS_VARIABLE}: {entry[:64]!r} is neither ACCOUNT:REGION "
                 "(123456789012:eu-west-1) nor ACCOUNT (123456789012, every region)"

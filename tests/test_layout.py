@@ -177,18 +177,25 @@ def test_the_guard_sees_the_trigger_s_flow() -> None:
     assert "fastjsonschema" in loaded
     assert any(m.startswith(("shared.trigger", "shared.contract")) for m in loaded), loaded
     # Some are loaded only when first needed (LOADED_WHEN_NEEDED): each must still exist.
-    missing = [name for name in TRIGGER_ONLY if importlib.util.find_spec(name) is None]
+    named = (*TRIGGER_ONLY, *LOADED_WHEN_NEEDED)
+    missing = [name for name in named if importlib.util.find_spec(name) is None]
     assert missing == []
 
 
 # Needed only after a failure, for the timeline after the wait, or for a create with a
-# status table: a cold start that needs none of them does not pay their import. fastjsonschema
-# comes with the first validation, beside the schema compile it is there for.
+# status table; only by continue, stop, stopOnTimeout and supersede (the proof of ownership and
+# the control calls); only by a history query; only when the watchdog interrupts a call: a cold
+# start that needs none of them does not pay their import. fastjsonschema comes with the first
+# validation, beside the schema compile it is there for.
 LOADED_WHEN_NEEDED = (
     "shared.adapters.diagnostics",
     "shared.report.failure",
     "aws_lambda_powertools.utilities.idempotency",
     "fastjsonschema",
+    "shared.trigger.control",
+    "shared.trigger.ownership",
+    "shared.trigger.history",
+    "shared.trigger.interrupted",
 )
 FIRST_VALIDATION = (
     "from shared.contract.validation import check\ncheck('terraform', {'action': 'create'})"
@@ -213,8 +220,12 @@ def test_the_recorder_loads_nothing_of_the_trigger() -> None:
 
 @pytest.mark.integration  # a subprocess interpreter
 def test_the_trigger_s_import_leaves_the_garbage_collector_as_it_found_it() -> None:
-    """The import runs without cyclic collection (nothing to free there), then hands it back."""
-    report = "import gc, json\nimport handlers.trigger\nprint(json.dumps(gc.isenabled()))"
+    """The import runs without cyclic collection (nothing to free there), freezes what it
+    made (no later collection scans it again), then hands collection back."""
+    report = (
+        "import gc, json\nimport handlers.trigger\n"
+        "print(json.dumps(gc.isenabled() if gc.get_freeze_count() > 0 else 'not frozen'))"
+    )
     for before, expected in (("", True), ("import gc\ngc.disable()\n", False)):
         result = subprocess.run(
             [sys.executable, "-c", before + report],

@@ -15,6 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 @dataclass(frozen=True)
 class AwsFailure:
+    """What one failed call said, as far as it said anything."""
+
     code: str | None
     """AWS's error code; None when no response came (a BotoCoreError)."""
     message: str

@@ -54,7 +54,6 @@ CONSOLE_HOSTS = {
 # get-deployment examples; the model sets no pattern); moto's are UUIDs. The input contract
 # accepts these two shapes only (shared/contract/schema.py).
 DEPLOYMENT_ID_SHAPE = r"d-[A-Z0-9]{9}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_DEPLOYMENT_ID = re.compile(rf"\b({DEPLOYMENT_ID_SHAPE})\b")
 
 
 @dataclass(frozen=True)
@@ -465,7 +464,8 @@ def _active_conflict(error: ClientError, params: Mapping[str, Any]) -> ActiveDep
     deployments per account" (adjustable in Service Quotas). Only the first
     names a deployment, in prose whose wording has changed before: best effort.
     """
-    found = _DEPLOYMENT_ID.search(_message(error))
+    # Compiled here (and cached by ``re``): only a busy group needs it, not every cold start.
+    found = re.search(rf"\b({DEPLOYMENT_ID_SHAPE})\b", _message(error))
     active = found.group(1) if found else None
     group = f"{params.get('applicationName')}/{params.get('deploymentGroupName')}"
     return ActiveDeploymentConflict(

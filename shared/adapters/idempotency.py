@@ -57,7 +57,7 @@ class _Forgotten(Exception):
     """The reason Powertools wants when a record is deleted (it only logs its class name)."""
 
 
-@dataclass
+@dataclass(eq=False)  # one call's state, never compared
 class _CreateCall:
     """What the wrapped create did, so a table error can be told apart from its own."""
 

@@ -39,8 +39,6 @@ from shared.report.result import (
 from shared.trigger.clock import SYSTEM_CLOCK, Clock
 from shared.trigger.finish import answer_after, answer_without_waiting
 from shared.trigger.group_clock import group_clock_budget
-from shared.trigger.history import read_history, require_table
-from shared.trigger.interrupted import answer_at_deadline, answer_with_what_is_known
 from shared.trigger.invocation import Invocation, RunClients
 from shared.trigger.start import start
 from shared.trigger.table_health import TableHealth
@@ -105,6 +103,9 @@ class TriggerService:
         self, query: HistoryRequest, settings: Settings, deadline: Deadline
     ) -> HistoryResult:
         """Reads the table only: no CodeDeploy client is made, nothing is written."""
+        # Imported here: only a history request reads it.
+        from shared.trigger.history import read_history, require_table
+
         dynamodb = self._dynamodb_client or self._aws.dynamodb_within(deadline.final_budget)
         store = StatusStore(require_table(settings), dynamodb)
         return self._watchdog.run(
@@ -137,11 +138,7 @@ class TriggerService:
         return watchdog.run(
             deadline.watchdog_seconds(),
             lambda: run_invocation(invocation),
-            lambda: watchdog.run(
-                deadline.last_watchdog_seconds(),
-                lambda: answer_at_deadline(invocation),
-                lambda: answer_with_what_is_known(invocation),
-            ),
+            lambda: _interrupted(invocation, watchdog, deadline),
         )
 
     def _clients(self, deadline: Deadline) -> RunClients:
@@ -185,6 +182,17 @@ def run_invocation(inv: Invocation) -> TriggerResult:
     if not inv.options.wait:
         return answer_without_waiting(inv, deployment_id)
     return answer_after(inv, lambda: wait_for(inv, deployment_id, just_created=just_created))
+
+
+def _interrupted(inv: Invocation, watchdog: Watchdog, deadline: Deadline) -> TriggerResult:
+    """The answer when the watchdog interrupted a call. Only then is its module imported."""
+    from shared.trigger.interrupted import answer_at_deadline, answer_with_what_is_known
+
+    return watchdog.run(
+        deadline.last_watchdog_seconds(),
+        lambda: answer_at_deadline(inv),
+        lambda: answer_with_what_is_known(inv),
+    )
 
 
 def _history_out_of_time() -> HistoryResult:

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from shared.adapters.diagnostics import Diagnostics, DiagnosticsCollector
 
 
-@dataclass
+# eq=False: these hold the state of one invocation (its clients, its progress); two of them
+# are never compared by value, and the comparison methods would only cost import time.
+@dataclass(eq=False)
 class RunProgress:
     """How far one invocation got: what an answer is built from when the watchdog
     interrupts a call (shared/trigger/watchdog.py). Set as the run goes, never cleared by an
@@ -57,7 +59,7 @@ class RunProgress:
     invocation created it or was asked to attach to it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RunClients:
     """``codedeploy`` calls end before the deadline margin; ``codedeploy_final`` may use it."""
 
@@ -75,7 +77,7 @@ class RunClients:
         return self.make_diagnostics()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Invocation:
     """Request, settings, deadline, clock, clients and table health of one invocation."""
 

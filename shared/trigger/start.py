@@ -28,14 +28,16 @@ from shared.report.messages import (
 )
 from shared.status import DeploymentStatus
 from shared.timestamps import from_iso, utc_now
-from shared.trigger.control import send_control, take_control
 from shared.trigger.create import announce_created, create_noted
 from shared.trigger.invocation import Invocation
-from shared.trigger.ownership import SUPERSEDE, require_created_here
 from shared.trigger.wait import build_waiter
 from shared.trigger.waiter import WaitDeadlineReached
 
 DUPLICATE_RETRY_SECONDS = 1.0
+
+# The proof of ownership (shared/trigger/ownership.py) and continue/stop
+# (shared/trigger/control.py) are imported where they are used: only stopOnTimeout,
+# continue, stop and supersede need them, and a create or an attach does not pay their import.
 
 
 def start(inv: Invocation) -> tuple[str, bool]:
@@ -46,9 +48,13 @@ def start(inv: Invocation) -> tuple[str, bool]:
             logger.append_keys(deploymentId=deployment_id)
             logger.info("attaching to an existing deployment")
             if inv.options.stop_on_timeout:
+                from shared.trigger.ownership import require_created_here
+
                 # Before any wait, so a refusal arrives at once and nothing is stopped.
                 require_created_here(inv, deployment_id)
         case ContinueRequest() | StopRequest() as control:
+            from shared.trigger.control import take_control
+
             deployment_id, just_created = take_control(inv, control), False
         case CreateRequest() as request:
             deployment_id, just_created = create(inv, request)
@@ -130,6 +136,9 @@ def create_superseding(inv: Invocation, request: CreateRequest) -> str:
 def supersede(inv: Invocation, conflict: ActiveDeploymentConflict) -> None:
     """Stop the group's active deployment if this function created it, and wait for it and
     its rollback to end; a foreign one is the conflict, saying why it was not stopped."""
+    from shared.trigger.control import send_control
+    from shared.trigger.ownership import SUPERSEDE, require_created_here
+
     active = conflict.active_deployment_id
     if active is None:
         raise ActiveDeploymentConflict(

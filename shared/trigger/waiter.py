@@ -76,6 +76,8 @@ class WaitPolicy:
 
 @dataclass(frozen=True)
 class WaitOutcome:
+    """How a wait ended: the deployment as last seen, what saw it, and how long it took."""
+
     snapshot: DeploymentSnapshot
     detected_by: DetectedBy
     waited_seconds: float
@@ -91,8 +93,10 @@ class WaitDeadlineReached(Exception):
         self.remaining_seconds = remaining_seconds
 
 
-@dataclass
+@dataclass(eq=False)  # the waiter's own state, never compared
 class _Schedule:
+    """When the next table read and the next GetDeployment are due (monotonic seconds)."""
+
     next_read: float
     next_poll: float
     poll_interval: float
