@@ -134,8 +134,8 @@ PERMISSIONS: tuple[Permission, ...] = (
         _T,
         "codedeploy",
         "GetDeploymentConfig",
-        "the group's clock: traffic-routing steps and intervals (CreateDeployment also reads "
-        "the deployment configuration, on the same ARN)",
+        "the group's clock: a custom configuration's traffic-routing steps and intervals "
+        "(CreateDeployment also reads the deployment configuration, on the same ARN)",
     ),
     # --- trigger: ECS failure details ------------------------------------------------------------
     _code(_T, "ecs", "DescribeServices", "ECS failure details: service events", ECS_DIAGNOSTICS),

@@ -9,9 +9,14 @@ from typing import Any
 
 import pytest
 
-from shared.adapters.codedeploy import DeploymentConfigSettings, DeploymentGroupSettings
+from shared.adapters.codedeploy import (
+    DeploymentConfigSettings,
+    DeploymentGroupSettings,
+    predefined_config,
+)
 from shared.errors import DeploymentWaitTimeout
 from shared.trigger.group_clock import compute_group_clock
+from tests.support import moto_codedeploy
 from tests.support.harness import APP, appspec_request, counters, event_harness
 from tests.support.provision import blue_green_waits, create_blue_green_group
 from tests.support.simulator import plan_from_description, succeed_after
@@ -315,3 +320,56 @@ def test_traffic_shifted_through_the_handler_is_json_and_counted(
         True,
     )
     assert emf_metrics(capsys.readouterr().out)["DeploymentsTrafficShifted"] == [1.0]
+
+
+# --- which calls the clock costs ----------------------------------------------------------------
+
+
+def test_a_predefined_configuration_costs_no_get_deployment_config(
+    make_harness: Any, groups: None
+) -> None:
+    harness = make_harness(planner=PLAN_40)
+    count = counters(harness)
+
+    result = harness.invoke(appspec_request(deploymentGroupName=GATED, waitUntil="Ready"))
+
+    assert result["groupClock"]["trafficRoutingMinutes"] == 15
+    assert count.calls["GetDeploymentGroup"] == 1
+    assert count.calls.get("GetDeploymentConfig", 0) == 0
+
+
+def test_a_custom_configuration_is_read_from_codedeploy(
+    make_harness: Any, groups: None, codedeploy: Any
+) -> None:
+    codedeploy.create_deployment_config(
+        deploymentConfigName="linear-20-every-2",
+        computePlatform="ECS",
+        trafficRoutingConfig={
+            "type": "TimeBasedLinear",
+            "timeBasedLinear": {"linearPercentage": 20, "linearInterval": 2},
+        },
+    )
+    harness = make_harness(planner=PLAN_40)
+    count = counters(harness)
+
+    result = harness.invoke(
+        appspec_request(
+            deploymentGroupName=SHIFTING,
+            deploymentConfigName="linear-20-every-2",
+            waitUntil="TrafficShifted",
+        )
+    )
+
+    # Five increments of 20%, two minutes apart: 8 minutes from the first to the last.
+    assert result["groupClock"]["trafficRoutingMinutes"] == 8
+    assert count.calls["GetDeploymentConfig"] == 1
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in moto_codedeploy.PREDEFINED_CONFIGS if "ECS" in n or "Lambda" in n]
+)
+def test_the_predefined_configurations_are_what_get_deployment_config_answers(name: str) -> None:
+    answered = moto_codedeploy.predefined_config(name)
+    assert answered is not None
+
+    assert predefined_config(name) == DeploymentConfigSettings.from_config_info(answered)

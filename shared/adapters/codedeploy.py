@@ -188,6 +188,44 @@ class DeploymentConfigSettings:
         )
 
 
+_PREDEFINED_TRAFFIC_ROUTING: dict[str, tuple[str, str, int, int]] = {
+    # name: (compute platform, trafficRoutingConfig type, percentage, interval in minutes)
+    "CodeDeployDefault.ECSAllAtOnce": ("ECS", "AllAtOnce", 0, 0),
+    "CodeDeployDefault.ECSCanary10Percent5Minutes": ("ECS", "TimeBasedCanary", 10, 5),
+    "CodeDeployDefault.ECSCanary10Percent15Minutes": ("ECS", "TimeBasedCanary", 10, 15),
+    "CodeDeployDefault.ECSLinear10PercentEvery1Minutes": ("ECS", "TimeBasedLinear", 10, 1),
+    "CodeDeployDefault.ECSLinear10PercentEvery3Minutes": ("ECS", "TimeBasedLinear", 10, 3),
+    "CodeDeployDefault.LambdaAllAtOnce": ("Lambda", "AllAtOnce", 0, 0),
+    "CodeDeployDefault.LambdaCanary10Percent5Minutes": ("Lambda", "TimeBasedCanary", 10, 5),
+    "CodeDeployDefault.LambdaCanary10Percent10Minutes": ("Lambda", "TimeBasedCanary", 10, 10),
+    "CodeDeployDefault.LambdaCanary10Percent15Minutes": ("Lambda", "TimeBasedCanary", 10, 15),
+    "CodeDeployDefault.LambdaCanary10Percent30Minutes": ("Lambda", "TimeBasedCanary", 10, 30),
+    "CodeDeployDefault.LambdaLinear10PercentEvery1Minute": ("Lambda", "TimeBasedLinear", 10, 1),
+    "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes": ("Lambda", "TimeBasedLinear", 10, 2),
+    "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes": ("Lambda", "TimeBasedLinear", 10, 3),
+    "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes": (
+        "Lambda",
+        "TimeBasedLinear",
+        10,
+        10,
+    ),
+}
+"""The predefined ECS and Lambda configurations (CodeDeploy user guide, "Working with
+deployment configurations": "Predefined deployment configurations for an Amazon ECS compute
+platform" and "... for an AWS Lambda compute platform"). AWS owns them and they never change,
+so the group's clock reads their traffic shifting from here instead of calling
+GetDeploymentConfig: one call fewer per invocation for nearly every group."""
+
+
+def predefined_config(name: str) -> DeploymentConfigSettings | None:
+    """A predefined ECS or Lambda configuration's traffic shifting, or None."""
+    known = _PREDEFINED_TRAFFIC_ROUTING.get(name)
+    if known is None:
+        return None
+    platform, kind, percentage, minutes = known
+    return DeploymentConfigSettings(name, platform, kind, percentage, minutes)
+
+
 def _minutes(value: Any) -> int:
     """A whole, non-negative number from the API (None or junk: 0)."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
@@ -331,7 +369,11 @@ class CodeDeployGateway:
         return DeploymentGroupSettings.from_group_info(info)
 
     def get_deployment_config(self, name: str) -> DeploymentConfigSettings:
-        """GetDeploymentConfig: how the configuration shifts traffic."""
+        """GetDeploymentConfig: how the configuration shifts traffic (a predefined one is
+        known without asking: :func:`predefined_config`)."""
+        known = predefined_config(name)
+        if known is not None:
+            return known
         try:
             response = self._client.get_deployment_config(deploymentConfigName=name)
         except ClientError as error:

@@ -1,7 +1,8 @@
 """The deployment group's own clock: how long CodeDeploy itself may keep a deployment going.
 
 Before waiting, the trigger reads the group (GetDeploymentGroup) and, for ECS and Lambda,
-the deployment's configuration (GetDeploymentConfig), and adds up the waits they set, in
+the deployment's configuration (GetDeploymentConfig, for a custom one only:
+shared/adapters/codedeploy.py knows the predefined ones), and adds up the waits they set, in
 minutes (CodeDeploy API reference):
 
 - ``readyWaitMinutes``: DeploymentReadyOption ``waitTimeInMinutes`` with STOP_DEPLOYMENT (a
