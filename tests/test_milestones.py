@@ -231,12 +231,25 @@ def test_on_deadline_return_is_not_warned(make_harness: Any, groups: None, log_l
     ],
 )
 def test_a_group_that_cannot_be_read_never_fails_the_deployment(
-    make_harness: Any, groups: None, log_lines: Any, operation: str, error_code: str
+    make_harness: Any,
+    groups: None,
+    log_lines: Any,
+    operation: str,
+    error_code: str,
+    codedeploy: Any,
 ) -> None:
+    codedeploy.create_deployment_config(
+        deploymentConfigName="canary-25-3",
+        computePlatform="ECS",
+        trafficRoutingConfig={
+            "type": "TimeBasedCanary",
+            "timeBasedCanary": {"canaryPercentage": 25, "canaryInterval": 3},
+        },
+    )
     harness = make_harness(planner=PLAN_40)
     harness.faults.on("codedeploy", operation, error_code=error_code, times=None)
 
-    result = harness.invoke(appspec_request())
+    result = harness.invoke(appspec_request(deploymentConfigName="canary-25-3"))
 
     assert result["status"] == "Succeeded"
     assert "groupClock" not in result
@@ -365,9 +378,7 @@ def test_a_custom_configuration_is_read_from_codedeploy(
     assert count.calls["GetDeploymentConfig"] == 1
 
 
-@pytest.mark.parametrize(
-    "name", [n for n in moto_codedeploy.PREDEFINED_CONFIGS if "ECS" in n or "Lambda" in n]
-)
+@pytest.mark.parametrize("name", moto_codedeploy.PREDEFINED_CONFIGS)
 def test_the_predefined_configurations_are_what_get_deployment_config_answers(name: str) -> None:
     answered = moto_codedeploy.predefined_config(name)
     assert answered is not None

@@ -292,11 +292,11 @@ def test_a_stop_deployment_that_never_answers_is_said_and_nothing_else_is_called
     assert f"deployment {deployment_id} (last status Created)" in message
     assert "StopDeployment failed, so the deployment may still be running" in message
     assert "no answer before the function's deadline" in message
-    # The group's clock is read before the first pause; then the wait's GetDeployment.
+    # The group's clock is read before the first pause (its predefined configuration is
+    # known without GetDeploymentConfig); then the wait's GetDeployment.
     assert calls.calls == [
         "CreateDeployment",
         "GetDeploymentGroup",
-        "GetDeploymentConfig",
         "GetDeployment",
         "StopDeployment",
     ]

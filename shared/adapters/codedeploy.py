@@ -188,8 +188,12 @@ class DeploymentConfigSettings:
         )
 
 
-_PREDEFINED_TRAFFIC_ROUTING: dict[str, tuple[str, str, int, int]] = {
+_PREDEFINED_TRAFFIC_ROUTING: dict[str, tuple[str, str | None, int, int]] = {
     # name: (compute platform, trafficRoutingConfig type, percentage, interval in minutes)
+    # EC2/on-premises: minimum healthy hosts, no traffic routing.
+    "CodeDeployDefault.AllAtOnce": ("Server", None, 0, 0),
+    "CodeDeployDefault.HalfAtATime": ("Server", None, 0, 0),
+    "CodeDeployDefault.OneAtATime": ("Server", None, 0, 0),
     "CodeDeployDefault.ECSAllAtOnce": ("ECS", "AllAtOnce", 0, 0),
     "CodeDeployDefault.ECSCanary10Percent5Minutes": ("ECS", "TimeBasedCanary", 10, 5),
     "CodeDeployDefault.ECSCanary10Percent15Minutes": ("ECS", "TimeBasedCanary", 10, 15),
@@ -210,15 +214,16 @@ _PREDEFINED_TRAFFIC_ROUTING: dict[str, tuple[str, str, int, int]] = {
         10,
     ),
 }
-"""The predefined ECS and Lambda configurations (CodeDeploy user guide, "Working with
-deployment configurations": "Predefined deployment configurations for an Amazon ECS compute
-platform" and "... for an AWS Lambda compute platform"). AWS owns them and they never change,
-so the group's clock reads their traffic shifting from here instead of calling
-GetDeploymentConfig: one call fewer per invocation for nearly every group."""
+"""The predefined configurations (CodeDeploy user guide, "Working with deployment
+configurations": the predefined ones for an EC2/on-premises, an Amazon ECS and an AWS Lambda
+compute platform; the EC2/on-premises ones set minimum healthy hosts and route no traffic).
+AWS owns them and they never change, so the group's clock reads their traffic shifting from
+here instead of calling GetDeploymentConfig: one call fewer per invocation for nearly every
+group."""
 
 
 def predefined_config(name: str) -> DeploymentConfigSettings | None:
-    """A predefined ECS or Lambda configuration's traffic shifting, or None."""
+    """A predefined configuration's traffic shifting, or None."""
     known = _PREDEFINED_TRAFFIC_ROUTING.get(name)
     if known is None:
         return None
