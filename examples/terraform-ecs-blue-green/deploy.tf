@@ -140,6 +140,10 @@ resource "terraform_data" "smoke_test" {
 
   provisioner "local-exec" {
     command = local.ready_check_command
+    # The deployment being checked, for a command that wants to say which.
+    environment = {
+      DEPLOYMENT_ID = module.deployment[0].ready.deploymentId
+    }
   }
 }
 
