@@ -44,10 +44,16 @@ resource "aws_codedeploy_deployment_group" "app" {
   }
 
   blue_green_deployment_config {
-    # No manual approval step: a deployment left in Ready would outlive the
-    # trigger's 900 s.
+    # Without the Ready gate, no manual approval step: CodeDeploy shifts the
+    # traffic as soon as the replacement tasks are up. With it, the group holds
+    # the deployment at Ready until the chain's continue link (after the check,
+    # deploy.tf) or, after ready_wait_minutes, stops it. wait_time_in_minutes
+    # "applies only to the STOP_DEPLOYMENT option for actionOnTimeout" (AWS
+    # CodeDeploy API Reference, DeploymentReadyOption:
+    # https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_DeploymentReadyOption.html).
     deployment_ready_option {
-      action_on_timeout = "CONTINUE_DEPLOYMENT"
+      action_on_timeout    = var.ready_gate ? "STOP_DEPLOYMENT" : "CONTINUE_DEPLOYMENT"
+      wait_time_in_minutes = var.ready_gate ? var.ready_wait_minutes : null
     }
 
     terminate_blue_instances_on_deployment_success {

@@ -104,3 +104,26 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "ready_gate" {
+  description = "Hold each deployment at Ready (replacement tasks up behind the test listener, production traffic not moved) and run ready_check_command against the test listener before the traffic shifts. The deployment then goes through the chain module (../terraform/modules/deployment) instead of one aws_lambda_invocation. Turning it on or off starts a new deployment of the current task definition."
+  type        = bool
+  default     = false
+}
+
+variable "ready_wait_minutes" {
+  description = "With ready_gate: how long the deployment group holds a deployment at Ready before it stops it by itself (deployment_ready_option wait_time_in_minutes with STOP_DEPLOYMENT). The check and the continue link run within it; after a failing check it is how long the replacement tasks stay up for you to look at them."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.ready_wait_minutes >= 1 && floor(var.ready_wait_minutes) == var.ready_wait_minutes
+    error_message = "ready_wait_minutes must be a whole number of minutes, at least 1: the check and the continue link need time to run before the group stops the deployment."
+  }
+}
+
+variable "ready_check_command" {
+  description = "With ready_gate: the shell command (local-exec, on the machine running Terraform) that checks the replacement tasks at Ready; a non-zero exit fails the apply and leaves the deployment in Ready. null: curl --fail --retry 5 --retry-all-errors against the test listener (http://<load balancer DNS name>:8080/), which must then admit that machine (test_listener_cidr_blocks)."
+  type        = string
+  default     = null
+}

@@ -2,17 +2,17 @@
 `onActiveDeployment: "supersede"`, with the real `terraform apply`, the real release zip and an
 ECS blue/green group that holds a deployment at Ready (tests/e2e/ready_gate/main.tf).
 
-Four scenarios, each in its own working directory (no walk needs another's state), run in the
-background beside each other and the other scenarios:
+Three scenarios, each in its own working directory (no walk needs another's state), run in the
+background beside each other and the other scenarios (the gate passing, from Ready through the
+check to continue_1 and Succeeded, is applied with the user-facing ECS example:
+tests/e2e/test_ecs_example.py):
 
-1. the gate passing: the links wait until Ready, the smoke test (terraform_data, local-exec
-   `true`) runs, continue_1 sends `continue: READY_WAIT` and the apply ends Succeeded;
-2. the gate's check failing (local-exec `false`): the apply fails, the deployment is left in
+1. the gate's check failing (local-exec `false`): the apply fails, the deployment is left in
    Ready and nothing continued it; then the stop link (`{"deploymentId", "stop": {"rollback":
    true}}`, applied with -target as docs/long-deployments.md says) stops it with rollback;
-3. the gate with `wait_until = "TrafficShifted"`: the apply returns when production traffic is
+2. the gate with `wait_until = "TrafficShifted"`: the apply returns when production traffic is
    on the replacement, with the deployment still InProgress in the group's termination wait;
-4. supersede: a first deployment held at Ready (no gate, wait_until Ready), then a new request
+3. supersede: a first deployment held at Ready (no gate, wait_until Ready), then a new request
    with `onActiveDeployment: "supersede"`: the first is stopped with rollback, the second is
    created.
 
@@ -134,16 +134,6 @@ def _gate_root(
 
 
 @scenario
-def gate_passing(
-    emulator: Emulator,
-    example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
-    lambda_zip: Path,
-) -> GateApply:
-    tf = _gate_root(emulator, example_terraform, lambda_zip, "gate-ok")
-    return _apply(tf, emulator, {"description": "e2e gate passing", "check_command": PASSING_CHECK})
-
-
-@scenario
 def gate_failing_then_stopped(
     emulator: Emulator,
     example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
@@ -220,33 +210,6 @@ def superseding(
         d: _settle(emulator, d, {"Stopped", "Failed", "Succeeded"}, 30) for d in first_ids
     }
     return {"first": first, "second": second, "first_status": first_status}
-
-
-@pytest.mark.e2e
-def test_the_gate_passing_continues_the_deployment_after_the_check(
-    gate_passing: GateApply, explain: Callable[[str], str]
-) -> None:
-    applied = gate_passing
-    assert applied.run.returncode == 0, explain(applied.describe())
-    (deployment,) = applied.new_deployments
-    assert applied.outputs["deployment_id"] == deployment.deployment_id
-    # The check read `ready`: the deployment was Ready before anything continued it.
-    assert applied.outputs["ready"]["status"] == "Ready", explain(applied.describe())
-    assert applied.outputs["result"]["status"] == "Succeeded", explain(applied.describe())
-    assert applied.outputs["result"]["milestone"] == "Succeeded"
-    assert str(deployment.status) == "Succeeded"
-    # Exactly one invocation continued it, after the one that saw Ready, and the smoke test
-    # ran between the two (Terraform's own log of the apply).
-    output = applied.run.output
-    ready_at = output.index("module.deployment.aws_lambda_invocation.link_1: Creation complete")
-    check_at = output.index("terraform_data.smoke_test[0]: Creation complete")
-    continue_at = output.index("module.deployment.aws_lambda_invocation.continue_1[0]: Creating")
-    assert ready_at < check_at < continue_at, explain(applied.describe())
-    # The links' results in order: the links to Ready end at Ready, the continuing ones at the
-    # end; none of them failed.
-    statuses = [json.loads(r)["status"] for r in applied.outputs["link_results"]]
-    assert "Ready" in statuses and statuses[-1] == "Succeeded", explain(applied.describe())
-    assert not any(i.error for i in applied.invocations), explain(applied.describe())
 
 
 @pytest.mark.e2e
