@@ -12,7 +12,11 @@ through the trigger function, as `aws_lambda_invocation` would:
    diagnostics calls (the explanation would say "diagnostics unavailable" otherwise);
 3. a 100-minute linear shift with ``stopOnTimeout`` and one short invocation: the trigger stops
    the deployment it created, and CodeDeploy reports it Stopped. Proves StopDeployment is
-   allowed.
+   allowed;
+4. another long shift, then an identical group's request with ``onActiveDeployment:
+   "supersede"``: the trigger stops the first (it created it), waits for it and its rollback,
+   and creates the second; then ``{"deploymentId": ..., "stop": {"rollback": true}}`` stops
+   the second. Proves the control requests' proof of ownership and stop path on AWS.
 
 Then it destroys everything (also after a failure or Ctrl-C) and checks that nothing it
 created is left. With ``--emulator`` it runs the same steps against the local e2e emulator
@@ -215,7 +219,7 @@ def appspec(function: str, alias: str, current: str, target: str, hook: str) -> 
 
 
 class Smoke:
-    """The three deployments and their checks, on an applied configuration."""
+    """The deployments and their checks, on an applied configuration."""
 
     def __init__(self, target: Target, outputs: Mapping[str, Any]) -> None:
         self.target = target
@@ -330,6 +334,60 @@ class Smoke:
         if status != "Stopped":
             raise SmokeFailure(f"deployment 3 should be Stopped, CodeDeploy says {status}")
         return deployment_id
+
+    def supersedes_then_stops(self, current: str, target: str) -> str:
+        hook = self.outputs["hook_function_names"]["succeed"]
+        print(f"\n==> deployment 4 and 5: {STOP_CONFIG}; supersede, then a stop request")
+        self.wait_for_idle_group(300)  # deployment 3's rollback holds the group
+        long_shift = {"deploymentConfigName": STOP_CONFIG, "wait": False}
+        first = self.invoke(
+            {
+                **self.request(
+                    current,
+                    target,
+                    hook,
+                    "codedeploy-trigger smoke: to be superseded (simulate:seconds=6000)",
+                ),
+                **long_shift,
+            }
+        )
+        if first.error:
+            raise SmokeFailure(f"deployment 4 should have been created: {first.body}")
+        superseded = str(first.body["deploymentId"])
+        request = {
+            **self.request(
+                current,
+                target,
+                hook,
+                "codedeploy-trigger smoke: supersedes (simulate:seconds=6000)",
+            ),
+            **long_shift,
+            "onActiveDeployment": "supersede",
+        }
+        answer = self.invoke(request)
+        for _ in range(MAX_ATTACHES):
+            # One invocation may not outlast the stop and its rollback: the same request
+            # again (as the next terraform apply would send it) carries on, stopping nothing
+            # twice.
+            if answer.error_type != "DeploymentWaitTimeout":
+                break
+            print(f"  {answer.message[:160]}...; sending the same request again")
+            answer = self.invoke(request)
+        print(f"{answer.error_type}: {answer.message}" if answer.error else answer.body)
+        if answer.error:
+            raise SmokeFailure(f"deployment 5 should have superseded deployment 4: {answer.body}")
+        created = str(answer.body["deploymentId"])
+        status = self.status_after(superseded, lambda s: s not in ACTIVE_STATUSES, 300)
+        print(f"  CodeDeploy reports the superseded {superseded} {status}")
+        if created == superseded or status != "Stopped":
+            raise SmokeFailure(f"deployment 4 should be Stopped and 5 new: {status}, {created}")
+        stop = self.invoke(
+            {"deploymentId": created, "stop": {"rollback": True}, "waitForRollback": False}
+        )
+        print(f"{stop.error_type}: {stop.message}" if stop.error else stop.body)
+        if stop.error or stop.body.get("status") != "Stopped":
+            raise SmokeFailure(f"the stop request should answer Stopped: {stop.body}")
+        return created
 
     def status_after(self, deployment_id: str, done: Callable[[str], bool], seconds: float) -> str:
         deadline = time.monotonic() + seconds
@@ -511,6 +569,7 @@ def run(target: Target) -> int:
         smoke.succeeds(first, second)
         smoke.fails(second, first)
         smoke.stops_on_timeout(second, first)
+        smoke.supersedes_then_stops(second, first)
     except (SmokeFailure, HarnessError, ClientError) as error:
         failure = str(error)
     except KeyboardInterrupt as interrupted:
@@ -539,6 +598,7 @@ def run(target: Target) -> int:
         return 1
     print(
         "\nsmoke: passed: a deployment succeeded, a failing one was explained with "
-        "diagnostics, a timed-out one was stopped, and nothing is left."
+        "diagnostics, a timed-out one was stopped, one was superseded and one stopped on "
+        "request, and nothing is left."
     )
     return 0
