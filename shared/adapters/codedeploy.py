@@ -7,10 +7,10 @@ errors into :mod:`shared.errors` exceptions that keep CodeDeploy's own words.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -36,6 +36,8 @@ from shared.report.messages import (
 from shared.revision import content_sha256
 from shared.status import UNSUCCESSFUL_STATUSES, is_terminal
 from shared.timestamps import to_iso
+
+_Answer = TypeVar("_Answer")
 
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
@@ -335,41 +337,35 @@ class CodeDeployGateway:
     def stop_deployment(self, deployment_id: str, *, auto_rollback: bool = True) -> str:
         """StopDeployment; returns what CodeDeploy said (its statusMessage, else its status:
         ``Pending`` or ``Succeeded``, StopStatus in the model)."""
-        params = {"deploymentId": deployment_id}
-        try:
-            response = self._client.stop_deployment(
+        response = self._call(
+            "StopDeployment",
+            {"deploymentId": deployment_id},
+            lambda: self._client.stop_deployment(
                 deploymentId=deployment_id, autoRollbackEnabled=auto_rollback
-            )
-        except ClientError as error:
-            raise _translate("StopDeployment", error, params) from error
-        except BotoCoreError as error:
-            raise _call_failed("StopDeployment", error, params) from error
+            ),
+        )
         return str(response.get("statusMessage") or response.get("status") or "stop requested")
 
     def continue_deployment(self, deployment_id: str, wait_type: str) -> None:
         """ContinueDeployment (``READY_WAIT`` or ``TERMINATION_WAIT``); it answers nothing."""
-        params = {"deploymentId": deployment_id}
-        try:
-            self._client.continue_deployment(
+        self._call(
+            "ContinueDeployment",
+            {"deploymentId": deployment_id},
+            lambda: self._client.continue_deployment(
                 deploymentId=deployment_id,
                 deploymentWaitType=wait_type,  # type: ignore[arg-type]
-            )
-        except ClientError as error:
-            raise _translate("ContinueDeployment", error, params) from error
-        except BotoCoreError as error:
-            raise _call_failed("ContinueDeployment", error, params) from error
+            ),
+        )
 
     def get_deployment_group(self, application: str, group: str) -> DeploymentGroupSettings:
         """GetDeploymentGroup: the group's deployment style, blue/green waits and config."""
-        params = {"applicationName": application, "deploymentGroupName": group}
-        try:
-            response = self._client.get_deployment_group(
+        response = self._call(
+            "GetDeploymentGroup",
+            {"applicationName": application, "deploymentGroupName": group},
+            lambda: self._client.get_deployment_group(
                 applicationName=application, deploymentGroupName=group
-            )
-        except ClientError as error:
-            raise _translate("GetDeploymentGroup", error, params) from error
-        except BotoCoreError as error:
-            raise _call_failed("GetDeploymentGroup", error, params) from error
+            ),
+        )
         info = cast(Mapping[str, Any], response.get("deploymentGroupInfo") or {})
         return DeploymentGroupSettings.from_group_info(info)
 
@@ -379,14 +375,24 @@ class CodeDeployGateway:
         known = predefined_config(name)
         if known is not None:
             return known
-        try:
-            response = self._client.get_deployment_config(deploymentConfigName=name)
-        except ClientError as error:
-            raise _translate("GetDeploymentConfig", error, {}) from error
-        except BotoCoreError as error:
-            raise _call_failed("GetDeploymentConfig", error, {}) from error
+        response = self._call(
+            "GetDeploymentConfig",
+            {},
+            lambda: self._client.get_deployment_config(deploymentConfigName=name),
+        )
         info = cast(Mapping[str, Any], response.get("deploymentConfigInfo") or {})
         return DeploymentConfigSettings.from_config_info(info)
+
+    @staticmethod
+    def _call(operation: str, params: Mapping[str, Any], send: Callable[[], _Answer]) -> _Answer:
+        """One CodeDeploy call, its failure in one view: CodeDeploy's words for a refusal,
+        botocore's for no answer (:func:`_translate`, :func:`_call_failed`)."""
+        try:
+            return send()
+        except ClientError as error:
+            raise _translate(operation, error, params) from error
+        except BotoCoreError as error:
+            raise _call_failed(operation, error, params) from error
 
     def created_since(self, application: str, group: str, since: datetime) -> list[dict[str, Any]]:
         """The group's deployments created at or after ``since``, as ``deploymentInfo`` dicts."""
