@@ -327,7 +327,10 @@ def test_the_clock_reads_blue_green_waits_from_deployment_info() -> None:
         "status": "Created",
         "computePlatform": "ECS",
         "deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce",
-        "deploymentStyle": {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+        "deploymentStyle": {
+            "deploymentType": "BLUE_GREEN",
+            "deploymentOption": "WITH_TRAFFIC_CONTROL",
+        },
         # BlueGreenDeploymentConfiguration, as DeploymentInfo carries it (botocore model).
         "blueGreenDeploymentConfiguration": {
             "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 7},
@@ -448,7 +451,8 @@ GATED_CLOCK_AT_READY = {
 
 
 def change_gated(codedeploy: Any) -> None:
-    """Shorter waits and another configuration for GATED's next deployments (UpdateDeploymentGroup)."""
+    """Shorter waits and another configuration for GATED's next deployments
+    (UpdateDeploymentGroup)."""
     codedeploy.update_deployment_group(
         applicationName=APP,
         currentDeploymentGroupName=GATED,
@@ -511,4 +515,3 @@ def test_attaching_reads_the_clock_from_the_waits_first_get_deployment(
     # GetDeploymentGroup before the first pause.
     assert before_pause == ["GetDeployment"]
     assert "GetDeploymentGroup" not in count.calls
-

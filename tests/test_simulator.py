@@ -302,7 +302,9 @@ def test_get_deployment_answers_the_deployments_own_settings_after_the_group_cha
 
     changed = blue_green_waits(ready_minutes=5, termination_minutes=10)
     client.update_deployment_group(
-        applicationName=APP, currentDeploymentGroupName=GROUP, blueGreenDeploymentConfiguration=changed
+        applicationName=APP,
+        currentDeploymentGroupName=GROUP,
+        blueGreenDeploymentConfiguration=changed,
     )
 
     group = client.get_deployment_group(applicationName=APP, deploymentGroupName=GROUP)
@@ -314,9 +316,12 @@ def test_get_deployment_answers_the_deployments_own_settings_after_the_group_cha
     # The simulated CodeDeploy follows the deployment's own Ready wait too (30 minutes).
     wait(6 * 60)
     assert info(client, deployment_id)["status"] == "Ready"
-    assert info(client, create_next_after_stop(client, deployment_id))[
-        "blueGreenDeploymentConfiguration"
-    ] == changed
+    assert (
+        info(client, create_next_after_stop(client, deployment_id))[
+            "blueGreenDeploymentConfiguration"
+        ]
+        == changed
+    )
 
 
 def create_next_after_stop(client: Any, deployment_id: str) -> str:
