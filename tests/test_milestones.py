@@ -450,15 +450,11 @@ GATED_CLOCK_AT_READY = {
 """GATED's clock for ``waitUntil: "Ready"``, as its deployments are created."""
 
 
-def change_gated(codedeploy: Any) -> None:
-    """Shorter waits and another configuration for GATED's next deployments
-    (UpdateDeploymentGroup)."""
-    codedeploy.update_deployment_group(
-        applicationName=APP,
-        currentDeploymentGroupName=GATED,
-        deploymentConfigName="CodeDeployDefault.ECSAllAtOnce",
-        blueGreenDeploymentConfiguration=blue_green_waits(ready_minutes=5, termination_minutes=10),
-    )
+GATED_CHANGES = {
+    "deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce",
+    "blueGreenDeploymentConfiguration": blue_green_waits(ready_minutes=5, termination_minutes=10),
+}
+"""Shorter waits and another configuration for GATED's next deployments."""
 
 
 def calls_before_the_first_pause(harness: Any) -> list[str]:
@@ -478,8 +474,11 @@ def test_a_group_changed_after_create_deployment_keeps_the_deployments_clock(
     make_harness: Any, groups: None, codedeploy: Any
 ) -> None:
     harness = make_harness(planner=PLAN_40)
+    # Changed as soon as CreateDeployment has answered (UpdateDeploymentGroup's effect; a call
+    # from inside the code's own call would count as the code's).
     harness.clients.codedeploy_create.meta.events.register(
-        "after-call.codedeploy.CreateDeployment", lambda **_kwargs: change_gated(codedeploy)
+        "after-call.codedeploy.CreateDeployment",
+        lambda **_kwargs: moto_codedeploy.update_deployment_group(APP, GATED, GATED_CHANGES),
     )
     before_pause = calls_before_the_first_pause(harness)
     count = counters(harness)
@@ -501,7 +500,9 @@ def test_attaching_reads_the_clock_from_the_waits_first_get_deployment(
     deployment_id = codedeploy.create_deployment(**appspec_request(deploymentGroupName=GATED))[
         "deploymentId"
     ]
-    change_gated(codedeploy)
+    codedeploy.update_deployment_group(
+        applicationName=APP, currentDeploymentGroupName=GATED, **GATED_CHANGES
+    )
     before_pause = calls_before_the_first_pause(harness)
     count = counters(harness)
 

@@ -512,21 +512,46 @@ def _stop_deployment(self: Any) -> Any:
     return ActionResult({"status": "Pending", "statusMessage": "Deployment stop is pending"})
 
 
-def _update_deployment_group(self: Any) -> ActionResult:
-    """UpdateDeploymentGroup, the fields the tests change (botocore model,
-    UpdateDeploymentGroupInput); its answer lists no hooks left behind."""
-    application = self._get_param("applicationName")
-    name = self._get_param("currentDeploymentGroupName")
-    group = self.codedeploy_backend.deployment_groups.get(application, {}).get(name)
+_GROUP_UPDATES = {
+    "deploymentConfigName": "deployment_config_name",
+    "deploymentStyle": "deployment_style",
+    "blueGreenDeploymentConfiguration": "blue_green_deployment_configuration",
+}
+"""The UpdateDeploymentGroupInput members served here, and moto's group attributes."""
+
+
+def _group(found: Any, application: str, name: str) -> Any:
+    group = found.deployment_groups.get(application, {}).get(name)
     if group is None:
         raise CodeDeployError(
             "DeploymentGroupDoesNotExistException", f"The deployment group {name} does not exist."
         )
-    for key, attribute in (
-        ("deploymentConfigName", "deployment_config_name"),
-        ("deploymentStyle", "deployment_style"),
-        ("blueGreenDeploymentConfiguration", "blue_green_deployment_configuration"),
-    ):
+    return group
+
+
+def update_deployment_group(
+    application: str,
+    name: str,
+    changes: dict[str, Any],
+    region: str = "us-east-1",
+    account: str = ACCOUNT_ID,
+) -> None:
+    """What UpdateDeploymentGroup does, without a call: for a test that changes a group from
+    inside a botocore hook of the code under test (a call there would count as the code's)."""
+    group = _group(backend(region, account), application, name)
+    for key, value in changes.items():
+        setattr(group, _GROUP_UPDATES[key], value)
+
+
+def _update_deployment_group(self: Any) -> ActionResult:
+    """UpdateDeploymentGroup, the fields the tests change (botocore model,
+    UpdateDeploymentGroupInput); its answer lists no hooks left behind."""
+    group = _group(
+        self.codedeploy_backend,
+        self._get_param("applicationName"),
+        self._get_param("currentDeploymentGroupName"),
+    )
+    for key, attribute in _GROUP_UPDATES.items():
         value = self._get_param(key)
         if value is not None:
             setattr(group, attribute, value)
