@@ -69,6 +69,10 @@ def _deployment_info_with_details(deployment: Any) -> dict[str, Any]:
     info["errorInformation"] = error_information(deployment)
     info["rollbackInfo"] = getattr(deployment, "rollback_info", None) or {}
     info["deploymentStyle"] = own_deployment_style(deployment)
+    if deployment.deployment_config_name is None:
+        # moto renders str(None). CreateDeploymentInput.deploymentConfigName (botocore model):
+        # without one on the group either, "CodeDeployDefault.OneAtATime is used by default".
+        info["deploymentConfigName"] = "CodeDeployDefault.OneAtATime"
     blue_green = own_blue_green_configuration(deployment)
     if blue_green:
         info["blueGreenDeploymentConfiguration"] = blue_green
