@@ -19,7 +19,9 @@ botocore model (``codedeploy/2014-10-06/service-2.json``):
 - ``GetDeployment`` answers the deployment's own ``deploymentStyle`` and
   ``blueGreenDeploymentConfiguration`` (DeploymentInfo: "blue/green deployment options for this
   deployment"), copied from its group when it is created, as CodeDeploy does; moto renders the
-  group's current ones, and no style at all for a group created without one.
+  group's current ones, and no style at all for a group created without one. A deployment
+  with no configuration anywhere answers ``CodeDeployDefault.OneAtATime``, the model's default
+  (moto: ``"None"``).
 - ``UpdateDeploymentGroup`` (moto has none): ``deploymentConfigName``, ``deploymentStyle`` and
   ``blueGreenDeploymentConfiguration``, enough to change a group under a running deployment.
 - ``CreateDeploymentConfig``, ``GetDeploymentConfig``, ``ListDeploymentConfigs`` and
