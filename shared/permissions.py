@@ -91,7 +91,13 @@ PERMISSIONS: tuple[Permission, ...] = (
         "CreateDeployment registers the request's revision with the application",
         needed_by="codedeploy:CreateDeployment",
     ),
-    _code(_T, "codedeploy", "GetDeployment", "read the status while waiting, and the result"),
+    _code(
+        _T,
+        "codedeploy",
+        "GetDeployment",
+        "read the status while waiting, and the result; the group's clock (the deployment's "
+        "own Ready wait and termination wait)",
+    ),
     _code(
         _T,
         "codedeploy",
@@ -128,7 +134,7 @@ PERMISSIONS: tuple[Permission, ...] = (
         _T,
         "codedeploy",
         "GetDeploymentGroup",
-        "the group's clock (Ready wait, termination wait); failure explanation: its alarms",
+        "failure explanation: the group's alarms (an ALARM_ACTIVE stop)",
     ),
     _code(
         _T,

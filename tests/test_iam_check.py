@@ -104,7 +104,7 @@ def test_continue_deployment_is_granted_on_star_only() -> None:
     assert 'evaluates it against "*" only' in problem
 
 
-def test_the_group_clock_reads_are_scoped_to_their_resource_types() -> None:
+def test_the_group_and_configuration_reads_are_scoped_to_their_resource_types() -> None:
     configs = "arn:aws:codedeploy:eu-west-1:123456789012:deploymentconfig:*"
     predefined = (
         "arn:aws:codedeploy:eu-west-1:123456789012:deploymentconfig:CodeDeployDefault.AllAtOnce"

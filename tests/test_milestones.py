@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from shared.adapters.codedeploy import (
+    BlueGreenWaits,
     DeploymentConfigSettings,
-    DeploymentGroupSettings,
+    DeploymentSnapshot,
     predefined_config,
 )
 from shared.errors import DeploymentWaitTimeout
@@ -226,7 +227,8 @@ def test_on_deadline_return_is_not_warned(make_harness: Any, groups: None, log_l
 @pytest.mark.parametrize(
     ("operation", "error_code"),
     [
-        ("GetDeploymentGroup", "AccessDeniedException"),
+        # The clock's own GetDeployment (right after CreateDeployment, before the first pause).
+        ("GetDeployment", "AccessDeniedException"),
         ("GetDeploymentConfig", "ThrottlingException"),
     ],
 )
@@ -247,7 +249,9 @@ def test_a_group_that_cannot_be_read_never_fails_the_deployment(
         },
     )
     harness = make_harness(planner=PLAN_40)
-    harness.faults.on("codedeploy", operation, error_code=error_code, times=None)
+    # Only the first GetDeployment fails: the wait's own ones must go through.
+    times = 1 if operation == "GetDeployment" else None
+    harness.faults.on("codedeploy", operation, error_code=error_code, times=times)
 
     result = harness.invoke(appspec_request(deploymentConfigName="canary-25-3"))
 
@@ -260,42 +264,92 @@ def test_a_group_that_cannot_be_read_never_fails_the_deployment(
     assert error_code in warnings[0]["reason"]
 
 
+def blue_green_deployment(
+    platform: str, config_name: str | None, waits: BlueGreenWaits | None
+) -> DeploymentSnapshot:
+    """What GetDeployment says of a blue/green deployment (DeploymentInfo)."""
+    return DeploymentSnapshot(
+        deployment_id="d-ABCDEFGHI",
+        status="InProgress",
+        compute_platform=platform,
+        deployment_config_name=config_name,
+        deployment_type="BLUE_GREEN",
+        blue_green_waits=waits,
+    )
+
+
 def test_group_clock_sums_follow_the_api_reference() -> None:
-    group = DeploymentGroupSettings(
-        application_name=APP,
-        deployment_group_name=SHIFTING,
-        deployment_config_name="CodeDeployDefault.ECSLinear10PercentEvery3Minutes",
-        compute_platform="ECS",
-        blue_green=True,
-        ready_action="CONTINUE_DEPLOYMENT",
-        ready_wait_minutes=45,  # CONTINUE_DEPLOYMENT reroutes at once: no Ready wait
-        termination_action="TERMINATE",
-        termination_wait_minutes=2880,
+    deployment = blue_green_deployment(
+        "ECS",
+        "CodeDeployDefault.ECSLinear10PercentEvery3Minutes",
+        # CONTINUE_DEPLOYMENT reroutes at once: no Ready wait, whatever the minutes.
+        BlueGreenWaits("CONTINUE_DEPLOYMENT", 45, "TERMINATE", 2880),
     )
     linear = DeploymentConfigSettings(
         "CodeDeployDefault.ECSLinear10PercentEvery3Minutes", "ECS", "TimeBasedLinear", 10, 3
     )
     # Ten increments of 10 %, nine gaps of 3 minutes.
-    assert compute_group_clock(group, linear, "Succeeded").as_result() == {
+    assert compute_group_clock(deployment, linear, "Succeeded").as_result() == {
         "readyWaitMinutes": 0,
         "trafficRoutingMinutes": 27,
         "terminationWaitMinutes": 2880,
         "longestMinutes": 2907,
     }
-    assert compute_group_clock(group, linear, "TrafficShifted").longest_minutes == 27
-    assert compute_group_clock(group, linear, "Ready").longest_minutes == 2907
+    assert compute_group_clock(deployment, linear, "TrafficShifted").longest_minutes == 27
+    assert compute_group_clock(deployment, linear, "Ready").longest_minutes == 2907
 
-    lambda_group = DeploymentGroupSettings(
-        APP, "fn", None, "Lambda", True, "STOP_DEPLOYMENT", 30, "TERMINATE", 60
+    lambda_deployment = blue_green_deployment(
+        "Lambda", "c", BlueGreenWaits("STOP_DEPLOYMENT", 30, "TERMINATE", 60)
     )
     canary = DeploymentConfigSettings("c", "Lambda", "TimeBasedCanary", 10, 5)
     # Lambda has no Ready gate and no original environment to keep.
-    assert compute_group_clock(lambda_group, canary, "Succeeded").as_result() == {
+    assert compute_group_clock(lambda_deployment, canary, "Succeeded").as_result() == {
         "readyWaitMinutes": 0,
         "trafficRoutingMinutes": 5,
         "terminationWaitMinutes": 0,
         "longestMinutes": 5,
     }
+
+    in_place = DeploymentSnapshot(
+        "d-ABCDEFGHI",
+        "InProgress",
+        compute_platform="Server",
+        deployment_type="IN_PLACE",
+        blue_green_waits=BlueGreenWaits("STOP_DEPLOYMENT", 30, "TERMINATE", 60),
+    )
+    # An in-place deployment neither stops at Ready nor keeps an original environment.
+    assert compute_group_clock(in_place, None, "Succeeded").longest_minutes == 0
+
+
+def test_the_clock_reads_blue_green_waits_from_deployment_info() -> None:
+    info = {
+        "deploymentId": "d-ABCDEFGHI",
+        "status": "Created",
+        "computePlatform": "ECS",
+        "deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce",
+        "deploymentStyle": {
+            "deploymentType": "BLUE_GREEN",
+            "deploymentOption": "WITH_TRAFFIC_CONTROL",
+        },
+        # BlueGreenDeploymentConfiguration, as DeploymentInfo carries it (botocore model).
+        "blueGreenDeploymentConfiguration": {
+            "deploymentReadyOption": {"actionOnTimeout": "STOP_DEPLOYMENT", "waitTimeInMinutes": 7},
+            "terminateBlueInstancesOnDeploymentSuccess": {
+                "action": "TERMINATE",
+                "terminationWaitTimeInMinutes": 11,
+            },
+        },
+    }
+
+    snapshot = DeploymentSnapshot.from_deployment_info(info)
+
+    assert snapshot.blue_green_waits == BlueGreenWaits("STOP_DEPLOYMENT", 7, "TERMINATE", 11)
+    assert compute_group_clock(snapshot, None, "Succeeded").longest_minutes == 18
+    no_waits = DeploymentSnapshot.from_deployment_info(
+        {**info, "blueGreenDeploymentConfiguration": {}}
+    )
+    assert no_waits.blue_green_waits is None
+    assert compute_group_clock(no_waits, None, "Succeeded").longest_minutes == 0
 
 
 def test_create_and_attach_requests_accept_traffic_shifted() -> None:
@@ -347,7 +401,6 @@ def test_a_predefined_configuration_costs_no_get_deployment_config(
     result = harness.invoke(appspec_request(deploymentGroupName=GATED, waitUntil="Ready"))
 
     assert result["groupClock"]["trafficRoutingMinutes"] == 15
-    assert count.calls["GetDeploymentGroup"] == 1
     assert count.calls.get("GetDeploymentConfig", 0) == 0
 
 
@@ -384,3 +437,82 @@ def test_the_predefined_configurations_are_what_get_deployment_config_answers(na
     assert answered is not None
 
     assert predefined_config(name) == DeploymentConfigSettings.from_config_info(answered)
+
+
+# --- the clock comes from the deployment, not from its group -------------------------------------
+
+GATED_CLOCK_AT_READY = {
+    "readyWaitMinutes": 30,
+    "trafficRoutingMinutes": 15,
+    "terminationWaitMinutes": 120,
+    "longestMinutes": 0,
+}
+"""GATED's clock for ``waitUntil: "Ready"``, as its deployments are created."""
+
+
+GATED_CHANGES = {
+    "deploymentConfigName": "CodeDeployDefault.ECSAllAtOnce",
+    "blueGreenDeploymentConfiguration": blue_green_waits(ready_minutes=5, termination_minutes=10),
+}
+"""Shorter waits and another configuration for GATED's next deployments."""
+
+
+def calls_before_the_first_pause(harness: Any) -> list[str]:
+    """The CodeDeploy operations the trigger sends before its first sleep (filled as it runs)."""
+    seen: list[str] = []
+
+    def note(model: Any, **_kwargs: Any) -> None:
+        if not harness.sleeps:
+            seen.append(model.name)
+
+    for client in (harness.clients.codedeploy, harness.clients.codedeploy_create):
+        client.meta.events.register("before-call.codedeploy.*", note)
+    return seen
+
+
+def test_a_group_changed_after_create_deployment_keeps_the_deployments_clock(
+    make_harness: Any, groups: None, codedeploy: Any
+) -> None:
+    harness = make_harness(planner=PLAN_40)
+    # Changed as soon as CreateDeployment has answered (UpdateDeploymentGroup's effect; a call
+    # from inside the code's own call would count as the code's).
+    harness.clients.codedeploy_create.meta.events.register(
+        "after-call.codedeploy.CreateDeployment",
+        lambda **_kwargs: moto_codedeploy.update_deployment_group(APP, GATED, GATED_CHANGES),
+    )
+    before_pause = calls_before_the_first_pause(harness)
+    count = counters(harness)
+
+    result = harness.invoke(appspec_request(deploymentGroupName=GATED, waitUntil="Ready"))
+
+    assert result["groupClock"] == GATED_CLOCK_AT_READY
+    # One GetDeployment where GetDeploymentGroup used to be; no call for the predefined canary.
+    assert before_pause == ["CreateDeployment", "GetDeployment"]
+    assert "GetDeploymentGroup" not in count.calls
+    group = codedeploy.get_deployment_group(applicationName=APP, deploymentGroupName=GATED)
+    assert group["deploymentGroupInfo"]["deploymentConfigName"] == "CodeDeployDefault.ECSAllAtOnce"
+
+
+def test_attaching_reads_the_clock_from_the_waits_first_get_deployment(
+    make_harness: Any, groups: None, codedeploy: Any, log_lines: Any
+) -> None:
+    harness = make_harness(planner=PLAN_40)
+    deployment_id = codedeploy.create_deployment(**appspec_request(deploymentGroupName=GATED))[
+        "deploymentId"
+    ]
+    codedeploy.update_deployment_group(
+        applicationName=APP, currentDeploymentGroupName=GATED, **GATED_CHANGES
+    )
+    before_pause = calls_before_the_first_pause(harness)
+    count = counters(harness)
+
+    result = harness.invoke({"deploymentId": deployment_id, "waitUntil": "Ready"})
+
+    assert result["status"] == "Ready"
+    assert result["groupClock"] == GATED_CLOCK_AT_READY
+    (clock_line,) = [line for line in log_lines() if line["message"] == "group clock"]
+    assert clock_line["deploymentConfigName"] == "CodeDeployDefault.ECSCanary10Percent15Minutes"
+    # The wait's first look is the clock's only source: it was GetDeployment twice and
+    # GetDeploymentGroup before the first pause.
+    assert before_pause == ["GetDeployment"]
+    assert "GetDeploymentGroup" not in count.calls

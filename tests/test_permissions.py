@@ -131,7 +131,8 @@ def test_control_and_the_group_clock_are_granted_in_every_mode() -> None:
     needed = {
         "codedeploy.ContinueDeployment",
         "codedeploy.StopDeployment",
-        "codedeploy.GetDeploymentGroup",
+        # The group's clock: the deployment's own waits, and a custom configuration.
+        "codedeploy.GetDeployment",
         "codedeploy.GetDeploymentConfig",
     }
     assert needed <= code_operations(Function.TRIGGER)

@@ -291,6 +291,45 @@ def test_the_group_and_its_deployment_config_are_served(client: Any, world: Any)
     assert linear["timeBasedLinear"] == {"linearPercentage": 10, "linearInterval": 1}
 
 
+def test_get_deployment_answers_the_deployments_own_settings_after_the_group_changed(
+    client: Any, world: Any
+) -> None:
+    """DeploymentInfo's deploymentStyle and blueGreenDeploymentConfiguration are "for this
+    deployment" (botocore model): set at creation, not the group's current ones."""
+    waits = blue_green_waits(ready_minutes=30, termination_minutes=120)
+    _, _, wait = world(waits)
+    deployment_id = create(client)
+
+    changed = blue_green_waits(ready_minutes=5, termination_minutes=10)
+    client.update_deployment_group(
+        applicationName=APP,
+        currentDeploymentGroupName=GROUP,
+        blueGreenDeploymentConfiguration=changed,
+    )
+
+    group = client.get_deployment_group(applicationName=APP, deploymentGroupName=GROUP)
+    assert group["deploymentGroupInfo"]["blueGreenDeploymentConfiguration"] == changed
+    deployment = info(client, deployment_id)
+    assert deployment["blueGreenDeploymentConfiguration"] == waits
+    assert deployment["deploymentStyle"]["deploymentType"] == "BLUE_GREEN"
+    assert deployment["computePlatform"] == "ECS"
+    # The simulated CodeDeploy follows the deployment's own Ready wait too (30 minutes).
+    wait(6 * 60)
+    assert info(client, deployment_id)["status"] == "Ready"
+    assert (
+        info(client, create_next_after_stop(client, deployment_id))[
+            "blueGreenDeploymentConfiguration"
+        ]
+        == changed
+    )
+
+
+def create_next_after_stop(client: Any, deployment_id: str) -> str:
+    """Stop ``deployment_id`` and create the group's next deployment."""
+    client.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=False)
+    return create(client)
+
+
 def test_custom_deployment_configs_are_created_read_and_deleted(client: Any) -> None:
     routing = {
         "type": "TimeBasedLinear",

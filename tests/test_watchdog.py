@@ -280,7 +280,9 @@ def test_a_stop_deployment_that_never_answers_is_said_and_nothing_else_is_called
     calls: CallLog,
 ) -> None:
     """The answer's own calls are bounded too: StopDeployment is interrupted at the end."""
-    calls.ring_on("GetDeployment")  # the wait phase: answered as at the deadline
+    # The wait phase's first call (the group's clock reads the new deployment): answered as at
+    # the deadline.
+    calls.ring_on("GetDeployment")
     calls.ring_on("StopDeployment")  # the answer's call: answered with what is known
     service = service_with(calls)
 
@@ -292,14 +294,9 @@ def test_a_stop_deployment_that_never_answers_is_said_and_nothing_else_is_called
     assert f"deployment {deployment_id} (last status Created)" in message
     assert "StopDeployment failed, so the deployment may still be running" in message
     assert "no answer before the function's deadline" in message
-    # The group's clock is read before the first pause (its predefined configuration is
-    # known without GetDeploymentConfig); then the wait's GetDeployment.
-    assert calls.calls == [
-        "CreateDeployment",
-        "GetDeploymentGroup",
-        "GetDeployment",
-        "StopDeployment",
-    ]
+    # The group's clock is read before the first pause, from GetDeployment (its predefined
+    # configuration is known without GetDeploymentConfig); nothing else before the stop.
+    assert calls.calls == ["CreateDeployment", "GetDeployment", "StopDeployment"]
 
 
 def test_interrupted_after_the_end_answers_with_the_end_without_details(

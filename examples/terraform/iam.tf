@@ -113,9 +113,9 @@ data "aws_iam_policy_document" "trigger" {
     resources = local.codedeploy_deployment_group_arns
   }
 
-  # The group's clock (its Ready wait and termination wait) and the failure
-  # explanation (the alarms of an ALARM_ACTIVE stop). Resource type: deploymentgroup
-  # (Service Authorization Reference).
+  # The failure explanation: the group's alarms (of an ALARM_ACTIVE stop). The
+  # group's clock reads the deployment's own waits with GetDeployment instead.
+  # Resource type: deploymentgroup (Service Authorization Reference).
   statement {
     sid       = "ReadDeploymentGroup"
     actions   = ["codedeploy:GetDeploymentGroup"]

@@ -81,6 +81,9 @@ class DeploymentSnapshot:
     deployment_config_name: str | None = None
     deployment_type: str | None = None
     """DeploymentInfo.deploymentStyle.deploymentType: ``IN_PLACE`` or ``BLUE_GREEN``."""
+    blue_green_waits: BlueGreenWaits | None = None
+    """DeploymentInfo.blueGreenDeploymentConfiguration: this deployment's Ready and
+    termination waits (None: none given, as for an in-place deployment)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -108,44 +111,39 @@ class DeploymentSnapshot:
             ),
             deployment_config_name=info.get("deploymentConfigName"),
             deployment_type=(info.get("deploymentStyle") or {}).get("deploymentType"),
+            blue_green_waits=BlueGreenWaits.from_configuration(
+                info.get("blueGreenDeploymentConfiguration")
+            ),
         )
 
 
 @dataclass(frozen=True)
-class DeploymentGroupSettings:
-    """What GetDeploymentGroup says about the waits of a group's deployments (minutes).
+class BlueGreenWaits:
+    """The waits of a blue/green deployment, in minutes: the botocore model's
+    BlueGreenDeploymentConfiguration, which DeploymentInfo (GetDeployment) carries "for this
+    deployment" as CodeDeploy set it up at creation, whatever the group says since.
 
     Sources, the CodeDeploy API reference: DeploymentReadyOption (``waitTimeInMinutes``
     "applies only to the STOP_DEPLOYMENT option": CONTINUE_DEPLOYMENT reroutes at once),
     BlueInstanceTerminationOption (``terminationWaitTimeInMinutes`` with TERMINATE, at most
-    2880; it "does not apply to Lambda deployments"), DeploymentStyle.
+    2880; it "does not apply to Lambda deployments").
     """
 
-    application_name: str
-    deployment_group_name: str
-    deployment_config_name: str | None
-    compute_platform: str | None
-    blue_green: bool
-    """``deploymentStyle.deploymentType`` BLUE_GREEN."""
-    ready_action: str | None
+    ready_action: str | None = None
     """``deploymentReadyOption.actionOnTimeout``: CONTINUE_DEPLOYMENT or STOP_DEPLOYMENT."""
-    ready_wait_minutes: int
-    termination_action: str | None
+    ready_wait_minutes: int = 0
+    termination_action: str | None = None
     """``terminateBlueInstancesOnDeploymentSuccess.action``: TERMINATE or KEEP_ALIVE."""
-    termination_wait_minutes: int
+    termination_wait_minutes: int = 0
 
     @classmethod
-    def from_group_info(cls, info: Mapping[str, Any]) -> DeploymentGroupSettings:
-        style = info.get("deploymentStyle") or {}
-        blue_green = info.get("blueGreenDeploymentConfiguration") or {}
-        ready = blue_green.get("deploymentReadyOption") or {}
-        terminate = blue_green.get("terminateBlueInstancesOnDeploymentSuccess") or {}
+    def from_configuration(cls, configuration: Any) -> BlueGreenWaits | None:
+        """From a BlueGreenDeploymentConfiguration (None when absent or empty)."""
+        if not isinstance(configuration, Mapping) or not configuration:
+            return None
+        ready = configuration.get("deploymentReadyOption") or {}
+        terminate = configuration.get("terminateBlueInstancesOnDeploymentSuccess") or {}
         return cls(
-            application_name=str(info.get("applicationName") or ""),
-            deployment_group_name=str(info.get("deploymentGroupName") or ""),
-            deployment_config_name=info.get("deploymentConfigName"),
-            compute_platform=info.get("computePlatform"),
-            blue_green=style.get("deploymentType") == "BLUE_GREEN",
             ready_action=ready.get("actionOnTimeout"),
             ready_wait_minutes=_minutes(ready.get("waitTimeInMinutes")),
             termination_action=terminate.get("action"),
@@ -278,8 +276,8 @@ BATCH_GET_LIMIT = 25  # BatchGetDeployments: "up to 25" ids (CodeDeploy API refe
 
 
 class CodeDeployGateway:
-    """CreateDeployment, GetDeployment, ContinueDeployment, StopDeployment and look-ups (the
-    group and its deployment configuration too), with readable errors.
+    """CreateDeployment, GetDeployment, ContinueDeployment, StopDeployment and look-ups (a
+    deployment configuration too), with readable errors.
 
     ``create_client`` makes CreateDeployment calls: it must not retry by itself
     (``max_attempts=1``), because botocore would resend after a read timeout or a
@@ -356,18 +354,6 @@ class CodeDeployGateway:
                 deploymentWaitType=wait_type,  # type: ignore[arg-type]
             ),
         )
-
-    def get_deployment_group(self, application: str, group: str) -> DeploymentGroupSettings:
-        """GetDeploymentGroup: the group's deployment style, blue/green waits and config."""
-        response = self._call(
-            "GetDeploymentGroup",
-            {"applicationName": application, "deploymentGroupName": group},
-            lambda: self._client.get_deployment_group(
-                applicationName=application, deploymentGroupName=group
-            ),
-        )
-        info = cast(Mapping[str, Any], response.get("deploymentGroupInfo") or {})
-        return DeploymentGroupSettings.from_group_info(info)
 
     def get_deployment_config(self, name: str) -> DeploymentConfigSettings:
         """GetDeploymentConfig: how the configuration shifts traffic (a predefined one is

@@ -1,9 +1,11 @@
 """The deployment group's own clock: how long CodeDeploy itself may keep a deployment going.
 
-Before waiting, the trigger reads the group (GetDeploymentGroup) and, for ECS and Lambda,
-the deployment's configuration (GetDeploymentConfig, for a custom one only:
-shared/adapters/codedeploy.py knows the predefined ones), and adds up the waits they set, in
-minutes (CodeDeploy API reference):
+Before waiting, the trigger reads the deployment's own settings from GetDeployment (the
+botocore model's DeploymentInfo: ``computePlatform``, ``deploymentStyle``,
+``deploymentConfigName`` and ``blueGreenDeploymentConfiguration``, "blue/green deployment
+options for this deployment") and, for ECS and Lambda, its configuration
+(GetDeploymentConfig, for a custom one only: shared/adapters/codedeploy.py knows the
+predefined ones), and adds up the waits they set, in minutes (CodeDeploy API reference):
 
 - ``readyWaitMinutes``: DeploymentReadyOption ``waitTimeInMinutes`` with STOP_DEPLOYMENT (a
   blue/green deployment waits in Ready that long for ContinueDeployment, then is Stopped);
@@ -21,15 +23,24 @@ minutes (CodeDeploy API reference):
   the deployment stops at Ready (STOP_DEPLOYMENT), else as for Succeeded (it meets Ready at
   Succeeded). Installing, hooks and health checks come on top: this is the group's share.
 
-The same sums are what the AWS CLI's ``aws ecs deploy`` adds to its timeout (aws-cli pull
-request 3805: the ready and termination wait times plus a buffer).
+DeploymentInfo holds what CodeDeploy set up for this very deployment (the configuration
+CreateDeployment's ``deploymentConfigName`` chose, else the group's; the group's blue/green
+waits as they were at creation), so a group changed since does not skew it, and it costs no
+call of its own when the wait has just read GetDeployment: attaching to a deployment
+(attach, continue, stop, a replayed request) looks at it at once, and that answer serves.
+Only a deployment this invocation has just created (or adopted after an ambiguous
+CreateDeployment) is not looked at before the first pause; the clock then reads
+GetDeployment itself, one call, where GetDeploymentGroup used to be.
 
-Reading the group must never fail the deployment: denied (the role lacks
-codedeploy:GetDeploymentGroup), throttled or out of time, the clock is left out and a
-warning says why. Nor may it eat the wait: its calls get at most
+Reading the clock must never fail the deployment: denied (the role lacks
+codedeploy:GetDeployment or codedeploy:GetDeploymentConfig), throttled or out of time, the
+clock is left out and a warning says why. Nor may it eat the wait: its own calls get at most
 :data:`GROUP_CLOCK_BUDGET_SHARE` of the wait budget and :data:`GROUP_CLOCK_MAX_SECONDS`
 (a CodeDeploy that trickles its answers costs the wait that little), and it is read before
 the first pause only, so attaching to a deployment that has ended costs one look, as before.
+
+The same sums are what the AWS CLI's ``aws ecs deploy`` adds to its timeout (aws-cli pull
+request 3805: the ready and termination wait times plus a buffer).
 """
 
 from __future__ import annotations
@@ -37,8 +48,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from shared.adapters.codedeploy import DeploymentConfigSettings, DeploymentGroupSettings
-from shared.contract.request import CreateRequest
+from shared.adapters.codedeploy import (
+    BlueGreenWaits,
+    DeploymentConfigSettings,
+    DeploymentSnapshot,
+)
 from shared.deadline import NoTimeLeft
 from shared.errors import CodeDeployError
 from shared.observability import logger
@@ -103,25 +117,32 @@ def traffic_routing_minutes(config: DeploymentConfigSettings | None) -> int:
 
 
 def compute_group_clock(
-    group: DeploymentGroupSettings, config: DeploymentConfigSettings | None, wait_until: str
+    deployment: DeploymentSnapshot, config: DeploymentConfigSettings | None, wait_until: str
 ) -> GroupClock:
-    blue_green = group.blue_green and group.compute_platform != "Lambda"
-    ready = group.ready_wait_minutes
-    ready = ready if blue_green and group.ready_action == "STOP_DEPLOYMENT" else 0
-    termination = group.termination_wait_minutes
-    termination = termination if blue_green and group.termination_action == "TERMINATE" else 0
+    """The clock of ``deployment`` (what GetDeployment said) under ``config``."""
+    waits = deployment.blue_green_waits or BlueGreenWaits()
+    if deployment.deployment_type != "BLUE_GREEN" or deployment.compute_platform == "Lambda":
+        # In place: no Ready gate, no original environment; Lambda: neither option applies.
+        waits = BlueGreenWaits()
+    ready = waits.ready_wait_minutes if waits.ready_action == "STOP_DEPLOYMENT" else 0
+    terminate = waits.termination_action == "TERMINATE"
+    termination = waits.termination_wait_minutes if terminate else 0
     clock = GroupClock(ready, traffic_routing_minutes(config), termination, 0)
     return GroupClock(
         ready, clock.traffic_routing_minutes, termination, clock.minutes_until(wait_until)
     )
 
 
-def read_group_clock(inv: Invocation, deployment_id: str) -> GroupClock | None:
-    """The group's clock for this deployment, logged; None (and a warning) when the group or
-    its configuration cannot be read. Warns at the start when the invocation cannot cover it
-    with ``onDeadline: "fail"``; the sentence is kept for the timeout's message."""
+def read_group_clock(
+    inv: Invocation, deployment_id: str, seen: DeploymentSnapshot | None = None
+) -> GroupClock | None:
+    """The group's clock for this deployment, logged; None (and a warning) when the
+    deployment or its configuration cannot be read. ``seen``: the wait's own GetDeployment
+    answer, if it made one (then no GetDeployment of its own). Warns at the start when the
+    invocation cannot cover it with ``onDeadline: "fail"``; the sentence is kept for the
+    timeout's message."""
     try:
-        group, config = _read(inv, deployment_id)
+        deployment, config = _read(inv, deployment_id, seen)
     except (CodeDeployError, NoTimeLeft) as error:
         logger.warning(
             "could not read the deployment group's clock; waiting without it",
@@ -129,7 +150,7 @@ def read_group_clock(inv: Invocation, deployment_id: str) -> GroupClock | None:
         )
         return None
     wait_until = inv.options.wait_until
-    clock = compute_group_clock(group, config, wait_until)
+    clock = compute_group_clock(deployment, config, wait_until)
     logger.info(
         "group clock",
         extra={
@@ -155,22 +176,13 @@ def read_group_clock(inv: Invocation, deployment_id: str) -> GroupClock | None:
 
 
 def _read(
-    inv: Invocation, deployment_id: str
-) -> tuple[DeploymentGroupSettings, DeploymentConfigSettings | None]:
+    inv: Invocation, deployment_id: str, seen: DeploymentSnapshot | None
+) -> tuple[DeploymentSnapshot, DeploymentConfigSettings | None]:
     gateway = inv.codedeploy_brief
-    request = inv.request
-    if isinstance(request, CreateRequest):
-        application, group_name = request.application_name, request.deployment_group_name
-        config_name = request.create_params.get("deploymentConfigName")
-    else:
-        # An attached deployment: its group, and the configuration CodeDeploy resolved for it.
-        snapshot = gateway.get(deployment_id)
-        application = snapshot.application_name or ""
-        group_name = snapshot.deployment_group_name or ""
-        config_name = snapshot.deployment_config_name
-    group = gateway.get_deployment_group(application, group_name)
-    # CreateDeployment's deploymentConfigName overrides the group's (API reference).
-    config_name = config_name or group.deployment_config_name
-    if group.compute_platform not in _TRAFFIC_ROUTED_PLATFORMS or not config_name:
-        return group, None
-    return group, gateway.get_deployment_config(str(config_name))
+    deployment = seen if seen is not None else gateway.get(deployment_id)
+    # DeploymentInfo's deploymentConfigName is the one CodeDeploy resolved for this
+    # deployment: CreateDeployment's, else the group's (API reference).
+    config_name = deployment.deployment_config_name
+    if deployment.compute_platform not in _TRAFFIC_ROUTED_PLATFORMS or not config_name:
+        return deployment, None
+    return deployment, gateway.get_deployment_config(config_name)

@@ -32,8 +32,8 @@ def wait_for(inv: Invocation, deployment_id: str, *, just_created: bool) -> Wait
     """
     started = inv.clock.monotonic()
 
-    def read_clock() -> None:
-        clock = read_group_clock(inv, deployment_id)
+    def read_clock(seen: DeploymentSnapshot | None) -> None:
+        clock = read_group_clock(inv, deployment_id, seen)
         inv.progress.group_clock = None if clock is None else clock.as_result()
 
     waiter = build_waiter(inv)

@@ -160,6 +160,7 @@ class DeploymentWaiter:
         self._policy = policy
         self._clock = clock
         self._last_status: str | None = None
+        self._last_answer: DeploymentSnapshot | None = None
 
     @property
     def _store(self) -> StatusStore | None:
@@ -180,7 +181,7 @@ class DeploymentWaiter:
         just_created: bool,
         milestones: frozenset[str] = frozenset(),
         traffic_shifted: bool = False,
-        before_waiting: Callable[[], None] | None = None,
+        before_waiting: Callable[[DeploymentSnapshot | None], None] | None = None,
     ) -> WaitOutcome:
         """Wait for the end, or for a status in ``milestones`` (e.g. Ready), or, with
         ``traffic_shifted``, for GetDeployment's ``instanceTerminationWaitTimeStarted``.
@@ -188,10 +189,13 @@ class DeploymentWaiter:
         ``just_created``: this invocation's CreateDeployment made it, so its status
         is known (Created) and the first GetDeployment can wait an interval.
         ``before_waiting`` runs once, before the first pause: not at all when the first look
-        already ends the wait (attaching to a deployment that has ended costs one look).
+        already ends the wait (attaching to a deployment that has ended costs one look). It
+        gets the wait's latest GetDeployment answer (None when the first look made none, as
+        right after CreateDeployment), so it need not ask CodeDeploy again.
         """
         started = self._clock.monotonic()
         self._last_status = DeploymentStatus.CREATED if just_created else None
+        self._last_answer = None
         targets = milestones | {s for s in DeploymentStatus if is_terminal(s)}
         schedule = self._initial_schedule(
             started, just_created=just_created, traffic_shifted=traffic_shifted
@@ -209,7 +213,7 @@ class DeploymentWaiter:
                 snapshot, detected_by = found
                 return WaitOutcome(snapshot, detected_by, self._clock.monotonic() - started)
             if before_waiting is not None:
-                before_waiting()
+                before_waiting(self._last_answer)
                 before_waiting = None
             pause = max(MIN_PAUSE_SECONDS, self._next_wake(schedule) - self._clock.monotonic())
             if not deadline.allows(pause):
@@ -284,7 +288,7 @@ class DeploymentWaiter:
         # One GetDeployment confirms the end and brings completeTime, errorInformation and
         # rollbackInfo. CodeDeploy has the last word: the table's status may come from a
         # forged or stray event (a direct invoke of the recorder, say).
-        snapshot = self._poller.get(deployment_id)
+        snapshot = self._get(deployment_id)
         confirmed = snapshot.status == record.status
         self._observe(deployment_id, snapshot.status, record.source if confirmed else "api")
         if _contradicts(snapshot.status, record.status):
@@ -307,7 +311,7 @@ class DeploymentWaiter:
     def _poll(
         self, deployment_id: str, schedule: _Schedule, targets: frozenset[str], now: float
     ) -> tuple[DeploymentSnapshot, DetectedBy] | None:
-        snapshot = self._poller.get(deployment_id)
+        snapshot = self._get(deployment_id)
         if self._store is not None and schedule.events_seen and not schedule.traffic_shifted:
             # Events flow for this deployment: the safety net can stretch, up to its cap.
             schedule.poll_interval = min(
@@ -318,6 +322,10 @@ class DeploymentWaiter:
         if self._store is not None:
             self._write_back(snapshot, schedule, now)
         return (snapshot, "poll") if schedule.met(snapshot, targets) else None
+
+    def _get(self, deployment_id: str) -> DeploymentSnapshot:
+        self._last_answer = self._poller.get(deployment_id)
+        return self._last_answer
 
     def _write_back(self, snapshot: DeploymentSnapshot, schedule: _Schedule, now: float) -> None:
         """Share what a poll learned, so other readers need not poll too."""

@@ -16,6 +16,14 @@ botocore model (``codedeploy/2014-10-06/service-2.json``):
   ``DeploymentTargetDoesNotExistException``.
 - ``GetDeploymentGroup`` answers the group's ``alarmConfiguration`` (moto: ``{}``).
   moto already stores and answers ``blueGreenDeploymentConfiguration`` and ``deploymentStyle``.
+- ``GetDeployment`` answers the deployment's own ``deploymentStyle`` and
+  ``blueGreenDeploymentConfiguration`` (DeploymentInfo: "blue/green deployment options for this
+  deployment"), copied from its group when it is created, as CodeDeploy does; moto renders the
+  group's current ones, and no style at all for a group created without one. A deployment
+  with no configuration anywhere answers ``CodeDeployDefault.OneAtATime``, the model's default
+  (moto: ``"None"``).
+- ``UpdateDeploymentGroup`` (moto has none): ``deploymentConfigName``, ``deploymentStyle`` and
+  ``blueGreenDeploymentConfiguration``, enough to change a group under a running deployment.
 - ``CreateDeploymentConfig``, ``GetDeploymentConfig``, ``ListDeploymentConfigs`` and
   ``DeleteDeploymentConfig`` (Terraform's ``aws_codedeploy_deployment_config``), with the
   predefined ``CodeDeployDefault.*`` configurations and their ``trafficRoutingConfig``.
@@ -29,6 +37,7 @@ Targets are whatever :func:`set_targets` stored: ``DeploymentTarget`` dicts
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 import weakref
@@ -61,15 +70,25 @@ def _deployment_info_with_details(deployment: Any) -> dict[str, Any]:
     info = _original_deployment_info(deployment)
     info["errorInformation"] = error_information(deployment)
     info["rollbackInfo"] = getattr(deployment, "rollback_info", None) or {}
-    info["deploymentStyle"] = _deployment_style(deployment)
+    info["deploymentStyle"] = own_deployment_style(deployment)
+    if deployment.deployment_config_name is None:
+        # moto renders str(None). CreateDeploymentInput.deploymentConfigName (botocore model):
+        # without one on the group either, "CodeDeployDefault.OneAtATime is used by default".
+        info["deploymentConfigName"] = "CodeDeployDefault.OneAtATime"
+    blue_green = own_blue_green_configuration(deployment)
+    if blue_green:
+        info["blueGreenDeploymentConfiguration"] = blue_green
+    else:
+        # Not required in DeploymentInfo (botocore model): left out when there is none.
+        info.pop("blueGreenDeploymentConfiguration", None)
     return info
 
 
 def _deployment_style(deployment: Any) -> dict[str, str]:
-    """DeploymentInfo.deploymentStyle, which moto leaves out: the group's, or what AWS
-    gives a group created without one (terraform-provider-aws defaults ``deployment_style``
-    to IN_PLACE / WITHOUT_TRAFFIC_CONTROL; a Lambda group is always blue/green with traffic
-    control, CodeDeploy user guide "Deployments on an AWS Lambda compute platform")."""
+    """The group's deploymentStyle, or what AWS gives a group created without one
+    (terraform-provider-aws defaults ``deployment_style`` to IN_PLACE /
+    WITHOUT_TRAFFIC_CONTROL; a Lambda group is always blue/green with traffic control,
+    CodeDeploy user guide "Deployments on an AWS Lambda compute platform")."""
     group = getattr(deployment, "deployment_group", None)
     style: dict[str, str] = dict(getattr(group, "deployment_style", None) or {})
     if style:
@@ -77,6 +96,40 @@ def _deployment_style(deployment: Any) -> dict[str, str]:
     if getattr(deployment.application, "compute_platform", None) == "Lambda":
         return {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"}
     return {"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"}
+
+
+_original_deployment_init = codedeploy_models.DeploymentInfo.__init__
+
+
+def _deployment_init_with_own_settings(self: Any, *args: Any, **kwargs: Any) -> None:
+    """A new deployment keeps its group's style and blue/green waits as they are now: a later
+    UpdateDeploymentGroup changes the group's next deployments, not this one."""
+    _original_deployment_init(self, *args, **kwargs)
+    group = self.deployment_group
+    self.own_deployment_style = copy.deepcopy(_deployment_style(self))
+    self.own_blue_green_configuration = copy.deepcopy(
+        dict(getattr(group, "blue_green_deployment_configuration", None) or {})
+    )
+
+
+codedeploy_models.DeploymentInfo.__init__ = _deployment_init_with_own_settings  # type: ignore[method-assign]
+
+
+def own_deployment_style(deployment: Any) -> dict[str, str]:
+    """DeploymentInfo.deploymentStyle: the deployment's, set when it was created."""
+    style: dict[str, str] = getattr(deployment, "own_deployment_style", None) or _deployment_style(
+        deployment
+    )
+    return style
+
+
+def own_blue_green_configuration(deployment: Any) -> dict[str, Any]:
+    """DeploymentInfo.blueGreenDeploymentConfiguration: the deployment's ({}: none)."""
+    found: dict[str, Any] | None = getattr(deployment, "own_blue_green_configuration", None)
+    if found is None:
+        group = deployment.deployment_group
+        found = dict(getattr(group, "blue_green_deployment_configuration", None) or {})
+    return found
 
 
 codedeploy_responses._deployment_info = _deployment_info_with_details
@@ -465,5 +518,52 @@ def _stop_deployment(self: Any) -> Any:
     return ActionResult({"status": "Pending", "statusMessage": "Deployment stop is pending"})
 
 
+_GROUP_UPDATES = {
+    "deploymentConfigName": "deployment_config_name",
+    "deploymentStyle": "deployment_style",
+    "blueGreenDeploymentConfiguration": "blue_green_deployment_configuration",
+}
+"""The UpdateDeploymentGroupInput members served here, and moto's group attributes."""
+
+
+def _group(found: Any, application: str, name: str) -> Any:
+    group = found.deployment_groups.get(application, {}).get(name)
+    if group is None:
+        raise CodeDeployError(
+            "DeploymentGroupDoesNotExistException", f"The deployment group {name} does not exist."
+        )
+    return group
+
+
+def update_deployment_group(
+    application: str,
+    name: str,
+    changes: dict[str, Any],
+    region: str = "us-east-1",
+    account: str = ACCOUNT_ID,
+) -> None:
+    """What UpdateDeploymentGroup does, without a call: for a test that changes a group from
+    inside a botocore hook of the code under test (a call there would count as the code's)."""
+    group = _group(backend(region, account), application, name)
+    for key, value in changes.items():
+        setattr(group, _GROUP_UPDATES[key], value)
+
+
+def _update_deployment_group(self: Any) -> ActionResult:
+    """UpdateDeploymentGroup, the fields the tests change (botocore model,
+    UpdateDeploymentGroupInput); its answer lists no hooks left behind."""
+    group = _group(
+        self.codedeploy_backend,
+        self._get_param("applicationName"),
+        self._get_param("currentDeploymentGroupName"),
+    )
+    for key, attribute in _GROUP_UPDATES.items():
+        value = self._get_param(key)
+        if value is not None:
+            setattr(group, attribute, value)
+    return ActionResult({"hooksNotCleanedUp": []})
+
+
+_response.update_deployment_group = _update_deployment_group  # type: ignore[attr-defined]
 _response.continue_deployment = _continue_deployment  # type: ignore[attr-defined]
 _response.stop_deployment = _stop_deployment  # type: ignore[attr-defined]

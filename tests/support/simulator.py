@@ -155,18 +155,18 @@ def is_blue_green(deployment: Any) -> bool:
     """Whether the deployment is blue/green on EC2/on-premises or ECS: what ContinueDeployment
     serves (BlueInstanceTerminationOption "does not apply to Lambda deployments", botocore
     model)."""
-    style = getattr(deployment.deployment_group, "deployment_style", None) or {}
+    style = moto_codedeploy.own_deployment_style(deployment)
     platform = getattr(deployment.application, "compute_platform", None) or "Server"
     return style.get("deploymentType") == "BLUE_GREEN" and platform != "Lambda"
 
 
 def _blue_green(deployment: Any) -> dict[str, Any]:
-    """The group's blueGreenDeploymentConfiguration for a blue/green deployment ({}: none)."""
+    """The deployment's own blueGreenDeploymentConfiguration (its group's when it was created,
+    as GetDeployment answers it) for a blue/green deployment ({}: none)."""
     if not is_blue_green(deployment) or deployment.creator == "codeDeployRollback":
         # A rollback reroutes to the original environment: no Ready gate, no second wait.
         return {}
-    config = getattr(deployment.deployment_group, "blue_green_deployment_configuration", None)
-    return dict(config or {})
+    return dict(moto_codedeploy.own_blue_green_configuration(deployment))
 
 
 def ready_hold(deployment: Any) -> Hold | None:
