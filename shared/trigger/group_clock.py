@@ -35,7 +35,7 @@ the first pause only, so attaching to a deployment that has ended costs one look
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from shared.adapters.codedeploy import DeploymentConfigSettings, DeploymentGroupSettings
 from shared.contract.request import CreateRequest
@@ -61,8 +61,7 @@ _TRAFFIC_ROUTED_PLATFORMS = frozenset({"ECS", "Lambda"})
 platform only" (API reference): no GetDeploymentConfig for EC2/on-premises."""
 
 
-@dataclass(frozen=True)
-class GroupClock:
+class GroupClock(NamedTuple):
     """The group's waits for this deployment, in whole minutes."""
 
     ready_wait_minutes: int
