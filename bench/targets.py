@@ -15,7 +15,7 @@ POLLING_LAG_P95_REFERENCE_S = 14.0
 CALL_RATIO_MIN = 5.0
 LOST_EVENTS_LAG_P95_MAX_S = DEFAULTS["FALLBACK_POLL_INTERVAL_SECONDS"] + 1
 """No events, so no back-off: the longest fallback interval in use is the first one."""
-IMPORT_RATIO_MAX = 1.3
+IMPORT_RATIO_MAX = 1.2
 PEAK_RSS_MAX_MB = 100.0
 
 

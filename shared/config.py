@@ -10,7 +10,7 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from shared.errors import ConfigurationError
 from shared.text import cut
@@ -30,8 +30,7 @@ DEFAULTS: dict[str, float] = {
 DEFAULT_TERRAFORM_KEY = "tf"
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Every knob of both functions; see the environment table of docs/configuration.md."""
 
     poll_interval: float
@@ -160,8 +159,7 @@ _ACCOUNT_ID = r"^[0-9]{12}$"  # EventBridge event metadata: "account", 12 digits
 _REGION_NAME = r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"  # us-east-1, us-gov-west-1, cn-north-1
 
 
-@dataclass(frozen=True)
-class EventOrigin:
+class EventOrigin(NamedTuple):
     """Where an EventBridge event says it happened: its ``account`` and ``region`` fields.
 
     ``region`` None stands for every region of the account (an allow-list entry only).

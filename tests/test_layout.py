@@ -235,3 +235,43 @@ def test_the_trigger_s_import_leaves_the_garbage_collector_as_it_found_it() -> N
             check=True,
         )
         assert json.loads(result.stdout) is expected
+
+
+# Every dataclass the functions' imports define, with why a NamedTuple cannot serve
+# (CONTRIBUTING.md, Records): each other one would compile six methods at every cold start.
+DATACLASSES_AT_IMPORT = {
+    "shared.trigger.invocation.RunProgress": "mutable: set as the run goes",
+    "shared.trigger.invocation.RunClients": "a cached_property (needs an instance __dict__)",
+    "shared.trigger.invocation.Invocation": "a default factory (its RunProgress)",
+    "shared.trigger.waiter._Schedule": "mutable: the waiter's own state",
+    "shared.adapters.idempotency._CreateCall": "mutable: one call's state",
+    "shared.adapters.status_store.StatusUpdate": "StatusRecord adds fields to it",
+    "shared.adapters.status_store.StatusRecord": "adds fields to StatusUpdate; a default factory",
+    "shared.contract.request.TerraformDelete": "no field: an empty NamedTuple is false",
+    "shared.adapters.codedeploy.DeploymentSnapshot": "PENDING",
+    "shared.adapters.codedeploy.DeploymentGroupSettings": "PENDING",
+    "shared.adapters.codedeploy.DeploymentConfigSettings": "PENDING",
+}
+LIST_DATACLASSES = """\
+import dataclasses, json, sys
+found = sorted(
+    f"{name}.{value.__qualname__}"
+    for name, module in list(sys.modules.items())
+    if name.startswith(("shared", "handlers"))
+    for value in vars(module).values()
+    if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == name
+)
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.integration  # a subprocess interpreter
+def test_the_functions_imports_define_only_the_listed_dataclasses() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", f"import handlers.trigger, handlers.recorder\n{LIST_DATACLASSES}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(result.stdout) == sorted(DATACLASSES_AT_IMPORT)

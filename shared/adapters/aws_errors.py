@@ -8,13 +8,12 @@ words its own error from this view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 
-@dataclass(frozen=True)
-class AwsFailure:
+class AwsFailure(NamedTuple):
     """What one failed call said, as far as it said anything."""
 
     code: str | None

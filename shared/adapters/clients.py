@@ -17,9 +17,8 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
 import boto3
 from botocore.config import Config
@@ -34,8 +33,7 @@ if TYPE_CHECKING:
 ClientT = TypeVar("ClientT")
 
 
-@dataclass(frozen=True)
-class CallPolicy:
+class CallPolicy(NamedTuple):
     """Retries and timeouts of one client, and how long a call can take at worst with them."""
 
     max_attempts: int

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from shared.contract.rules import preview
 from shared.contract.schema import (
@@ -36,8 +36,7 @@ OnDeadline = Literal["fail", "return"]
 TerraformAction = Literal["create", "update", "delete"]
 
 
-@dataclass(frozen=True)
-class WaitOptions:
+class WaitOptions(NamedTuple):
     """How to wait, for a create and an attach request alike (the control keys)."""
 
     wait: bool = True
@@ -60,8 +59,7 @@ class WaitOptions:
         )
 
 
-@dataclass(frozen=True)
-class CreateRequest:
+class CreateRequest(NamedTuple):
     """Create a deployment (or return the one an identical request created)."""
 
     application_name: str
@@ -85,8 +83,7 @@ class CreateRequest:
         return describe_for_log(self.create_params)
 
 
-@dataclass(frozen=True)
-class AttachRequest:
+class AttachRequest(NamedTuple):
     """Wait for an existing deployment; creates nothing."""
 
     deployment_id: str
@@ -94,8 +91,7 @@ class AttachRequest:
     terraform_action: TerraformAction | None = None
 
 
-@dataclass(frozen=True)
-class ContinueRequest:
+class ContinueRequest(NamedTuple):
     """ContinueDeployment on a deployment this function created, then wait as asked."""
 
     deployment_id: str
@@ -106,8 +102,7 @@ class ContinueRequest:
     terraform_action: TerraformAction | None = None
 
 
-@dataclass(frozen=True)
-class StopRequest:
+class StopRequest(NamedTuple):
     """StopDeployment on a deployment this function created, then wait for Stopped (and,
     with ``rollback`` and ``waitForRollback``, for the rollback deployment)."""
 
@@ -122,8 +117,7 @@ ControlRequest = ContinueRequest | StopRequest
 """The requests that act on a deployment this function created."""
 
 
-@dataclass(frozen=True)
-class HistoryRequest:
+class HistoryRequest(NamedTuple):
     """Read a deployment group's latest deployments from the status table."""
 
     application_name: str

@@ -46,7 +46,7 @@ request 3805: the ready and termination wait times plus a buffer).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from shared.adapters.codedeploy import (
     BlueGreenWaits,
@@ -75,8 +75,7 @@ _TRAFFIC_ROUTED_PLATFORMS = frozenset({"ECS", "Lambda"})
 platform only" (API reference): no GetDeploymentConfig for EC2/on-premises."""
 
 
-@dataclass(frozen=True)
-class GroupClock:
+class GroupClock(NamedTuple):
     """The group's waits for this deployment, in whole minutes."""
 
     ready_wait_minutes: int

@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from shared.status import DeploymentStatus, is_terminal
 
@@ -39,8 +38,7 @@ if TYPE_CHECKING:
     from shared.config import Settings
 
 
-@dataclass(frozen=True)
-class ReadCadence:
+class ReadCadence(NamedTuple):
     """Every number of the read policy. Intervals are seconds."""
 
     default_interval: float = 1.0
@@ -82,8 +80,7 @@ class ReadCadence:
         return not (self.near_end_interval == self.default_interval == self.far_interval)
 
 
-@dataclass(frozen=True)
-class WaitFacts:
+class WaitFacts(NamedTuple):
     """What is known when a read comes back."""
 
     elapsed: float

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from shared.adapters.codedeploy import CodeDeployGateway, DeploymentSnapshot
 from shared.adapters.status_store import StatusRecord, StatusStore, StatusUpdate, StoreUnavailable
@@ -55,8 +55,7 @@ StatusExplainer = Callable[[str, str], Mapping[str, str]]
 fields. The text is the caller's (shared/report/messages.py); the waiter only passes it on."""
 
 
-@dataclass(frozen=True)
-class WaitPolicy:
+class WaitPolicy(NamedTuple):
     """How often to look, by which path: the waiter's whole configuration."""
 
     read_cadence: ReadCadence
@@ -74,8 +73,7 @@ class WaitPolicy:
         )
 
 
-@dataclass(frozen=True)
-class WaitOutcome:
+class WaitOutcome(NamedTuple):
     """How a wait ended: the deployment as last seen, what saw it, and how long it took."""
 
     snapshot: DeploymentSnapshot
