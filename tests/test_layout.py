@@ -248,9 +248,6 @@ DATACLASSES_AT_IMPORT = {
     "shared.adapters.status_store.StatusUpdate": "StatusRecord adds fields to it",
     "shared.adapters.status_store.StatusRecord": "adds fields to StatusUpdate; a default factory",
     "shared.contract.request.TerraformDelete": "no field: an empty NamedTuple is false",
-    "shared.adapters.codedeploy.DeploymentSnapshot": "PENDING",
-    "shared.adapters.codedeploy.DeploymentGroupSettings": "PENDING",
-    "shared.adapters.codedeploy.DeploymentConfigSettings": "PENDING",
 }
 LIST_DATACLASSES = """\
 import dataclasses, json, sys

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -58,8 +57,7 @@ CONSOLE_HOSTS = {
 DEPLOYMENT_ID_SHAPE = r"d-[A-Z0-9]{9}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
-@dataclass(frozen=True)
-class DeploymentSnapshot:
+class DeploymentSnapshot(NamedTuple):
     """What one GetDeployment said about a deployment, JSON-safe."""
 
     deployment_id: str
@@ -117,8 +115,7 @@ class DeploymentSnapshot:
         )
 
 
-@dataclass(frozen=True)
-class BlueGreenWaits:
+class BlueGreenWaits(NamedTuple):
     """The waits of a blue/green deployment, in minutes: the botocore model's
     BlueGreenDeploymentConfiguration, which DeploymentInfo (GetDeployment) carries "for this
     deployment" as CodeDeploy set it up at creation, whatever the group says since.
@@ -151,8 +148,7 @@ class BlueGreenWaits:
         )
 
 
-@dataclass(frozen=True)
-class DeploymentConfigSettings:
+class DeploymentConfigSettings(NamedTuple):
     """What GetDeploymentConfig says about traffic shifting (API reference,
     TrafficRoutingConfig: TimeBasedCanary shifts in two increments ``canaryInterval`` minutes
     apart; TimeBasedLinear in equal increments of ``linearPercentage`` every
