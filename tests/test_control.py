@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from handlers import recorder
+from shared.adapters.status_table import CONTROL_SENT_AT
 from shared.errors import (
     ActiveDeploymentConflict,
     CodeDeployError,
@@ -309,6 +310,37 @@ def test_stop_with_rollback_stops_and_reports_the_rollback(harness: Harness) -> 
     assert result["complete"] is True
     rollback_id = result["rollbackInfo"]["rollbackDeploymentId"]
     assert moto_codedeploy.deployments()[rollback_id].status == "Succeeded"
+
+
+def test_a_refused_stop_whose_note_stays_says_so_and_how_to_stop(
+    harness: Harness, dynamodb: Any, status_table: str
+) -> None:
+    """CodeDeploy refuses StopDeployment and the table will not take back the note written
+    before it: a repeated stop would wait for a stop never sent, so the error says so."""
+    deployment_id = created_here(harness, LONG)
+    harness.sleep(2)
+    refusal = harness.faults.on(
+        "codedeploy",
+        "StopDeployment",
+        error_code="UnsupportedActionForDeploymentTypeException",
+        message="This action is not supported for this deployment type.",
+    )
+    # The claim is the invocation's first UpdateItem; every one after it (the release) fails.
+    release = harness.faults.on(
+        "dynamodb", "UpdateItem", error_code="AccessDeniedException", after=1, times=None
+    )
+
+    with pytest.raises(CodeDeployError) as raised:
+        harness.invoke({"deploymentId": deployment_id, "stop": {"rollback": True}})
+
+    message = str(raised.value)
+    assert refusal.failed == 1 and release.failed >= 1
+    assert "This action is not supported for this deployment type." in message
+    assert "still notes this call as sent" in message and "AccessDeniedException" in message
+    assert f"run: aws deploy stop-deployment --deployment-id {deployment_id}" in message
+    assert raised.value.code == "UnsupportedActionForDeploymentTypeException"
+    item = dynamodb.get_item(TableName=status_table, Key={"deploymentId": {"S": deployment_id}})
+    assert CONTROL_SENT_AT["STOP"] in item["Item"]  # what the message says is so
 
 
 def test_stop_without_rollback_asks_for_none(harness: Harness) -> None:

@@ -449,6 +449,23 @@ def control_unrecorded_message(field: str, operation: str, deployment_id: str, e
     )
 
 
+def control_note_kept_message(field: str, action: str, deployment_id: str, error: str) -> str:
+    """CodeDeploy refused a control call and the status table would not take back the note
+    written before it: a repeated request would trust the note and not send the call."""
+    if action == "STOP":
+        command = f"aws deploy stop-deployment --deployment-id {deployment_id}"
+    else:
+        command = (
+            f"aws deploy continue-deployment --deployment-id {deployment_id} "
+            f"--deployment-wait-type {action}"
+        )
+    return (
+        f"The status table still notes this call as sent (taking the note back failed: "
+        f"{error}), so a repeated {field} request for deployment {deployment_id} may wait "
+        f"for it instead of sending it. Once CodeDeploy would accept it, run: {command}"
+    )
+
+
 def stopped_rollback_message(deployment_id: str, rollback: str, console_url: str) -> str:
     """A stop request's deployment was stopped, and its rollback did not end well."""
     return (

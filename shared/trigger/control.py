@@ -28,6 +28,7 @@ from shared.errors import CodeDeployError, InvalidInput, StatusTableUnavailable
 from shared.observability import logger
 from shared.report.messages import (
     continue_state_message,
+    control_note_kept_message,
     control_unrecorded_message,
     stop_state_message,
 )
@@ -154,9 +155,9 @@ def send_control(
             said = inv.codedeploy.stop_deployment(deployment_id, auto_rollback=rollback)
         else:
             inv.codedeploy.continue_deployment(deployment_id, action)
-    except CodeDeployError:
+    except CodeDeployError as refused:
         if claimed:
-            _release(store, action, deployment_id)
+            _release(store, purpose, action, deployment_id, refused)
         raise
     if action == "STOP":
         logger.info(f"{operation} sent", extra={"autoRollbackEnabled": rollback, "stopSaid": said})
@@ -176,13 +177,22 @@ def _claim(
         ) from error
 
 
-def _release(store: StatusStore, action: ControlAction, deployment_id: str) -> None:
+def _release(
+    store: StatusStore,
+    purpose: Purpose,
+    action: ControlAction,
+    deployment_id: str,
+    refused: CodeDeployError,
+) -> None:
+    """Take back the note of a refused call; when the table will not, the refusal says so (a
+    repeated request trusts the note: a continue waits instead of resending, a stop waits for
+    a stop never sent)."""
     try:
         store.release_control(deployment_id, action)
     except StoreUnavailable as error:
-        # The refusal is what the caller must see; a stale note only makes a repeated
-        # continue wait instead of resending, or a repeated stop wait for a stop never sent.
         logger.warning(
             "could not take back the status table's note of a refused call",
             extra={"reason": str(error), "action": action},
         )
+        kept = control_note_kept_message(purpose.field, action, deployment_id, str(error))
+        raise CodeDeployError(f"{refused} {kept}", code=refused.code) from refused
