@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-from shared.adapters.status_store import StoreUnavailable
 from shared.adapters.status_table import BY_GROUP_INDEX
 from shared.deadline import LAMBDA_MAX_TIMEOUT_SECONDS
 from shared.status import DeploymentStatus
@@ -306,7 +305,9 @@ TABLE_NEEDED = (
 )
 
 
-def history_unavailable_message(error: StoreUnavailable, table: str) -> str:
+def history_unavailable_message(reason: str, code: str | None, table: str) -> str:
+    """The status table would not answer a history query: DynamoDB's words (``reason``, its
+    error ``code``) and what to do about the usual causes."""
     hints = {
         # DynamoDB: "The table does not have the specified index: byGroup".
         "ValidationException": (
@@ -322,8 +323,8 @@ def history_unavailable_message(error: StoreUnavailable, table: str) -> str:
             f"no table {table} in this account and region: check STATUS_TABLE_NAME"
         ),
     }
-    hint = hints.get(error.code or "")
-    return f"could not read the deployment history: {error}" + (f". {hint}" if hint else "")
+    hint = hints.get(code or "")
+    return f"could not read the deployment history: {reason}" + (f". {hint}" if hint else "")
 
 
 # --- CodeDeploy's refusals: what AWS said (quoted by the adapter) and what to do about it ---

@@ -31,7 +31,9 @@ def read_history(store: StatusStore, query: HistoryRequest) -> HistoryResult:
             query.application_name, query.deployment_group_name, query.limit
         )
     except StoreUnavailable as error:
-        raise StatusTableUnavailable(history_unavailable_message(error, store.table_name)) from None
+        raise StatusTableUnavailable(
+            history_unavailable_message(str(error), error.code, store.table_name)
+        ) from None
     except NoTimeLeft as error:
         raise StatusTableUnavailable(
             f"no time left to read the deployment history ({error}): raise the function's timeout"
