@@ -150,7 +150,7 @@ def test_a_deployment_that_fails_before_traffic_shifted_still_fails(
 # --- the group's clock ------------------------------------------------------------------------
 
 
-def test_group_clock_is_in_the_result_and_logged_at_the_start(
+def test_group_clock_is_in_the_result_and_logged_with_the_first_get_deployment(
     make_harness: Any, groups: None, log_lines: Any
 ) -> None:
     harness = make_harness(planner=PLAN_40)
@@ -167,13 +167,16 @@ def test_group_clock_is_in_the_result_and_logged_at_the_start(
     clock_lines = [line for line in lines if line["message"] == "group clock"]
     assert clock_lines[0]["groupClock"] == created["groupClock"]
     assert clock_lines[0]["deploymentConfigName"] == "CodeDeployDefault.ECSCanary10Percent15Minutes"
-    assert lines.index(clock_lines[0]) < next(
-        i for i, line in enumerate(lines) if line["message"] == "deployment status changed"
-    )
+    # Logged with the wait's first GetDeployment (the 15 s poll that saw InProgress), before
+    # the next one (Ready).
+    changes = [line for line in lines if line["message"] == "deployment status changed"]
+    assert [line["status"] for line in changes] == ["InProgress", "Ready"]
+    assert lines.index(changes[0]) < lines.index(clock_lines[0]) < lines.index(changes[1])
+    assert clock_lines[0]["timestamp"] == changes[0]["timestamp"]
     assert not [line for line in lines if line["level"] == "WARNING"]
 
 
-def test_a_clock_longer_than_the_invocation_is_said_at_the_start_and_in_the_timeout(
+def test_a_clock_longer_than_the_invocation_is_said_with_the_first_look_and_in_the_timeout(
     make_harness: Any, groups: None, log_lines: Any
 ) -> None:
     harness = make_harness(planner=PLAN_40)
@@ -181,9 +184,15 @@ def test_a_clock_longer_than_the_invocation_is_said_at_the_start_and_in_the_time
     with pytest.raises(DeploymentWaitTimeout) as raised:
         harness.invoke(appspec_request(deploymentGroupName=GATED))
 
-    (warning,) = [line for line in log_lines() if line["message"] == CANNOT_COVER]
+    lines = log_lines()
+    (warning,) = [line for line in lines if line["message"] == CANNOT_COVER]
+    first_change = next(line for line in lines if line["message"] == "deployment status changed")
+    assert warning["timestamp"] == first_change["timestamp"]  # the first poll, 15 s in
     note = warning["note"]
     assert "can take 165 minutes before Succeeded" in note
+    # Measured against the wait's whole budget (900 s less the 30 s margin), not what was
+    # left at the first poll.
+    assert "this invocation can wait (14.5 minutes" in note
     assert "ready wait 30, traffic routing 15, termination wait 120" in note
     # 165 minutes is beyond the chain module (60); the traffic shift (45) is not.
     assert "max_wait_minutes of at least 165" not in note
@@ -224,19 +233,11 @@ def test_on_deadline_return_is_not_warned(make_harness: Any, groups: None, log_l
     assert not [line for line in log_lines() if line["level"] == "WARNING"]
 
 
-@pytest.mark.parametrize(
-    ("operation", "error_code"),
-    [
-        # The clock's own GetDeployment (right after CreateDeployment, before the first pause).
-        ("GetDeployment", "AccessDeniedException"),
-        ("GetDeploymentConfig", "ThrottlingException"),
-    ],
-)
-def test_a_group_that_cannot_be_read_never_fails_the_deployment(
+@pytest.mark.parametrize("error_code", ["AccessDeniedException", "ThrottlingException"])
+def test_a_configuration_that_cannot_be_read_never_fails_the_deployment(
     make_harness: Any,
     groups: None,
     log_lines: Any,
-    operation: str,
     error_code: str,
     codedeploy: Any,
 ) -> None:
@@ -249,9 +250,8 @@ def test_a_group_that_cannot_be_read_never_fails_the_deployment(
         },
     )
     harness = make_harness(planner=PLAN_40)
-    # Only the first GetDeployment fails: the wait's own ones must go through.
-    times = 1 if operation == "GetDeployment" else None
-    harness.faults.on("codedeploy", operation, error_code=error_code, times=times)
+    # The clock's only call of its own (the wait's GetDeployment is the wait's).
+    harness.faults.on("codedeploy", "GetDeploymentConfig", error_code=error_code, times=None)
 
     result = harness.invoke(appspec_request(deploymentConfigName="canary-25-3"))
 
@@ -486,8 +486,10 @@ def test_a_group_changed_after_create_deployment_keeps_the_deployments_clock(
     result = harness.invoke(appspec_request(deploymentGroupName=GATED, waitUntil="Ready"))
 
     assert result["groupClock"] == GATED_CLOCK_AT_READY
-    # One GetDeployment where GetDeploymentGroup used to be; no call for the predefined canary.
-    assert before_pause == ["CreateDeployment", "GetDeployment"]
+    # No call of the clock's own: nothing but CreateDeployment before the first pause, and
+    # one GetDeployment per pause (the 15 s polls), the first of which gave the clock.
+    assert before_pause == ["CreateDeployment"]
+    assert count.calls["GetDeployment"] == len(harness.sleeps) == 2
     assert "GetDeploymentGroup" not in count.calls
     group = codedeploy.get_deployment_group(applicationName=APP, deploymentGroupName=GATED)
     assert group["deploymentGroupInfo"]["deploymentConfigName"] == "CodeDeployDefault.ECSAllAtOnce"
@@ -516,3 +518,82 @@ def test_attaching_reads_the_clock_from_the_waits_first_get_deployment(
     # GetDeploymentGroup before the first pause.
     assert before_pause == ["GetDeployment"]
     assert "GetDeploymentGroup" not in count.calls
+
+
+# --- the clock comes with the wait's first GetDeployment ----------------------------------------
+
+CANARY_15 = "CodeDeployDefault.ECSCanary10Percent15Minutes"
+CANARY_CLOCK = {
+    "readyWaitMinutes": 0,
+    "trafficRoutingMinutes": 15,
+    "terminationWaitMinutes": 0,
+    "longestMinutes": 15,
+}
+"""The clock of a deployment with CANARY_15 in the default group (no Ready gate, no
+termination wait): 15 minutes, beyond what a 900 s invocation can wait."""
+
+
+def test_an_end_the_table_shows_first_gives_the_clock_its_confirming_get_deployment(
+    make_harness: Any, dynamodb: Any, status_table: str, log_lines: Any
+) -> None:
+    # Ends at 40 s, through its event: before the first safety-net poll (60 s).
+    harness = event_harness(make_harness, dynamodb, planner=PLAN_40)
+    count = counters(harness)
+
+    result = harness.invoke(appspec_request(deploymentConfigName=CANARY_15))
+
+    assert (result["status"], result["detectedBy"]) == ("Succeeded", "event")
+    assert result["groupClock"] == CANARY_CLOCK
+    # The one GetDeployment that confirmed the end is the clock's source too.
+    assert count.calls["GetDeployment"] == 1
+    lines = log_lines()
+    assert [line["groupClock"] for line in lines if line["message"] == "group clock"] == [
+        CANARY_CLOCK
+    ]
+    # 15 minutes is beyond this invocation, but the wait is over: nothing to warn about.
+    assert not [line for line in lines if line["message"] == CANNOT_COVER]
+
+
+def test_a_hand_over_before_any_poll_gives_the_clock_its_last_look(make_harness: Any) -> None:
+    harness = make_harness(planner=PLAN_40)
+    count = counters(harness)
+
+    # 40 s less the 30 s margin: the wait's first poll (15 s) does not fit.
+    result = harness.invoke(
+        appspec_request(deploymentConfigName=CANARY_15, onDeadline="return"), timeout=40
+    )
+
+    assert result["complete"] is False
+    assert harness.sleeps == []
+    assert result["groupClock"] == CANARY_CLOCK
+    assert count.calls["GetDeployment"] == 1  # the last look, nothing of the clock's own
+
+
+def test_a_timeout_before_any_get_deployment_has_no_clock_to_say(
+    make_harness: Any, groups: None, log_lines: Any
+) -> None:
+    harness = make_harness(planner=PLAN_40)
+
+    with pytest.raises(DeploymentWaitTimeout) as raised:
+        harness.invoke(appspec_request(deploymentGroupName=GATED), timeout=40)
+
+    # Nothing invented: no GetDeployment answer, no clock, no note.
+    lines = log_lines()
+    assert not [line for line in lines if line["message"] in ("group clock", CANNOT_COVER)]
+    assert "own waits" not in str(raised.value)
+
+
+def test_attaching_to_a_deployment_that_has_ended_reads_the_clock_from_that_look(
+    make_harness: Any,
+) -> None:
+    harness = make_harness(planner=PLAN_40)
+    created = harness.invoke(appspec_request(deploymentConfigName=CANARY_15, wait=False))
+    harness.sleep(60)
+    count = counters(harness)
+
+    result = harness.invoke({"deploymentId": created["deploymentId"]})
+
+    assert result["status"] == "Succeeded"
+    assert result["groupClock"] == CANARY_CLOCK
+    assert count.order[0] == "GetDeployment"
+    assert count.calls["GetDeployment"] == 1

@@ -280,8 +280,7 @@ def test_a_stop_deployment_that_never_answers_is_said_and_nothing_else_is_called
     calls: CallLog,
 ) -> None:
     """The answer's own calls are bounded too: StopDeployment is interrupted at the end."""
-    # The wait phase's first call (the group's clock reads the new deployment): answered as at
-    # the deadline.
+    # The wait phase's first call (its first poll): answered as at the deadline.
     calls.ring_on("GetDeployment")
     calls.ring_on("StopDeployment")  # the answer's call: answered with what is known
     service = service_with(calls)
@@ -294,8 +293,8 @@ def test_a_stop_deployment_that_never_answers_is_said_and_nothing_else_is_called
     assert f"deployment {deployment_id} (last status Created)" in message
     assert "StopDeployment failed, so the deployment may still be running" in message
     assert "no answer before the function's deadline" in message
-    # The group's clock is read before the first pause, from GetDeployment (its predefined
-    # configuration is known without GetDeploymentConfig); nothing else before the stop.
+    # Nothing but the interrupted poll before the stop (the group's clock makes no call of
+    # its own: it waits for a GetDeployment answer, and this one never came).
     assert calls.calls == ["CreateDeployment", "GetDeployment", "StopDeployment"]
 
 
@@ -324,6 +323,43 @@ def test_interrupted_after_the_end_answers_with_the_end_without_details(
     waited = sum(harness.sleeps)
     assert calls.alarm.delays[0] == pytest.approx(900 - 24, abs=0.5)
     assert calls.alarm.delays[1] == pytest.approx(900 - waited - 1, abs=0.5)
+
+
+def test_a_clock_call_interrupted_after_the_end_keeps_the_end(
+    make_harness: Any, codedeploy: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first look at an attached deployment shows its end; the group's clock, read from
+    that answer, needs GetDeploymentConfig (a custom configuration), and that call is cut
+    short: the answer is the end, not a timeout."""
+    monkeypatch.setenv("DEADLINE_MARGIN_SECONDS", "30")
+    codedeploy.create_deployment_config(
+        deploymentConfigName="canary-25-3",
+        computePlatform="ECS",
+        trafficRoutingConfig={
+            "type": "TimeBasedCanary",
+            "timeBasedCanary": {"canaryPercentage": 25, "canaryInterval": 3},
+        },
+    )
+    harness = make_harness(planner=lambda _d: succeed_after(20))
+    created = harness.invoke(appspec_request(deploymentConfigName="canary-25-3", wait=False))
+    harness.sleep(60)
+    calls = CallLog(ManualAlarm())
+    calls.watch(aws.codedeploy_client())  # the harness's client, and the diagnostics' one
+    calls.ring_on("GetDeploymentConfig")
+    service = TriggerService(
+        codedeploy=harness.gateway,
+        clock=time.monotonic,
+        sleep=harness.sleep,
+        watchdog=Watchdog(calls.alarm),
+    )
+
+    answer: Any = service.handle(
+        {"deploymentId": created["deploymentId"]}, FakeLambdaContext(timeout_seconds=900)
+    )
+
+    assert (answer["status"], answer["complete"]) == ("Succeeded", True)
+    assert "groupClock" not in answer  # its only call was cut short: nothing invented
+    assert calls.calls == ["GetDeployment", "GetDeploymentConfig"]
 
 
 # --- the alarm itself -------------------------------------------------------------------------

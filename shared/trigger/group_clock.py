@@ -1,6 +1,6 @@
 """The deployment group's own clock: how long CodeDeploy itself may keep a deployment going.
 
-Before waiting, the trigger reads the deployment's own settings from GetDeployment (the
+While waiting, the trigger reads the deployment's own settings from GetDeployment (the
 botocore model's DeploymentInfo: ``computePlatform``, ``deploymentStyle``,
 ``deploymentConfigName`` and ``blueGreenDeploymentConfiguration``, "blue/green deployment
 options for this deployment") and, for ECS and Lambda, its configuration
@@ -25,19 +25,25 @@ predefined ones), and adds up the waits they set, in minutes (CodeDeploy API ref
 
 DeploymentInfo holds what CodeDeploy set up for this very deployment (the configuration
 CreateDeployment's ``deploymentConfigName`` chose, else the group's; the group's blue/green
-waits as they were at creation), so a group changed since does not skew it, and it costs no
-call of its own when the wait has just read GetDeployment: attaching to a deployment
-(attach, continue, stop, a replayed request) looks at it at once, and that answer serves.
-Only a deployment this invocation has just created (or adopted after an ambiguous
-CreateDeployment) is not looked at before the first pause; the clock then reads
-GetDeployment itself, one call, where GetDeploymentGroup used to be.
+waits as they were at creation), so a group changed since does not skew it, and any of the
+wait's GetDeployment answers will do: the clock is read from the first one, whichever look
+made it, and costs no GetDeployment of its own. Attaching to a deployment (attach, continue,
+stop, a replayed request) looks at it at once. A deployment this invocation has just created
+(or adopted after an ambiguous CreateDeployment) is Created, so the wait's first
+GetDeployment comes later: the safety-net poll, ``FALLBACK_POLL_INTERVAL_SECONDS`` (60 s)
+with a status table, or the poll every ``POLL_INTERVAL_SECONDS`` (15 s) without one or while
+waiting for TrafficShifted, or sooner, the read that confirms an end the table shows. The
+``group clock`` log line and the warning come then, not at the start: one CodeDeploy call
+fewer per deployment. A wait that reaches its deadline before any GetDeployment (a wait
+budget shorter than that first interval) has no clock to say, unless the hand-over's last
+look (``onDeadline: "return"``) brings one.
 
 Reading the clock must never fail the deployment: denied (the role lacks
-codedeploy:GetDeployment or codedeploy:GetDeploymentConfig), throttled or out of time, the
-clock is left out and a warning says why. Nor may it eat the wait: its own calls get at most
-:data:`GROUP_CLOCK_BUDGET_SHARE` of the wait budget and :data:`GROUP_CLOCK_MAX_SECONDS`
-(a CodeDeploy that trickles its answers costs the wait that little), and it is read before
-the first pause only, so attaching to a deployment that has ended costs one look, as before.
+codedeploy:GetDeploymentConfig), throttled or out of time, the clock is left out and a
+warning says why. Nor may it eat the wait: its own call (GetDeploymentConfig, for a custom
+configuration on ECS or Lambda) gets at most :data:`GROUP_CLOCK_BUDGET_SHARE` of the wait
+budget and :data:`GROUP_CLOCK_MAX_SECONDS` (a CodeDeploy that trickles its answers costs the
+wait that little), and it is read once per invocation.
 
 The same sums are what the AWS CLI's ``aws ecs deploy`` adds to its timeout (aws-cli pull
 request 3805: the ready and termination wait times plus a buffer).
@@ -132,16 +138,27 @@ def compute_group_clock(
     )
 
 
+def clock_from_answer(inv: Invocation, answer: DeploymentSnapshot, *, waiting: bool) -> None:
+    """The group's clock from ``answer``, the wait's first GetDeployment answer, once per
+    invocation (a later answer says the same: CodeDeploy set these up at creation); kept
+    for the result (``groupClock``) and, while ``waiting``, for the timeout's message."""
+    progress = inv.progress
+    if progress.group_clock_read:
+        return
+    progress.group_clock_read = True
+    clock = read_group_clock(inv, answer, waiting=waiting)
+    progress.group_clock = None if clock is None else clock.as_result()
+
+
 def read_group_clock(
-    inv: Invocation, deployment_id: str, seen: DeploymentSnapshot | None = None
+    inv: Invocation, answer: DeploymentSnapshot, *, waiting: bool
 ) -> GroupClock | None:
-    """The group's clock for this deployment, logged; None (and a warning) when the
-    deployment or its configuration cannot be read. ``seen``: the wait's own GetDeployment
-    answer, if it made one (then no GetDeployment of its own). Warns at the start when the
-    invocation cannot cover it with ``onDeadline: "fail"``; the sentence is kept for the
-    timeout's message."""
+    """The group's clock for the deployment GetDeployment answered about, logged; None (and
+    a warning) when its configuration cannot be read. While ``waiting`` (the wait goes on),
+    warns when the invocation cannot cover it with ``onDeadline: "fail"``; the sentence is
+    kept for the timeout's message. Once the wait is over the warning would say nothing."""
     try:
-        deployment, config = _read(inv, deployment_id, seen)
+        config = _read_config(inv, answer)
     except (CodeDeployError, NoTimeLeft) as error:
         logger.warning(
             "could not read the deployment group's clock; waiting without it",
@@ -149,7 +166,7 @@ def read_group_clock(
         )
         return None
     wait_until = inv.options.wait_until
-    clock = compute_group_clock(deployment, config, wait_until)
+    clock = compute_group_clock(answer, config, wait_until)
     logger.info(
         "group clock",
         extra={
@@ -158,8 +175,10 @@ def read_group_clock(
             "deploymentConfigName": None if config is None else config.deployment_config_name,
         },
     )
-    available = inv.deadline.wait_budget()
-    if inv.options.on_deadline == "fail" and clock.longest_minutes * 60 > available:
+    if not waiting or inv.options.on_deadline != "fail":
+        return clock
+    available = _wait_budget_at_start(inv)
+    if clock.longest_minutes * 60 > available:
         note = group_clock_note(
             longest_minutes=clock.longest_minutes,
             ready_wait_minutes=clock.ready_wait_minutes,
@@ -174,14 +193,20 @@ def read_group_clock(
     return clock
 
 
-def _read(
-    inv: Invocation, deployment_id: str, seen: DeploymentSnapshot | None
-) -> tuple[DeploymentSnapshot, DeploymentConfigSettings | None]:
-    gateway = inv.codedeploy_brief
-    deployment = seen if seen is not None else gateway.get(deployment_id)
+def _wait_budget_at_start(inv: Invocation) -> float:
+    """What the wait could take when it began: the group's clock runs from the deployment's
+    start, so the seconds spent before the first GetDeployment count for both."""
+    started = inv.progress.wait_started
+    waited = 0.0 if started is None else max(0.0, inv.clock.monotonic() - started)
+    return inv.deadline.wait_budget() + waited
+
+
+def _read_config(
+    inv: Invocation, deployment: DeploymentSnapshot
+) -> DeploymentConfigSettings | None:
     # DeploymentInfo's deploymentConfigName is the one CodeDeploy resolved for this
     # deployment: CreateDeployment's, else the group's (API reference).
     config_name = deployment.deployment_config_name
     if deployment.compute_platform not in _TRAFFIC_ROUTED_PLATFORMS or not config_name:
-        return deployment, None
-    return deployment, gateway.get_deployment_config(config_name)
+        return None
+    return inv.codedeploy_brief.get_deployment_config(config_name)

@@ -34,7 +34,9 @@ def answer_at_deadline(inv: Invocation) -> TriggerResult:
     """
     progress = inv.progress
     deployment_id = progress.deployment_id
-    if progress.final_phase or deployment_id is None or not inv.options.wait:
+    # An outcome already known (the wait had ended) needs no last look.
+    ended = progress.outcome is not None
+    if progress.final_phase or ended or deployment_id is None or not inv.options.wait:
         return answer_with_what_is_known(inv)
     started = progress.wait_started if progress.wait_started is not None else inv.clock.monotonic()
     reached = _reached_now(inv, deployment_id)

@@ -51,9 +51,11 @@ class RunProgress:
     """The work inside the margin (last look, StopDeployment, diagnostics) has begun."""
     group_clock: dict[str, int] | None = None
     """``groupClock`` of the result: the group's own waits, when the group could be read."""
+    group_clock_read: bool = False
+    """The group's clock was read (or tried) from a GetDeployment answer: once per invocation."""
     group_clock_note: str | None = None
-    """Said at the start when the invocation cannot cover the group's clock; repeated by a
-    timeout's message."""
+    """Said with the wait's first GetDeployment answer when the invocation cannot cover the
+    group's clock; repeated by a timeout's message."""
     replay_reason: str | None = None
     """Why the deployment returned is an identical request's earlier one; None when this
     invocation created it or was asked to attach to it."""

@@ -1,7 +1,8 @@
-"""The wait step: read the group's clock (shared/trigger/group_clock.py), then watch our
-deployment until it ends or reaches the ``waitUntil`` milestone; at the deadline, fail or
-(``onDeadline: "return"``) take one last look inside the margin and hand over to the next
-invocation. The strategy itself is :class:`~shared.trigger.waiter.DeploymentWaiter`."""
+"""The wait step: watch our deployment until it ends or reaches the ``waitUntil`` milestone,
+and read the group's clock (shared/trigger/group_clock.py) from the wait's first
+GetDeployment answer; at the deadline, fail or (``onDeadline: "return"``) take one last look
+inside the margin and hand over to the next invocation. The strategy itself is
+:class:`~shared.trigger.waiter.DeploymentWaiter`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from shared.adapters.codedeploy import DeploymentSnapshot
 from shared.observability import logger
 from shared.report.messages import status_log_fields
 from shared.status import MILESTONES, TRAFFIC_SHIFTED, is_known
-from shared.trigger.group_clock import read_group_clock
+from shared.trigger.group_clock import clock_from_answer
 from shared.trigger.invocation import Invocation
 from shared.trigger.margin import CallFailure, best_effort
 from shared.trigger.waiter import DeploymentWaiter, WaitDeadlineReached, WaitOutcome, WaitPolicy
@@ -31,24 +32,25 @@ def wait_for(inv: Invocation, deployment_id: str, *, just_created: bool) -> Wait
     Raises :class:`WaitDeadlineReached` when the caller must be told it timed out.
     """
     started = inv.clock.monotonic()
-
-    def read_clock(seen: DeploymentSnapshot | None) -> None:
-        clock = read_group_clock(inv, deployment_id, seen)
-        inv.progress.group_clock = None if clock is None else clock.as_result()
-
     waiter = build_waiter(inv)
     inv.progress.waiter, inv.progress.wait_started = waiter, started
     try:
-        return waiter.wait(
+        outcome = waiter.wait(
             deployment_id,
             inv.deadline,
             just_created=just_created,
             milestones=MILESTONES[inv.options.wait_until],
             traffic_shifted=inv.options.wait_until == TRAFFIC_SHIFTED,
-            before_waiting=read_clock,
+            on_first_answer=lambda answer: clock_from_answer(inv, answer, waiting=True),
         )
     except WaitDeadlineReached as reached:
         return at_deadline(inv, reached, started)
+    # A wait that ended on its first GetDeployment answer gives the clock that answer (else
+    # it is known already). The outcome is kept first: a clock call the watchdog
+    # interrupts must not lose the end.
+    inv.progress.outcome = outcome
+    clock_from_answer(inv, outcome.snapshot, waiting=False)
+    return outcome
 
 
 def at_deadline(inv: Invocation, reached: WaitDeadlineReached, started: float) -> WaitOutcome:
@@ -72,4 +74,7 @@ def at_deadline(inv: Invocation, reached: WaitDeadlineReached, started: float) -
             extra={"reason": str(error), "lastStatus": reached.last_status},
         )
         snapshot = DeploymentSnapshot(deployment_id, reached.last_status)
+    else:
+        # No GetDeployment reached the wait before its deadline: the last look serves.
+        clock_from_answer(inv, snapshot, waiting=False)
     return WaitOutcome(snapshot, "poll", inv.clock.monotonic() - started)

@@ -179,17 +179,19 @@ class DeploymentWaiter:
         just_created: bool,
         milestones: frozenset[str] = frozenset(),
         traffic_shifted: bool = False,
-        before_waiting: Callable[[DeploymentSnapshot | None], None] | None = None,
+        on_first_answer: Callable[[DeploymentSnapshot], None] | None = None,
     ) -> WaitOutcome:
         """Wait for the end, or for a status in ``milestones`` (e.g. Ready), or, with
         ``traffic_shifted``, for GetDeployment's ``instanceTerminationWaitTimeStarted``.
 
         ``just_created``: this invocation's CreateDeployment made it, so its status
         is known (Created) and the first GetDeployment can wait an interval.
-        ``before_waiting`` runs once, before the first pause: not at all when the first look
-        already ends the wait (attaching to a deployment that has ended costs one look). It
-        gets the wait's latest GetDeployment answer (None when the first look made none, as
-        right after CreateDeployment), so it need not ask CodeDeploy again.
+        ``on_first_answer`` runs once, with the wait's first GetDeployment answer (whichever
+        look made it: a safety-net or TrafficShifted poll, or the read that confirms the
+        table's status), as soon as that look is over, before the next pause. Not when that
+        look ends the wait (the outcome carries the answer), nor when the deadline comes
+        before any GetDeployment. So a caller that needs what GetDeployment says (the
+        group's clock) never asks CodeDeploy for it.
         """
         started = self._clock.monotonic()
         self._last_status = DeploymentStatus.CREATED if just_created else None
@@ -210,9 +212,9 @@ class DeploymentWaiter:
             if found is not None:
                 snapshot, detected_by = found
                 return WaitOutcome(snapshot, detected_by, self._clock.monotonic() - started)
-            if before_waiting is not None:
-                before_waiting(self._last_answer)
-                before_waiting = None
+            if on_first_answer is not None and self._last_answer is not None:
+                tell, on_first_answer = on_first_answer, None
+                tell(self._last_answer)
             pause = max(MIN_PAUSE_SECONDS, self._next_wake(schedule) - self._clock.monotonic())
             if not deadline.allows(pause):
                 raise self._reached(deployment_id, deadline)
