@@ -59,12 +59,11 @@ from shared.adapters.codedeploy import (
     DeploymentConfigSettings,
     DeploymentSnapshot,
 )
-from shared.deadline import NoTimeLeft
-from shared.errors import CodeDeployError
 from shared.observability import logger
 from shared.report.messages import group_clock_note
 from shared.status import TRAFFIC_SHIFTED
 from shared.trigger.invocation import Invocation
+from shared.trigger.margin import CallFailure, best_effort
 
 GROUP_CLOCK_MAX_SECONDS = 10.0
 GROUP_CLOCK_BUDGET_SHARE = 0.1
@@ -157,12 +156,11 @@ def read_group_clock(
     a warning) when its configuration cannot be read. While ``waiting`` (the wait goes on),
     warns when the invocation cannot cover it with ``onDeadline: "fail"``; the sentence is
     kept for the timeout's message. Once the wait is over the warning would say nothing."""
-    try:
-        config = _read_config(inv, answer)
-    except (CodeDeployError, NoTimeLeft) as error:
+    config = best_effort(lambda: _read_config(inv, answer))
+    if isinstance(config, CallFailure):
         logger.warning(
             "could not read the deployment group's clock; waiting without it",
-            extra={"reason": str(error)[:500]},
+            extra={"reason": str(config)[:500]},
         )
         return None
     wait_until = inv.options.wait_until

@@ -1,5 +1,6 @@
-"""Calls made inside the deadline margin whose failure the answer reports instead of raising:
-the last look before a hand-over, StopDeployment, following the rollback.
+"""Calls whose failure the answer reports instead of raising: inside the deadline margin the
+last look before a hand-over, StopDeployment, following the rollback; and reading a custom
+deployment configuration for the group's clock, which must never fail the deployment.
 
 Either CodeDeploy answered with an error, or no client's retries fit the time left
 (:class:`~shared.deadline.NoTimeLeft`, from the client ladder): for these calls both mean the

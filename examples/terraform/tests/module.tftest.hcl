@@ -67,9 +67,9 @@ run "defaults_plan" {
     error_message = "StopDeployment, ContinueDeployment, ListDeploymentTargets and BatchGetDeploymentTargets must be granted on \"*\""
   }
 
-  # The group's clock reads the group and its deployment configuration: the group on its
-  # deploymentgroup ARN, the configuration on deploymentconfig:* of the account and region
-  # (the predefined CodeDeployDefault.* ones are evaluated there too).
+  # The failure explanation reads the group (its alarms) on its deploymentgroup ARN; the
+  # group's clock reads a custom deployment configuration on deploymentconfig:* of the account
+  # and region (the predefined CodeDeployDefault.* ones are evaluated there too).
   assert {
     condition = [
       for s in data.aws_iam_policy_document.trigger.statement : [s.sid, s.actions, s.resources]
