@@ -242,7 +242,6 @@ def test_the_trigger_s_import_leaves_the_garbage_collector_as_it_found_it() -> N
 DATACLASSES_AT_IMPORT = {
     "shared.trigger.invocation.RunProgress": "mutable: set as the run goes",
     "shared.trigger.invocation.RunClients": "a cached_property (needs an instance __dict__)",
-    "shared.trigger.invocation.Invocation": "a default factory (its RunProgress)",
     "shared.trigger.waiter._Schedule": "mutable: the waiter's own state",
     "shared.adapters.idempotency._CreateCall": "mutable: one call's state",
     "shared.adapters.status_store.StatusUpdate": "StatusRecord adds fields to it",

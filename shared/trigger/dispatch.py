@@ -39,7 +39,7 @@ from shared.report.result import (
 from shared.trigger.clock import SYSTEM_CLOCK, Clock
 from shared.trigger.finish import answer_after, answer_without_waiting
 from shared.trigger.group_clock import group_clock_budget
-from shared.trigger.invocation import Invocation, RunClients
+from shared.trigger.invocation import Invocation, RunClients, RunProgress
 from shared.trigger.start import start
 from shared.trigger.table_health import TableHealth
 from shared.trigger.wait import wait_for
@@ -130,6 +130,7 @@ class TriggerService:
                 settings, dynamodb, context, creates=isinstance(request, CreateRequest)
             ),
             clock=self._clock,
+            progress=RunProgress(),
             on_final_phase=lambda: watchdog.postpone(deadline.last_watchdog_seconds()),
         )
         # The watchdog interrupts a call that outlives its budget anyway (a response

@@ -9,10 +9,10 @@ health change as the run goes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from shared.adapters.codedeploy import CodeDeployGateway
 from shared.config import Settings
@@ -79,8 +79,7 @@ class RunClients:
         return self.make_diagnostics()
 
 
-@dataclass(frozen=True, eq=False)
-class Invocation:
+class Invocation(NamedTuple):
     """Request, settings, deadline, clock, clients and table health of one invocation."""
 
     request: DeploymentRequest
@@ -89,8 +88,9 @@ class Invocation:
     clients: RunClients
     health: TableHealth
     clock: Clock
+    progress: RunProgress
+    """What the run has learnt so far: this invocation's own (the one mutable part)."""
     on_final_phase: Callable[[], None] = lambda: None
-    progress: RunProgress = field(default_factory=RunProgress)
 
     @property
     def options(self) -> WaitOptions:
