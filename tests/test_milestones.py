@@ -19,7 +19,12 @@ from shared.errors import DeploymentWaitTimeout
 from shared.trigger.group_clock import compute_group_clock
 from tests.support import moto_codedeploy
 from tests.support.harness import APP, appspec_request, counters, event_harness
-from tests.support.provision import blue_green_waits, create_blue_green_group
+from tests.support.provision import (
+    CANARY_CONFIG,
+    blue_green_waits,
+    create_blue_green_group,
+    create_canary_config,
+)
 from tests.support.simulator import plan_from_description, succeed_after
 
 PLAN_40 = lambda deployment: plan_from_description(deployment, 40.0)  # noqa: E731
@@ -241,19 +246,12 @@ def test_a_configuration_that_cannot_be_read_never_fails_the_deployment(
     error_code: str,
     codedeploy: Any,
 ) -> None:
-    codedeploy.create_deployment_config(
-        deploymentConfigName="canary-25-3",
-        computePlatform="ECS",
-        trafficRoutingConfig={
-            "type": "TimeBasedCanary",
-            "timeBasedCanary": {"canaryPercentage": 25, "canaryInterval": 3},
-        },
-    )
+    create_canary_config(codedeploy)
     harness = make_harness(planner=PLAN_40)
     # The clock's only call of its own (the wait's GetDeployment is the wait's).
     harness.faults.on("codedeploy", "GetDeploymentConfig", error_code=error_code, times=None)
 
-    result = harness.invoke(appspec_request(deploymentConfigName="canary-25-3"))
+    result = harness.invoke(appspec_request(deploymentConfigName=CANARY_CONFIG))
 
     assert result["status"] == "Succeeded"
     assert "groupClock" not in result

@@ -28,6 +28,7 @@ from tests.support import moto_codedeploy
 from tests.support.faulty_network import trickling_server
 from tests.support.harness import APP, GROUP, REGION, appspec_request
 from tests.support.lambda_context import FakeLambdaContext
+from tests.support.provision import CANARY_CONFIG, create_canary_config
 from tests.support.simulator import succeed_after
 
 TIMEOUT, MARGIN = 6.0, 2.5
@@ -220,6 +221,20 @@ def service_with(calls: CallLog, *, create_client: Any = None) -> TriggerService
 CREATE_CONFIG = aws.CODEDEPLOY_CREATE_POLICIES[0].config()
 
 
+def interrupting_on_harness(harness: Any, operation: str) -> tuple[TriggerService, CallLog]:
+    """The trigger on the harness's simulated CodeDeploy, the alarm ringing on ``operation``."""
+    calls = CallLog(ManualAlarm())
+    calls.watch(aws.codedeploy_client())  # the harness's client, and the diagnostics' one
+    calls.ring_on(operation)
+    service = TriggerService(
+        codedeploy=harness.gateway,
+        clock=time.monotonic,
+        sleep=harness.sleep,
+        watchdog=Watchdog(calls.alarm),
+    )
+    return service, calls
+
+
 def test_interrupted_once_create_deployment_acted_says_it_may_have_and_never_resends(
     calls: CallLog, status_table: str
 ) -> None:
@@ -304,15 +319,7 @@ def test_interrupted_after_the_end_answers_with_the_end_without_details(
     """Succeeded is known; the lifecycle read after it is cut short and left out."""
     monkeypatch.setenv("DEADLINE_MARGIN_SECONDS", "30")
     harness = make_harness(planner=lambda _d: succeed_after(20))
-    calls = CallLog(ManualAlarm())
-    calls.watch(aws.codedeploy_client())  # the harness's client, and the diagnostics' one
-    calls.ring_on("ListDeploymentTargets")
-    service = TriggerService(
-        codedeploy=harness.gateway,
-        clock=time.monotonic,
-        sleep=harness.sleep,
-        watchdog=Watchdog(calls.alarm),
-    )
+    service, calls = interrupting_on_harness(harness, "ListDeploymentTargets")
 
     answer: Any = service.handle(appspec_request(), FakeLambdaContext(timeout_seconds=900))
 
@@ -332,26 +339,11 @@ def test_a_clock_call_interrupted_after_the_end_keeps_the_end(
     that answer, needs GetDeploymentConfig (a custom configuration), and that call is cut
     short: the answer is the end, not a timeout."""
     monkeypatch.setenv("DEADLINE_MARGIN_SECONDS", "30")
-    codedeploy.create_deployment_config(
-        deploymentConfigName="canary-25-3",
-        computePlatform="ECS",
-        trafficRoutingConfig={
-            "type": "TimeBasedCanary",
-            "timeBasedCanary": {"canaryPercentage": 25, "canaryInterval": 3},
-        },
-    )
+    create_canary_config(codedeploy)
     harness = make_harness(planner=lambda _d: succeed_after(20))
-    created = harness.invoke(appspec_request(deploymentConfigName="canary-25-3", wait=False))
+    created = harness.invoke(appspec_request(deploymentConfigName=CANARY_CONFIG, wait=False))
     harness.sleep(60)
-    calls = CallLog(ManualAlarm())
-    calls.watch(aws.codedeploy_client())  # the harness's client, and the diagnostics' one
-    calls.ring_on("GetDeploymentConfig")
-    service = TriggerService(
-        codedeploy=harness.gateway,
-        clock=time.monotonic,
-        sleep=harness.sleep,
-        watchdog=Watchdog(calls.alarm),
-    )
+    service, calls = interrupting_on_harness(harness, "GetDeploymentConfig")
 
     answer: Any = service.handle(
         {"deploymentId": created["deploymentId"]}, FakeLambdaContext(timeout_seconds=900)

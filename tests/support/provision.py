@@ -68,6 +68,24 @@ def blue_green_waits(
     }
 
 
+CANARY_CONFIG = "canary-25-3"
+"""A custom ECS configuration: 25% first, the rest 3 minutes later (the group's clock must
+read it with GetDeploymentConfig: it is no predefined one)."""
+
+
+def create_canary_config(codedeploy: Any) -> str:
+    """Create :data:`CANARY_CONFIG`; its name."""
+    codedeploy.create_deployment_config(
+        deploymentConfigName=CANARY_CONFIG,
+        computePlatform="ECS",
+        trafficRoutingConfig={
+            "type": "TimeBasedCanary",
+            "timeBasedCanary": {"canaryPercentage": 25, "canaryInterval": 3},
+        },
+    )
+    return CANARY_CONFIG
+
+
 def create_status_table(dynamodb: Any, table: str, *, with_group_index: bool = True) -> None:
     """The status table as examples/terraform/dynamodb.tf defines it (TTL is moot in moto).
 
