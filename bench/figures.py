@@ -86,7 +86,7 @@ def reads_per_wait_second(run: DetectorRun) -> float:
 
 def event_path(run: DetectorRun) -> dict[str, float | None]:
     """Where the lag of event detections goes: EventBridge's delay, then our reads."""
-    delays, after, lateness = [], [], []
+    delays, after, lateness, after_succeeded = [], [], [], []
     returned = {o.index: o.returned_at for o in run.outcomes if o.returned_at is not None}
     for index, deployment_id in run.ids.items():
         delivered = run.delivered_at.get(deployment_id)
@@ -100,10 +100,14 @@ def event_path(run: DetectorRun) -> dict[str, float | None]:
         end = returned.get(index)
         if end is not None and end >= delivered:
             after.append((end - delivered) * run.factor)
+            if run.final_status.get(deployment_id) == "Succeeded":
+                after_succeeded.append((end - delivered) * run.factor)
     return {
         "event_delay_p95_s": _round(percentile(delays, 95)),
         "lag_after_event_p50_s": _round(percentile(after, 50)),
         "lag_after_event_p95_s": _round(percentile(after, 95)),
+        # A failure's answer also gathers its explanation, and an early end is read later.
+        "lag_after_event_succeeded_p95_s": _round(percentile(after_succeeded, 95)),
         "harness_event_lateness_p95_s": _round(percentile(lateness, 95)),
     }
 

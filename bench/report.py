@@ -20,6 +20,7 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("event_delay_p95_s", "EventBridge delivery: terminal status -> in the table, p95 (s)"),
     ("lag_after_event_p50_s", "our part: in the table -> trigger returns, p50 (s)"),
     ("lag_after_event_p95_s", "our part: in the table -> trigger returns, p95 (s)"),
+    ("lag_after_event_succeeded_p95_s", "... Succeeded deployments only, p95 (s)"),
     ("harness_event_lateness_p95_s", "harness: event written later than drawn, p95 (s)"),
 )
 HARNESS_ROWS: tuple[tuple[str, str], ...] = (
