@@ -59,6 +59,31 @@ def _deployments(emulator: Emulator, application: str) -> list[tuple[str, str]]:
     ]
 
 
+def _example_on_the_emulator(
+    emulator: Emulator,
+    lambda_zip: Path,
+    example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
+    prefix: str,
+    **variables: str,
+) -> Terraform:
+    """A copy of the example pointed at the emulator, named ``prefix`` plus a random suffix."""
+    # var.name: at most 20 characters (load balancer and target group names); it names the
+    # CodeDeploy application and deployment group too.
+    tf = example_terraform(
+        EXAMPLE,
+        {
+            "name": f"{prefix}-{uuid.uuid4().hex[:6]}",
+            "lambda_zip_path": str(lambda_zip),
+            "lambda_architecture": "x86_64",
+            **variables,
+        },
+    )
+    (tf.workdir / "e2e_provider_override.tf").write_text(
+        provider_override(emulator.endpoint), encoding="utf-8"
+    )
+    return tf
+
+
 def _trigger_invocations(emulator: Emulator, name: str) -> list[Invocation]:
     return [i for i in emulator.runner.invocations if i.function_name == f"{name}-trigger"]
 
@@ -70,19 +95,7 @@ def ecs(
     example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
 ) -> EcsScenario:
     """The example's apply, what it left in the emulator, a second plan, then the destroy."""
-    # var.name: at most 20 characters (load balancer and target group names); it names the
-    # CodeDeploy application and deployment group too.
-    tf = example_terraform(
-        EXAMPLE,
-        {
-            "name": f"e2e-ecs-{uuid.uuid4().hex[:6]}",
-            "lambda_zip_path": str(lambda_zip),
-            "lambda_architecture": "x86_64",
-        },
-    )
-    (tf.workdir / "e2e_provider_override.tf").write_text(
-        provider_override(emulator.endpoint), encoding="utf-8"
-    )
+    tf = _example_on_the_emulator(emulator, lambda_zip, example_terraform, "e2e-ecs")
     scenario = EcsScenario(tf, tf.apply())
     if scenario.apply.returncode == 0:
         emulator.wait_idle(prefix=scenario.name)
@@ -221,18 +234,13 @@ def ecs_ready_gate(
     example_terraform: Callable[[Path, Mapping[str, str]], Terraform],
 ) -> GatedScenario:
     """The example with the Ready gate: a passing check, then a failing one for a new image."""
-    tf = example_terraform(
-        EXAMPLE,
-        {
-            "name": f"e2e-ecsg-{uuid.uuid4().hex[:6]}",
-            "lambda_zip_path": str(lambda_zip),
-            "lambda_architecture": "x86_64",
-            "ready_gate": "true",
-            "ready_wait_minutes": str(GATE_READY_WAIT_MINUTES),
-        },
-    )
-    (tf.workdir / "e2e_provider_override.tf").write_text(
-        provider_override(emulator.endpoint), encoding="utf-8"
+    tf = _example_on_the_emulator(
+        emulator,
+        lambda_zip,
+        example_terraform,
+        "e2e-ecsg",
+        ready_gate="true",
+        ready_wait_minutes=str(GATE_READY_WAIT_MINUTES),
     )
     checked = tf.workdir / "checked-deployments.txt"
     # What the check was given, kept by the check itself; `true` and `false` decide.
