@@ -320,12 +320,11 @@ class CodeDeployGateway:
         return str(response["deploymentId"])
 
     def get(self, deployment_id: str) -> DeploymentSnapshot:
-        try:
-            response = self._client.get_deployment(deploymentId=deployment_id)
-        except ClientError as error:
-            raise _translate("GetDeployment", error, {"deploymentId": deployment_id}) from error
-        except BotoCoreError as error:
-            raise CodeDeployError(f"CodeDeploy GetDeployment failed: {error}") from error
+        response = self._call(
+            "GetDeployment",
+            {"deploymentId": deployment_id},
+            lambda: self._client.get_deployment(deploymentId=deployment_id),
+        )
         return DeploymentSnapshot.from_deployment_info(response["deploymentInfo"])
 
     def stop_deployment(self, deployment_id: str, *, auto_rollback: bool = True) -> str:
@@ -378,26 +377,29 @@ class CodeDeployGateway:
 
     def created_since(self, application: str, group: str, since: datetime) -> list[dict[str, Any]]:
         """The group's deployments created at or after ``since``, as ``deploymentInfo`` dicts."""
-        params = {"applicationName": application, "deploymentGroupName": group}
-        try:
-            ids: list[str] = []
-            paginator = self._client.get_paginator("list_deployments")
-            pages = paginator.paginate(
-                applicationName=application,
-                deploymentGroupName=group,
-                createTimeRange={"start": since},
-            )
-            for page in pages:
-                ids.extend(page.get("deployments", []))
-            infos: list[dict[str, Any]] = []
-            for offset in range(0, len(ids), BATCH_GET_LIMIT):
-                batch = ids[offset : offset + BATCH_GET_LIMIT]
-                response = self._client.batch_get_deployments(deploymentIds=batch)
-                infos.extend(cast(list[dict[str, Any]], response.get("deploymentsInfo", [])))
-        except ClientError as error:
-            raise _translate("ListDeployments", error, params) from error
-        except BotoCoreError as error:
-            raise CodeDeployError(f"CodeDeploy ListDeployments failed: {error}") from error
+        return self._call(
+            "ListDeployments",
+            {"applicationName": application, "deploymentGroupName": group},
+            lambda: self._deployment_infos_since(application, group, since),
+        )
+
+    def _deployment_infos_since(
+        self, application: str, group: str, since: datetime
+    ) -> list[dict[str, Any]]:
+        ids: list[str] = []
+        paginator = self._client.get_paginator("list_deployments")
+        pages = paginator.paginate(
+            applicationName=application,
+            deploymentGroupName=group,
+            createTimeRange={"start": since},
+        )
+        for page in pages:
+            ids.extend(page.get("deployments", []))
+        infos: list[dict[str, Any]] = []
+        for offset in range(0, len(ids), BATCH_GET_LIMIT):
+            batch = ids[offset : offset + BATCH_GET_LIMIT]
+            response = self._client.batch_get_deployments(deploymentIds=batch)
+            infos.extend(cast(list[dict[str, Any]], response.get("deploymentsInfo", [])))
         return infos
 
 
